@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import ArgumentParser
+import RVBenchCore
+
+/// The root `rvbench` command.
+public struct RVBenchCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "rvbench",
+        abstract: "Measure what virtualization costs on RISC-V.",
+        discussion: ExitStatus.helpText,
+        version: RVBenchVersion.string,
+        subcommands: []
+    )
+
+    public init() {}
+}

@@ -1,0 +1,2 @@
+#include <perfmon/pfmlib.h>
+#include <perfmon/pfmlib_perf_event.h>
