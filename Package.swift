@@ -3,7 +3,7 @@
 import PackageDescription
 
 // Dependency arrows point one way:
-//   rvbench -> CLI -> Experiment -> {Lab, Hypervisor, Counters, Report} -> Stats -> RVBenchCore
+//   rvbench -> CLI -> Experiment -> {Lab, Probe, Hypervisor, Counters, Report} -> Stats -> RVBenchCore
 let package = Package(
     name: "rvbench",
     platforms: [.macOS(.v13)],
@@ -35,19 +35,23 @@ let package = Package(
         .target(name: "Counters", dependencies: [
             "RVBenchCore", "CPfm", .product(name: "Logging", package: "swift-log"),
         ]),
+        // Probe: host facts (local, or remote through the rvbench-probe agent over SSH) and doctor checks.
+        .target(name: "Probe", dependencies: [
+            "RVBenchCore", "Counters", "Hypervisor", .product(name: "Logging", package: "swift-log"),
+        ]),
         // Lab: build, boot and tear down the emulated riscv64 KVM host.
         .target(name: "Lab", dependencies: [
             "RVBenchCore", "Hypervisor", .product(name: "Logging", package: "swift-log"),
         ]),
         // Experiment: spec, schedule, journal, the run loop, resume and reproduce.
         .target(name: "Experiment", dependencies: [
-            "RVBenchCore", "Stats", "Report", "Hypervisor", "Counters", "Lab",
+            "RVBenchCore", "Stats", "Report", "Hypervisor", "Counters", "Probe", "Lab",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         // CLI: one file per subcommand, so tests can run them.
         .target(name: "CLI", dependencies: [
-            "RVBenchCore", "Stats", "Report", "Hypervisor", "Counters", "Lab", "Experiment",
+            "RVBenchCore", "Stats", "Report", "Hypervisor", "Counters", "Probe", "Lab", "Experiment",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -60,6 +64,8 @@ let package = Package(
         .testTarget(name: "ReportTests", dependencies: ["Report", "Stats", "RVBenchCore"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "HypervisorTests", dependencies: ["Hypervisor", "RVBenchCore"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "ProbeTests", dependencies: ["Probe", "Counters", "RVBenchCore"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "Hypervisor", "RVBenchCore"]),
         .testTarget(name: "ExperimentTests", dependencies: ["Experiment", "RVBenchCore", "Stats"],
