@@ -1,0 +1,41 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# rvbench: two entry points.
+#   make demo   builds the lab (cached), runs analysis/quickstart.yaml, prints the report path
+#   make test   runs the whole test suite, including the tagged lab tests
+SHELL := /bin/bash
+export PATH := $(PATH):/opt/swift/usr/bin
+SWIFT ?= swift
+RVBENCH := .build/release/rvbench
+
+.PHONY: deps build release workloads test unit-test demo clean services-start services-stop
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+workloads: deps
+	$(MAKE) -C workloads
+	$(MAKE) -C workloads/probe
+
+# Unit tests only: no lab, no cross-built workloads.
+unit-test: build
+	$(SWIFT) test --skip '.*LabIntegration.*'
+
+test: deps workloads
+	$(SWIFT) build --build-tests
+	@scripts/services.sh start
+	@rc=0; RVBENCH_WORKLOADS=$(CURDIR)/workloads/build/out $(SWIFT) test --skip-build || rc=$$?; \
+	  scripts/services.sh stop; exit $$rc
+
+demo: release workloads
+	@scripts/services.sh start
+	@rc=0; $(RVBENCH) lab build && $(RVBENCH) run analysis/quickstart.yaml || rc=$$?; \
+	  $(RVBENCH) lab down || true; scripts/services.sh stop; exit $$rc
+
+clean:
+	rm -rf .build workloads/build
