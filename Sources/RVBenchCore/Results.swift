@@ -6,6 +6,28 @@ public enum SchemaVersion {
     public static let major = 1
     public static let minor = 0
     public static var string: String { "\(major).\(minor)" }
+
+    /// Parses "MAJOR.MINOR" (or a bare "MAJOR"); nil when it is not of that form.
+    public static func parse(_ version: String) -> (major: Int, minor: Int)? {
+        let parts = version.split(separator: ".", omittingEmptySubsequences: false)
+        guard (1 ... 2).contains(parts.count), let major = Int(parts[0]), major >= 0 else { return nil }
+        if parts.count == 1 { return (major, 0) }
+        guard let minor = Int(parts[1]), minor >= 0 else { return nil }
+        return (major, minor)
+    }
+
+    /// Throws a `.format` error unless `version` has this rvbench's major version.
+    /// `file` names the file in the message, e.g. "results.json".
+    public static func check(_ version: String, in file: String) throws {
+        guard let parsed = parse(version) else {
+            throw RVBenchError(.format, "\(file) has an unreadable schema version \"\(version)\"; "
+                + "expected MAJOR.MINOR such as \(string); is this an rvbench results directory?")
+        }
+        guard parsed.major == major else {
+            let advice = parsed.major > major ? "upgrade rvbench" : "regenerate it with a newer rvbench"
+            throw RVBenchError(.format, "\(file) has schema version \(version); this rvbench reads \(major).x; \(advice)")
+        }
+    }
 }
 
 /// Quantiles reported for every distribution.
@@ -28,6 +50,10 @@ public struct Descriptive: Codable, Sendable, Equatable {
     /// Coefficient of variation: stddev / mean.
     public var cv: Double
     public var quantiles: Quantiles
+
+    enum CodingKeys: String, CodingKey {
+        case n, mean, stddev, median, mad, cv, quantiles
+    }
 
     public init(n: Int, mean: Double, stddev: Double, median: Double, mad: Double, cv: Double, quantiles: Quantiles) {
         self.n = n; self.mean = mean; self.stddev = stddev; self.median = median
@@ -89,6 +115,27 @@ public struct Comparison: Codable, Sendable, Equatable {
     public var resamples: Int
     public var seed: UInt64
 
+    enum CodingKeys: String, CodingKey {
+        case baseline, candidate, metric, direction
+        case nBaseline = "n_baseline"
+        case nCandidate = "n_candidate"
+        case ratioOfMeans = "ratio_of_means"
+        case ratioOfMeansCI = "ratio_of_means_ci"
+        case ratioOfMeansBCa = "ratio_of_means_bca"
+        case ratioOfMedians = "ratio_of_medians"
+        case ratioOfMediansCI = "ratio_of_medians_ci"
+        case ratioOfMediansBCa = "ratio_of_medians_bca"
+        case welchT = "welch_t"
+        case welchDF = "welch_df"
+        case welchP = "welch_p"
+        case mannWhitneyU = "mann_whitney_u"
+        case mannWhitneyP = "mann_whitney_p"
+        case hodgesLehmann = "hodges_lehmann"
+        case cliffsDelta = "cliffs_delta"
+        case adjustedP = "adjusted_p"
+        case threshold, alpha, verdict, resamples, seed
+    }
+
     public init(baseline: String, candidate: String, metric: String, direction: Direction,
                 nBaseline: Int, nCandidate: Int,
                 ratioOfMeans: Double, ratioOfMeansCI: Interval, ratioOfMeansBCa: Interval,
@@ -111,10 +158,47 @@ public struct Comparison: Codable, Sendable, Equatable {
 }
 
 /// Whether a variant produced samples.
+///
+/// JSON: `{"state": "run"}` or `{"state": "not-run", "reason": "..."}`.
 public enum VariantStatus: Codable, Sendable, Equatable {
     case run
     /// The variant was not run; the reason says why (e.g. preflight failed).
     case notRun(reason: String)
+
+    /// The reason when the variant was not run, else nil.
+    public var notRunReason: String? {
+        if case .notRun(let reason) = self { return reason }
+        return nil
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case state, reason
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let state = try container.decode(String.self, forKey: .state)
+        switch state {
+        case "run":
+            self = .run
+        case "not-run":
+            self = .notRun(reason: try container.decodeIfPresent(String.self, forKey: .reason) ?? "no reason recorded")
+        default:
+            throw DecodingError.dataCorruptedError(forKey: .state, in: container,
+                                                   debugDescription: "expected \"run\" or \"not-run\", found \"\(state)\"")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .run:
+            try container.encode("run", forKey: .state)
+        case .notRun(let reason):
+            try container.encode("not-run", forKey: .state)
+            try container.encode(reason, forKey: .reason)
+        }
+    }
 }
 
 /// One variant of one workload and metric.
@@ -128,6 +212,27 @@ public struct VariantResult: Codable, Sendable, Equatable {
     public init(variant: String, status: VariantStatus, descriptive: Descriptive?, failures: [String] = []) {
         self.variant = variant; self.status = status; self.descriptive = descriptive; self.failures = failures
     }
+
+    enum CodingKeys: String, CodingKey {
+        case variant, status, descriptive, failures
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        variant = try container.decode(String.self, forKey: .variant)
+        status = try container.decode(VariantStatus.self, forKey: .status)
+        descriptive = try container.decodeIfPresent(Descriptive.self, forKey: .descriptive)
+        failures = try container.decodeIfPresent([String].self, forKey: .failures) ?? []
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(variant, forKey: .variant)
+        try container.encode(status, forKey: .status)
+        // Written as null rather than omitted, so every variant object has the same keys.
+        try container.encode(descriptive, forKey: .descriptive)
+        try container.encode(failures, forKey: .failures)
+    }
 }
 
 /// All variants of one workload for one metric, and their comparisons with the baseline.
@@ -139,6 +244,11 @@ public struct WorkloadResult: Codable, Sendable, Equatable {
     public var baseline: String
     public var variants: [VariantResult]
     public var comparisons: [Comparison]
+
+    enum CodingKeys: String, CodingKey {
+        case workload, metric, unit, direction, baseline, variants, comparisons
+    }
+
     public init(workload: String, metric: String, unit: String, direction: Direction, baseline: String,
                 variants: [VariantResult], comparisons: [Comparison]) {
         self.workload = workload; self.metric = metric; self.unit = unit; self.direction = direction
@@ -156,11 +266,70 @@ public struct ResultsDocument: Codable, Sendable, Equatable {
     public var emulated: Bool
     /// Labels for anything modelled rather than measured; shown in every output.
     public var modelled: [String]
+    /// ISO-8601 UTC time the document was produced, e.g. "2026-11-26T15:00:00Z".
     public var createdAt: String
     public var workloads: [WorkloadResult]
+    /// Free-text remarks every report shows near its top, e.g. "example generated from fixture samples,
+    /// not a measurement" or "deterministic mode: memory-system costs vanish". Added in 1.0; may be empty.
+    public var notes: [String]
+    /// Metrics (typically counters) that could not be measured, with the reason; never reported as 0.
+    public var unavailable: [UnavailableMetric]
+
     public init(schemaVersion: String = SchemaVersion.string, experiment: String, hostKind: String,
-                emulated: Bool, modelled: [String] = [], createdAt: String, workloads: [WorkloadResult]) {
+                emulated: Bool, modelled: [String] = [], createdAt: String, workloads: [WorkloadResult],
+                notes: [String] = [], unavailable: [UnavailableMetric] = []) {
         self.schemaVersion = schemaVersion; self.experiment = experiment; self.hostKind = hostKind
         self.emulated = emulated; self.modelled = modelled; self.createdAt = createdAt; self.workloads = workloads
+        self.notes = notes; self.unavailable = unavailable
+    }
+
+    /// The sentence every report from an emulated host shows on its first page.
+    public static let emulatedHostWarning =
+        "emulated RISC-V host (QEMU TCG): timings show relative behaviour, not silicon speed"
+
+    enum CodingKeys: String, CodingKey {
+        case schemaVersion = "schema_version"
+        case experiment
+        case hostKind = "host_kind"
+        case emulated, modelled
+        case createdAt = "created_at"
+        case workloads, notes, unavailable
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        schemaVersion = try container.decode(String.self, forKey: .schemaVersion)
+        try SchemaVersion.check(schemaVersion, in: "results.json")
+        experiment = try container.decode(String.self, forKey: .experiment)
+        hostKind = try container.decode(String.self, forKey: .hostKind)
+        emulated = try container.decode(Bool.self, forKey: .emulated)
+        modelled = try container.decodeIfPresent([String].self, forKey: .modelled) ?? []
+        createdAt = try container.decode(String.self, forKey: .createdAt)
+        workloads = try container.decode([WorkloadResult].self, forKey: .workloads)
+        notes = try container.decodeIfPresent([String].self, forKey: .notes) ?? []
+        unavailable = try container.decodeIfPresent([UnavailableMetric].self, forKey: .unavailable) ?? []
+    }
+}
+
+/// A metric that was asked for but could not be measured, e.g. a perf event the host does not support.
+public struct UnavailableMetric: Codable, Sendable, Equatable {
+    public var metric: String
+    /// The variant it applies to, or nil for all variants.
+    public var variant: String?
+    public var reason: String
+
+    public init(metric: String, variant: String? = nil, reason: String) {
+        self.metric = metric; self.variant = variant; self.reason = reason
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case metric, variant, reason
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(metric, forKey: .metric)
+        try container.encode(variant, forKey: .variant)
+        try container.encode(reason, forKey: .reason)
     }
 }

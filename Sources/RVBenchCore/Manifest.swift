@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+
+/// `manifest.json`: everything needed to run an experiment again and get the same answer.
+///
+/// Written once when a run starts (and rewritten atomically if facts are added later);
+/// `rvbench reproduce` reads it back, checks the artifact hashes and re-runs the spec.
+/// See docs/results-format.md for every field.
+public struct Manifest: Codable, Sendable, Equatable {
+    /// Format version of the results directory, "MAJOR.MINOR".
+    public var schemaVersion: String
+    /// Version of the rvbench that wrote the directory.
+    public var rvbenchVersion: String
+    /// The experiment's name, from the spec.
+    public var experiment: String
+    /// The spec exactly as given, and its hash.
+    public var spec: SpecRecord
+    /// The seed for scheduling and bootstrap resampling.
+    public var seed: UInt64
+    /// Every input artifact (kernels, initramfs, firmware, workload binaries, clips, models), by name.
+    public var artifacts: [String: Artifact]
+    /// Facts about the riscv64 host the variants ran on.
+    public var host: HostFacts
+    /// Versions of tools on the controller and host, by tool name (e.g. "swift", "gsl", "mmdebstrap").
+    public var tools: [String: String]
+    /// The libvirt domain XML of each variant, by variant name; absent for variants without a domain (native).
+    public var domains: [String: String]
+    /// ISO-8601 UTC time the run started, e.g. "2026-11-26T15:00:00Z".
+    public var createdAt: String
+    /// The command line that produced the directory, one element per argument.
+    public var commandLine: [String]
+    /// Free-text remarks, e.g. "example generated from fixture samples, not a measurement".
+    public var notes: [String]
+
+    public init(schemaVersion: String = SchemaVersion.string, rvbenchVersion: String = RVBenchVersion.string,
+                experiment: String, spec: SpecRecord, seed: UInt64, artifacts: [String: Artifact] = [:],
+                host: HostFacts, tools: [String: String] = [:], domains: [String: String] = [:],
+                createdAt: String, commandLine: [String], notes: [String] = []) {
+        self.schemaVersion = schemaVersion; self.rvbenchVersion = rvbenchVersion
+        self.experiment = experiment; self.spec = spec; self.seed = seed; self.artifacts = artifacts
+        self.host = host; self.tools = tools; self.domains = domains
+        self.createdAt = createdAt; self.commandLine = commandLine; self.notes = notes
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case schemaVersion = "schema_version"
+        case rvbenchVersion = "rvbench_version"
+        case experiment, spec, seed, artifacts, host, tools, domains
+        case createdAt = "created_at"
+        case commandLine = "command_line"
+        case notes
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        schemaVersion = try container.decode(String.self, forKey: .schemaVersion)
+        try SchemaVersion.check(schemaVersion, in: "manifest.json")
+        rvbenchVersion = try container.decode(String.self, forKey: .rvbenchVersion)
+        experiment = try container.decode(String.self, forKey: .experiment)
+        spec = try container.decode(SpecRecord.self, forKey: .spec)
+        seed = try container.decode(UInt64.self, forKey: .seed)
+        artifacts = try container.decodeIfPresent([String: Artifact].self, forKey: .artifacts) ?? [:]
+        host = try container.decode(HostFacts.self, forKey: .host)
+        tools = try container.decodeIfPresent([String: String].self, forKey: .tools) ?? [:]
+        domains = try container.decodeIfPresent([String: String].self, forKey: .domains) ?? [:]
+        createdAt = try container.decode(String.self, forKey: .createdAt)
+        commandLine = try container.decodeIfPresent([String].self, forKey: .commandLine) ?? []
+        notes = try container.decodeIfPresent([String].self, forKey: .notes) ?? []
+    }
+}
+
+/// The experiment spec as the user wrote it.
+public struct SpecRecord: Codable, Sendable, Equatable {
+    /// The spec file's path when it was read, as given on the command line.
+    public var path: String?
+    /// The raw YAML text, byte for byte.
+    public var yaml: String
+    /// SHA-256 of the YAML text's UTF-8 bytes, 64 lowercase hex digits.
+    public var sha256: String
+
+    public init(path: String? = nil, yaml: String, sha256: String) {
+        self.path = path; self.yaml = yaml; self.sha256 = sha256
+    }
+
+    /// A record for `yaml`, hashing it.
+    public init(path: String? = nil, yaml: String) {
+        self.init(path: path, yaml: yaml, sha256: SHA256.hex(of: yaml))
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case path, yaml, sha256
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(path, forKey: .path)
+        try container.encode(yaml, forKey: .yaml)
+        try container.encode(sha256, forKey: .sha256)
+    }
+}
+
+/// One input file of the experiment, identified by its content hash.
+public struct Artifact: Codable, Sendable, Equatable {
+    /// Where the file was when the run started (often inside the rvbench cache).
+    public var path: String
+    /// SHA-256 of the contents, 64 lowercase hex digits.
+    public var sha256: String
+    /// Size in bytes.
+    public var bytes: Int64
+
+    public init(path: String, sha256: String, bytes: Int64) {
+        self.path = path; self.sha256 = sha256; self.bytes = bytes
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case path, sha256, bytes
+    }
+}
+
+/// What is known about the riscv64 host. Facts that were not probed are nil (JSON null), never guessed.
+public struct HostFacts: Codable, Sendable, Equatable {
+    /// Human-readable host type, e.g. "emulated RISC-V host (QEMU TCG)" or "riscv64 board".
+    public var kind: String
+    /// True when the host is itself emulated, so timings are not silicon speed.
+    public var emulated: Bool
+    /// Machine architecture as `uname -m` prints it, e.g. "riscv64".
+    public var arch: String
+    /// Kernel release as `uname -r` prints it.
+    public var kernel: String?
+    /// The ISA string from /proc/cpuinfo, e.g. "rv64imafdch_zicsr_..._sscofpmf".
+    public var isa: String?
+    /// Interrupt controller mode: "aplic-imsic", "aplic", "plic" or similar.
+    public var aiaMode: String?
+    /// `qemu-system-riscv64 --version` on the host (the one that runs guests).
+    public var qemuVersion: String?
+    /// libvirt daemon version on the host.
+    public var libvirtVersion: String?
+    /// Online CPUs of the host.
+    public var cpuCount: Int?
+    /// Physical memory of the host in bytes.
+    public var memoryBytes: Int64?
+    /// The libvirt URI the controller used, e.g. "qemu+tcp://127.0.0.1:16509/system".
+    public var libvirtURI: String?
+    /// For an emulated host, how it was emulated, e.g. "qemu-system-riscv64 7.2 TCG on x86_64, 2 host cores".
+    public var emulator: String?
+
+    public init(kind: String, emulated: Bool, arch: String, kernel: String? = nil, isa: String? = nil,
+                aiaMode: String? = nil, qemuVersion: String? = nil, libvirtVersion: String? = nil,
+                cpuCount: Int? = nil, memoryBytes: Int64? = nil, libvirtURI: String? = nil, emulator: String? = nil) {
+        self.kind = kind; self.emulated = emulated; self.arch = arch; self.kernel = kernel; self.isa = isa
+        self.aiaMode = aiaMode; self.qemuVersion = qemuVersion; self.libvirtVersion = libvirtVersion
+        self.cpuCount = cpuCount; self.memoryBytes = memoryBytes; self.libvirtURI = libvirtURI
+        self.emulator = emulator
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case kind, emulated, arch, kernel, isa
+        case aiaMode = "aia_mode"
+        case qemuVersion = "qemu_version"
+        case libvirtVersion = "libvirt_version"
+        case cpuCount = "cpu_count"
+        case memoryBytes = "memory_bytes"
+        case libvirtURI = "libvirt_uri"
+        case emulator
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        // Unknown facts are written as null so every manifest has the same keys.
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(kind, forKey: .kind)
+        try container.encode(emulated, forKey: .emulated)
+        try container.encode(arch, forKey: .arch)
+        try container.encode(kernel, forKey: .kernel)
+        try container.encode(isa, forKey: .isa)
+        try container.encode(aiaMode, forKey: .aiaMode)
+        try container.encode(qemuVersion, forKey: .qemuVersion)
+        try container.encode(libvirtVersion, forKey: .libvirtVersion)
+        try container.encode(cpuCount, forKey: .cpuCount)
+        try container.encode(memoryBytes, forKey: .memoryBytes)
+        try container.encode(libvirtURI, forKey: .libvirtURI)
+        try container.encode(emulator, forKey: .emulator)
+    }
+}
