@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import Dispatch
+import Foundation
+import RVBenchCore
+
+/// The bootstrap distributions of the ratio of means and the ratio of medians (candidate / baseline).
+struct RatioBootstrap {
+    var ratioOfMeans: [Double]
+    var ratioOfMedians: [Double]
+}
+
+/// What the workers of one bootstrap run share.
+///
+/// `@unchecked Sendable` is safe here because the input buffers are only read while the workers
+/// run, each chunk writes only its own index range of the outputs, each generator is used by its
+/// own chunk only, and the owner reads the outputs only after every worker has finished.
+struct BootstrapShared: @unchecked Sendable {
+    let baseline: UnsafeBufferPointer<Double>
+    let candidate: UnsafeBufferPointer<Double>
+    let means: UnsafeMutablePointer<Double>
+    let medians: UnsafeMutablePointer<Double>
+    let generators: [GSL.Random]
+}
+
+enum Bootstrap {
+    /// Resamples per chunk. Each chunk has its own generator seeded from (seed, chunk index), so the
+    /// result does not depend on how chunks are spread over threads.
+    static let chunkSize = 64
+
+    /// The seed of chunk `index`: SplitMix64 of the run seed and the index.
+    static func chunkSeed(_ seed: UInt64, _ index: Int) -> UInt64 {
+        splitMix64(seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(index + 1))
+    }
+
+    static func splitMix64(_ x: UInt64) -> UInt64 {
+        var z = x &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    static func defaultThreads() -> Int {
+        max(1, min(64, ProcessInfo.processInfo.activeProcessorCount))
+    }
+
+    /// Runs `body(chunk)` for every chunk in 0..<chunks on `threads` workers, chunks assigned
+    /// round-robin. `body` must write only to locations owned by its chunk.
+    static func forEachChunk(_ chunks: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
+        let workers = max(1, min(threads, chunks))
+        if workers == 1 {
+            for c in 0..<chunks { body(c) }
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            var c = w
+            while c < chunks {
+                body(c)
+                c += workers
+            }
+        }
+    }
+
+    /// Two independent bootstrap resamplings per replicate (baseline and candidate, each with
+    /// replacement and its own size); from each resample both the mean and the median are taken.
+    ///
+    /// Implementation: indices are drawn into a reused count vector (`counts[i]` = how often sorted
+    /// value i was drawn) while the drawn values are summed, so nothing is allocated per resample.
+    /// The median is then read off the count vector by a prefix walk over the sorted data, which
+    /// replaces a selection step.
+    static func ratios(sortedBaseline: [Double], sortedCandidate: [Double], resamples: Int,
+                       seed: UInt64, threads: Int) throws -> RatioBootstrap {
+        precondition(sortedBaseline.count <= Int(UInt32.max) && sortedCandidate.count <= Int(UInt32.max))
+        var means = [Double](repeating: 0, count: resamples)
+        var medians = [Double](repeating: 0, count: resamples)
+        let chunks = (resamples + chunkSize - 1) / chunkSize
+        // Generators are created up front so an allocation failure surfaces as an error.
+        var generators: [GSL.Random] = []
+        generators.reserveCapacity(chunks)
+        for c in 0..<chunks { generators.append(try GSL.Random(seed: chunkSeed(seed, c))) }
+        means.withUnsafeMutableBufferPointer { meanBuffer in
+            medians.withUnsafeMutableBufferPointer { medianBuffer in
+                sortedBaseline.withUnsafeBufferPointer { b in
+                    sortedCandidate.withUnsafeBufferPointer { c in
+                        let shared = BootstrapShared(baseline: b, candidate: c, means: meanBuffer.baseAddress!,
+                                                     medians: medianBuffer.baseAddress!, generators: generators)
+                        forEachChunk(chunks, threads: threads) { chunk in
+                            runChunk(chunk, resamples: resamples, shared)
+                        }
+                    }
+                }
+            }
+        }
+        return RatioBootstrap(ratioOfMeans: means, ratioOfMedians: medians)
+    }
+
+    static func runChunk(_ chunk: Int, resamples: Int, _ shared: BootstrapShared) {
+        let b = shared.baseline, c = shared.candidate
+        let rng = shared.generators[chunk]
+        let countsB = UnsafeMutablePointer<UInt32>.allocate(capacity: b.count)
+        let countsC = UnsafeMutablePointer<UInt32>.allocate(capacity: c.count)
+        countsB.initialize(repeating: 0, count: b.count)
+        countsC.initialize(repeating: 0, count: c.count)
+        defer { countsB.deallocate(); countsC.deallocate() }
+        let end = min(resamples, (chunk + 1) * chunkSize)
+        for r in (chunk * chunkSize)..<end {
+            let sb = resample(b, countsB, rng)
+            let sc = resample(c, countsC, rng)
+            shared.means[r] = sc.mean / sb.mean
+            shared.medians[r] = sc.median / sb.median
+        }
+    }
+
+    /// One resample of sorted `x`: its mean and median. `counts` must be all zero on entry and is
+    /// all zero again on return.
+    @inline(__always)
+    static func resample(_ x: UnsafeBufferPointer<Double>, _ counts: UnsafeMutablePointer<UInt32>,
+                         _ rng: GSL.Random) -> (mean: Double, median: Double) {
+        let n = x.count
+        let un = UInt32(n)
+        // Four partial sums break the floating-point add dependency chain.
+        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+        var i = 0
+        while i + 4 <= n {
+            let a = rng.index(un), b = rng.index(un), c = rng.index(un), d = rng.index(un)
+            counts[a] &+= 1; counts[b] &+= 1; counts[c] &+= 1; counts[d] &+= 1
+            s0 += x[a]; s1 += x[b]; s2 += x[c]; s3 += x[d]
+            i += 4
+        }
+        while i < n {
+            let a = rng.index(un)
+            counts[a] &+= 1
+            s0 += x[a]
+            i += 1
+        }
+        let mean = ((s0 + s1) + (s2 + s3)) / Double(n)
+
+        // The resample's order statistic of rank k (0-based) is x[j] for the first j whose
+        // cumulative count exceeds k.
+        let k = (n - 1) / 2
+        var cumulative = 0
+        var j = 0
+        while cumulative + Int(counts[j]) <= k {
+            cumulative += Int(counts[j])
+            j += 1
+        }
+        let median: Double
+        if n & 1 == 1 || cumulative + Int(counts[j]) > k + 1 {
+            median = x[j]
+        } else {
+            var j2 = j + 1
+            while counts[j2] == 0 { j2 += 1 }
+            median = (x[j] + x[j2]) / 2
+        }
+        counts.update(repeating: 0, count: n)
+        return (mean, median)
+    }
+
+    // MARK: Intervals
+
+    /// The percentile interval: type 7 quantiles (1 − level)/2 and (1 + level)/2 of the sorted
+    /// bootstrap distribution (SciPy's `method='percentile'`).
+    static func percentile(sortedDistribution d: [Double], level: Double) -> Interval {
+        let a = (1 - level) / 2
+        return Interval(low: GSL.quantile(sorted: d, a), high: GSL.quantile(sorted: d, 1 - a), level: level)
+    }
+
+    /// The bias-corrected and accelerated interval (Efron & Tibshirani 1993, §14.3, eq. 14.14–14.15),
+    /// with the multi-sample acceleration of SciPy's `bootstrap(method='BCa')`.
+    ///
+    /// - z0 = Φ⁻¹(p) with p = (#{θ* < θ̂} + #{θ* ≤ θ̂}) / 2B, clamped to [1/2B, 1 − 1/2B] so it stays finite;
+    /// - the acceleration sums, over the samples j, the jackknife terms
+    ///   U_ji = (n_j − 1)(θ̄_j − θ_ji): a = Σ_j ΣU³/n_j³ / (6 (Σ_j ΣU²/n_j²)^{3/2}), taken as 0 when the
+    ///   jackknife values do not vary;
+    /// - the ends are type 7 quantiles at Φ(z0 + (z0 ± z)/(1 − a(z0 ± z))).
+    static func bca(sortedDistribution d: [Double], estimate: Double, jackknife: [[Double]], level: Double) -> Interval {
+        let bCount = d.count
+        let below = lowerBound(d, estimate)
+        let atMost = upperBound(d, estimate)
+        var p = Double(below + atMost) / Double(2 * bCount)
+        let clamp = 1 / Double(2 * bCount)
+        p = min(max(p, clamp), 1 - clamp)
+        let z0 = GSL.normalPinv(p)
+
+        var num = 0.0, den = 0.0
+        for values in jackknife where !values.isEmpty {
+            let n = Double(values.count)
+            let mean = values.reduce(0, +) / n
+            var s2 = 0.0, s3 = 0.0
+            for v in values {
+                let u = (n - 1) * (mean - v)
+                s2 += u * u
+                s3 += u * u * u
+            }
+            num += s3 / (n * n * n)
+            den += s2 / (n * n)
+        }
+        var a = den > 0 ? num / (6 * den * den.squareRoot()) : 0
+        if !a.isFinite { a = 0 }
+
+        let zAlpha = GSL.normalPinv((1 - level) / 2)
+        func adjusted(_ z: Double) -> Double {
+            let s = z0 + z
+            let q = GSL.normalP(z0 + s / (1 - a * s))
+            return q.isFinite ? min(max(q, 0), 1) : 0.5
+        }
+        let lowQ = adjusted(zAlpha), highQ = adjusted(-zAlpha)
+        return Interval(low: GSL.quantile(sorted: d, lowQ), high: GSL.quantile(sorted: d, highQ), level: level)
+    }
+
+    static func lowerBound(_ d: [Double], _ x: Double) -> Int {
+        var lo = 0, hi = d.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if d[mid] < x { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
+    static func upperBound(_ d: [Double], _ x: Double) -> Int {
+        var lo = 0, hi = d.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if d[mid] <= x { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
+    // MARK: Jackknife
+
+    /// Leave-one-out means of `x`, O(n) from the total.
+    static func jackknifeMeans(_ x: [Double]) -> [Double] {
+        let n = Double(x.count)
+        let total = x.reduce(0, +)
+        return x.map { (total - $0) / (n - 1) }
+    }
+
+    /// Leave-one-out medians of sorted `x`, O(n): without element i, the remaining order statistic of
+    /// rank h is x[h] when h < i and x[h + 1] otherwise.
+    static func jackknifeMedians(sorted x: [Double]) -> [Double] {
+        let m = x.count - 1
+        guard m > 0 else { return [] }
+        return (0..<x.count).map { i in
+            func at(_ h: Int) -> Double { h < i ? x[h] : x[h + 1] }
+            if m % 2 == 1 { return at(m / 2) }
+            return (at(m / 2 - 1) + at(m / 2)) / 2
+        }
+    }
+}
