@@ -1,0 +1,45 @@
+#!/usr/bin/busybox sh
+# SPDX-License-Identifier: GPL-3.0-or-later
+# /init of the lab's riscv64 KVM host (L1). Runs from the initramfs as PID 1.
+bb=/usr/bin/busybox
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=vt100
+$bb mount -t proc proc /proc
+$bb mount -t sysfs sysfs /sys
+$bb mount -t devtmpfs devtmpfs /dev
+$bb mkdir -p /dev/pts /dev/shm /run/lock /sys/kernel/debug
+$bb mount -t devpts -o gid=5,mode=620 devpts /dev/pts
+$bb mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+$bb mount -t tmpfs -o mode=755 tmpfs /run
+$bb mkdir -p /run/lock /run/libvirt
+$bb mount -t debugfs debugfs /sys/kernel/debug
+$bb mount -t cgroup2 cgroup2 /sys/fs/cgroup
+$bb hostname rvbench-lab
+echo "rvbench-lab: init reached at $($bb cut -d' ' -f1 /proc/uptime) s"
+
+for m in kvm virtio_blk virtio_net virtio_mmio virtio_rng ext4 tun bridge vhost vhost_net vhost_vdpa vdpa vdpa_sim vdpa_sim_blk; do
+    $bb modprobe "$m" 2>/dev/null || echo "rvbench-lab: module $m not available"
+done
+# Enable every cgroup controller for libvirt's machine groups.
+for c in $($bb cat /sys/fs/cgroup/cgroup.controllers); do
+    echo "+$c" > /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null
+done
+
+$bb ip link set lo up
+$bb ip link set eth0 up
+$bb ip addr add 10.0.2.15/24 dev eth0
+$bb ip route add default via 10.0.2.2
+
+# The workload disk: the one virtio disk, read-only.
+for dev in /dev/vda /dev/vdb; do
+    if [ -b "$dev" ]; then
+        $bb mount -t ext4 -o ro "$dev" /opt/rvbench-root && echo "rvbench-lab: workload disk $dev mounted" && break
+    fi
+done
+
+virtlogd -d
+libvirtd --listen -d
+dropbear -R -E -p 22 2>/var/log/dropbear.log
+
+echo "rvbench-lab: ready kernel=$($bb uname -r) kvm=$([ -c /dev/kvm ] && echo yes || echo no) uptime=$($bb cut -d' ' -f1 /proc/uptime)"
+# PID 1 never exits; it reaps orphans while it waits.
+while :; do $bb sleep 3600; done
