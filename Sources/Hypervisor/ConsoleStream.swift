@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import Foundation
+import RVBenchCore
+
+/// One line of guest console output.
+public struct ConsoleLine: Sendable, Equatable {
+    /// The raw bytes, without the line feed and without carriage returns.
+    public var bytes: [UInt8]
+    /// True when this is a piece of a line longer than the bound, which was split.
+    public var oversized: Bool
+    /// The bytes decoded as UTF-8; invalid sequences become U+FFFD.
+    public var text: String
+
+    public init(bytes: [UInt8], oversized: Bool = false) {
+        self.bytes = bytes
+        self.oversized = oversized
+        self.text = String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// Splits a console byte stream into bounded lines. A pure state machine: feed it chunks as
+/// they arrive, then `finish()` at the end of the stream.
+///
+/// - Line feeds end lines; carriage returns are dropped wherever they occur.
+/// - A line never holds more than `maxLineBytes` bytes. A longer one is cut into pieces of
+///   `maxLineBytes` (the last piece may be shorter), and every piece is flagged `oversized`.
+public struct ConsoleLineSplitter: Sendable {
+    public let maxLineBytes: Int
+    private var pending: [UInt8] = []
+    private var continuing = false
+
+    public init(maxLineBytes: Int = 4096) {
+        precondition(maxLineBytes > 0, "maxLineBytes must be positive")
+        self.maxLineBytes = maxLineBytes
+        pending.reserveCapacity(min(maxLineBytes, 4096))
+    }
+
+    /// Consumes a chunk and returns the lines it completed.
+    public mutating func feed<C: Collection>(_ chunk: C) -> [ConsoleLine] where C.Element == UInt8 {
+        var lines: [ConsoleLine] = []
+        for byte in chunk {
+            switch byte {
+            case 0x0D:
+                continue
+            case 0x0A:
+                lines.append(ConsoleLine(bytes: pending, oversized: continuing))
+                pending.removeAll(keepingCapacity: true)
+                continuing = false
+            default:
+                if pending.count == maxLineBytes {
+                    lines.append(ConsoleLine(bytes: pending, oversized: true))
+                    pending.removeAll(keepingCapacity: true)
+                    continuing = true
+                }
+                pending.append(byte)
+            }
+        }
+        return lines
+    }
+
+    /// The unterminated last line, if any bytes are pending.
+    public mutating func finish() -> ConsoleLine? {
+        defer {
+            pending.removeAll()
+            continuing = false
+        }
+        return pending.isEmpty ? nil : ConsoleLine(bytes: pending, oversized: continuing)
+    }
+}
+
+/// Where a console's bytes come from: a libvirt stream, or a stand-in in tests.
+/// `read` is called from one dedicated thread; `abort` from any thread, at any time.
+protocol ConsoleByteSource: Sendable {
+    /// Blocks until bytes arrive. Returns how many were written to `buffer`, 0 at the end of the
+    /// stream; throws on failure (also after `abort`).
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+    /// Completes the stream after `read` returned 0.
+    func finish()
+    /// Ends the stream early and makes a blocked `read` return. Safe to call more than once.
+    func abort()
+}
+
+/// A guest console opened with `DomainHandle.openConsole()`.
+///
+/// Reading happens on a dedicated thread doing blocking reads, never on Swift's cooperative
+/// pool; `close()` aborts the stream, which unblocks that thread.
+public final class ConsoleStream: Sendable {
+    private let source: any ConsoleByteSource
+    private let state = Locked(State())
+
+    private struct State {
+        var started = false
+        var closed = false
+    }
+
+    init(source: any ConsoleByteSource) {
+        self.source = source
+    }
+
+    deinit {
+        // A reader thread keeps the source alive and ends it itself; without one, end it here.
+        if !state.withLock({ $0.started }) { source.abort() }
+    }
+
+    /// Lines as they arrive (CR stripped); each line bounded to `maxLineBytes` (longer input is
+    /// split and flagged, never unbounded memory); ends when the stream closes (guest powered
+    /// off) or `close()` is called. Call it once per console; call it before resuming a paused
+    /// guest so that no line is lost. Cancelling the consuming task closes the console.
+    public func lines(maxLineBytes: Int = 4096) -> AsyncThrowingStream<ConsoleLine, Error> {
+        let (stream, continuation) = AsyncThrowingStream<ConsoleLine, Error>.makeStream()
+        let (alreadyStarted, closed) = state.withLock { s -> (Bool, Bool) in
+            defer { s.started = true }
+            return (s.started, s.closed)
+        }
+        if alreadyStarted {
+            continuation.finish(throwing: RVBenchError(
+                .internal, "console lines() was called twice; open a new console for a second reader"))
+            return stream
+        }
+        if closed {
+            continuation.finish()
+            return stream
+        }
+        let source = self.source
+        let state = self.state
+        continuation.onTermination = { _ in
+            Self.close(source: source, state: state)
+        }
+        let thread = Thread {
+            Self.pump(source: source, state: state, maxLineBytes: max(1, maxLineBytes), continuation: continuation)
+        }
+        thread.name = "rvbench-console"
+        thread.start()
+        return stream
+    }
+
+    /// Ends the console: `virStreamAbort`, which also unblocks a reader waiting for bytes.
+    /// Idempotent.
+    public func close() {
+        Self.close(source: source, state: state)
+    }
+
+    private static func close(source: any ConsoleByteSource, state: Locked<State>) {
+        let wasClosed = state.withLock { s -> Bool in
+            defer { s.closed = true }
+            return s.closed
+        }
+        if !wasClosed { source.abort() }
+    }
+
+    /// True once `close()` was called.
+    public var isClosed: Bool { state.withLock { $0.closed } }
+
+    private static func pump(source: any ConsoleByteSource, state: Locked<State>, maxLineBytes: Int,
+                             continuation: AsyncThrowingStream<ConsoleLine, Error>.Continuation) {
+        var splitter = ConsoleLineSplitter(maxLineBytes: maxLineBytes)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 1)
+        defer { buffer.deallocate() }
+        while true {
+            let count: Int
+            do {
+                count = try source.read(into: buffer)
+            } catch {
+                if let last = splitter.finish() { continuation.yield(last) }
+                if state.withLock({ $0.closed }) {
+                    continuation.finish()
+                } else {
+                    continuation.finish(throwing: error)
+                }
+                return
+            }
+            if count == 0 {
+                if let last = splitter.finish() { continuation.yield(last) }
+                source.finish()
+                continuation.finish()
+                return
+            }
+            for line in splitter.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<count])) {
+                continuation.yield(line)
+            }
+        }
+    }
+}
+
+/// A value guarded by a lock.
+final class Locked<Value>: @unchecked Sendable {
+    // Safe: `value` is only touched inside `withLock`, under `lock`.
+    private let lock = NSLock()
+    private var value: Value
+
+    init(_ value: Value) { self.value = value }
+
+    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
+}

@@ -1,0 +1,460 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import Foundation
+import RVBenchCore
+
+/// A PCI address on the host, as `lspci -D` and sysfs write it: `0000:01:00.0`.
+public struct PCIAddress: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// PCI segment (domain), 0...0xffff.
+    public var domain: UInt16
+    /// Bus number, 0...0xff.
+    public var bus: UInt8
+    /// Device (slot) number, 0...0x1f.
+    public var slot: UInt8
+    /// Function number, 0...7.
+    public var function: UInt8
+
+    /// Fails (returns nil) when a part is out of range.
+    public init?(domain: UInt16 = 0, bus: UInt8, slot: UInt8, function: UInt8) {
+        guard slot <= 0x1f, function <= 7 else { return nil }
+        self.domain = domain
+        self.bus = bus
+        self.slot = slot
+        self.function = function
+    }
+
+    /// Parses `DDDD:BB:SS.F` (hexadecimal, as in sysfs) or the short `BB:SS.F` (segment 0).
+    /// Returns nil for anything else, including out-of-range slots (> 0x1f) and functions (> 7).
+    public init?(string: String) {
+        let s = string.trimmingCharacters(in: .whitespaces)
+        let dotParts = s.split(separator: ".", omittingEmptySubsequences: false)
+        guard dotParts.count == 2 else { return nil }
+        let colonParts = dotParts[0].split(separator: ":", omittingEmptySubsequences: false)
+        let domainText: Substring
+        let busText: Substring
+        let slotText: Substring
+        switch colonParts.count {
+        case 3: (domainText, busText, slotText) = (colonParts[0], colonParts[1], colonParts[2])
+        case 2: (domainText, busText, slotText) = ("0", colonParts[0], colonParts[1])
+        default: return nil
+        }
+        func hex<T: FixedWidthInteger>(_ text: Substring, maxDigits: Int, as: T.Type) -> T? {
+            guard !text.isEmpty, text.count <= maxDigits, text.allSatisfy(\.isHexDigit) else { return nil }
+            return T(text, radix: 16)
+        }
+        guard let d = hex(domainText, maxDigits: 4, as: UInt16.self),
+              let b = hex(busText, maxDigits: 2, as: UInt8.self),
+              let sl = hex(slotText, maxDigits: 2, as: UInt8.self),
+              let f = hex(dotParts[1], maxDigits: 1, as: UInt8.self)
+        else { return nil }
+        self.init(domain: d, bus: b, slot: sl, function: f)
+    }
+
+    /// `0000:01:00.0`
+    public var description: String {
+        "\(Self.hex(domain, 4)):\(Self.hex(bus, 2)):\(Self.hex(slot, 2)).\(Self.hex(function, 1))"
+    }
+
+    static func hex<T: BinaryInteger>(_ value: T, _ width: Int) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+
+    /// Encoded as its string form, so specs can write `"0000:01:00.0"`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let parsed = PCIAddress(string: text) else {
+            throw DecodingError.dataCorruptedError(
+                in: container, debugDescription: "'\(text)' is not a PCI address; expected DDDD:BB:SS.F, e.g. 0000:01:00.0")
+        }
+        self = parsed
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}
+
+/// One disk of a guest, emulated by QEMU (the `virtio` datapath).
+public struct DiskSpec: Sendable, Codable, Equatable {
+    /// What the source path names on the host.
+    public enum SourceType: String, Sendable, Codable, Equatable {
+        /// A regular file (`<disk type='file'>`).
+        case file
+        /// A block device (`<disk type='block'>`).
+        case block
+    }
+
+    /// Host path of the image file or block device.
+    public var source: String
+    /// Guest device name hint, e.g. `vda`.
+    public var target: String
+    public var type: SourceType
+    public var readOnly: Bool
+    /// Guest bus, e.g. `virtio`.
+    public var bus: String
+    /// Image format for QEMU's block layer, e.g. `raw`.
+    public var format: String
+
+    public init(source: String, target: String = "vda", type: SourceType = .file, readOnly: Bool = false,
+                bus: String = "virtio", format: String = "raw") {
+        self.source = source
+        self.target = target
+        self.type = type
+        self.readOnly = readOnly
+        self.bus = bus
+        self.format = format
+    }
+
+    private enum CodingKeys: String, CodingKey { case source, target, type, readOnly, bus, format }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(source: try c.decode(String.self, forKey: .source),
+                  target: try c.decodeIfPresent(String.self, forKey: .target) ?? "vda",
+                  type: try c.decodeIfPresent(SourceType.self, forKey: .type) ?? .file,
+                  readOnly: try c.decodeIfPresent(Bool.self, forKey: .readOnly) ?? false,
+                  bus: try c.decodeIfPresent(String.self, forKey: .bus) ?? "virtio",
+                  format: try c.decodeIfPresent(String.self, forKey: .format) ?? "raw")
+    }
+}
+
+/// Everything that varies between the guests rvbench boots: a direct-kernel-boot riscv64 domain.
+public struct GuestDomainSpec: Sendable, Codable, Equatable {
+    /// The guest CPU model.
+    public enum CPUMode: Sendable, Codable, Equatable {
+        /// `<cpu mode='host-passthrough'/>`: the host's CPU as it is (QEMU `-cpu host`).
+        case hostPassthrough
+        /// `<cpu mode='custom'>` with this model name (QEMU `-cpu NAME`).
+        case named(String)
+
+        /// Encoded as one string: `host-passthrough`, or the model name.
+        public init(from decoder: any Decoder) throws {
+            let text = try decoder.singleValueContainer().decode(String.self)
+            self = text == "host-passthrough" ? .hostPassthrough : .named(text)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.singleValueContainer()
+            switch self {
+            case .hostPassthrough: try c.encode("host-passthrough")
+            case .named(let model): try c.encode(model)
+            }
+        }
+    }
+
+    /// Domain name; unique per run.
+    public var name: String
+    /// Domain type: `kvm` for guests under KVM, `qemu` for TCG.
+    public var virtType: String
+    public var arch: String
+    public var machine: String
+    public var vcpus: Int
+    public var memoryMiB: Int
+    public var cpuMode: CPUMode
+    /// AIA mode of the riscv `virt` machine (`aplic`, `aplic-imsic`, `none`); nil leaves QEMU's default.
+    /// Emitted as `<features><aia value='…'/></features>`, which libvirt understands since 11.1.0.
+    public var aia: String?
+    /// Guest kernel (direct kernel boot; no firmware is loaded, KVM provides SBI).
+    public var kernel: String
+    public var initrd: String?
+    public var cmdline: String
+    /// Disks that QEMU emulates.
+    public var disks: [DiskSpec]
+    /// Host PCI devices assigned through VFIO (`<hostdev managed='yes'>`).
+    public var hostdevs: [PCIAddress]
+    /// vhost-vdpa character devices (`/dev/vhost-vdpa-N`), each becoming a virtio disk whose
+    /// datapath bypasses QEMU (`<disk type='vhostvdpa'>`, libvirt ≥ 9.8 with QEMU ≥ 8.1).
+    public var vdpaDevices: [String]
+    /// A pty serial port and a console on it, for `virDomainOpenConsole`.
+    public var serialConsole: Bool
+    public var onPoweroff: String
+    public var onReboot: String
+    public var onCrash: String
+    /// QEMU binary; nil lets libvirt choose.
+    public var emulator: String?
+    /// Extra QEMU arguments, through libvirt's `qemu:commandline` namespace.
+    public var extraQEMUArgs: [String]
+
+    public init(name: String, virtType: String = "kvm", arch: String = "riscv64", machine: String = "virt",
+                vcpus: Int = 1, memoryMiB: Int = 512, cpuMode: CPUMode = .hostPassthrough, aia: String? = nil,
+                kernel: String, initrd: String? = nil, cmdline: String, disks: [DiskSpec] = [],
+                hostdevs: [PCIAddress] = [], vdpaDevices: [String] = [], serialConsole: Bool = true,
+                onPoweroff: String = "destroy", onReboot: String = "destroy", onCrash: String = "destroy",
+                emulator: String? = nil, extraQEMUArgs: [String] = []) {
+        self.name = name
+        self.virtType = virtType
+        self.arch = arch
+        self.machine = machine
+        self.vcpus = vcpus
+        self.memoryMiB = memoryMiB
+        self.cpuMode = cpuMode
+        self.aia = aia
+        self.kernel = kernel
+        self.initrd = initrd
+        self.cmdline = cmdline
+        self.disks = disks
+        self.hostdevs = hostdevs
+        self.vdpaDevices = vdpaDevices
+        self.serialConsole = serialConsole
+        self.onPoweroff = onPoweroff
+        self.onReboot = onReboot
+        self.onCrash = onCrash
+        self.emulator = emulator
+        self.extraQEMUArgs = extraQEMUArgs
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case name, virtType, arch, machine, vcpus, memoryMiB, cpuMode, aia, kernel, initrd, cmdline, disks,
+             hostdevs, vdpaDevices, serialConsole, onPoweroff, onReboot, onCrash, emulator, extraQEMUArgs
+    }
+
+    /// Keys with a default may be left out.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            name: try c.decode(String.self, forKey: .name),
+            virtType: try c.decodeIfPresent(String.self, forKey: .virtType) ?? "kvm",
+            arch: try c.decodeIfPresent(String.self, forKey: .arch) ?? "riscv64",
+            machine: try c.decodeIfPresent(String.self, forKey: .machine) ?? "virt",
+            vcpus: try c.decodeIfPresent(Int.self, forKey: .vcpus) ?? 1,
+            memoryMiB: try c.decodeIfPresent(Int.self, forKey: .memoryMiB) ?? 512,
+            cpuMode: try c.decodeIfPresent(CPUMode.self, forKey: .cpuMode) ?? .hostPassthrough,
+            aia: try c.decodeIfPresent(String.self, forKey: .aia),
+            kernel: try c.decode(String.self, forKey: .kernel),
+            initrd: try c.decodeIfPresent(String.self, forKey: .initrd),
+            cmdline: try c.decode(String.self, forKey: .cmdline),
+            disks: try c.decodeIfPresent([DiskSpec].self, forKey: .disks) ?? [],
+            hostdevs: try c.decodeIfPresent([PCIAddress].self, forKey: .hostdevs) ?? [],
+            vdpaDevices: try c.decodeIfPresent([String].self, forKey: .vdpaDevices) ?? [],
+            serialConsole: try c.decodeIfPresent(Bool.self, forKey: .serialConsole) ?? true,
+            onPoweroff: try c.decodeIfPresent(String.self, forKey: .onPoweroff) ?? "destroy",
+            onReboot: try c.decodeIfPresent(String.self, forKey: .onReboot) ?? "destroy",
+            onCrash: try c.decodeIfPresent(String.self, forKey: .onCrash) ?? "destroy",
+            emulator: try c.decodeIfPresent(String.self, forKey: .emulator),
+            extraQEMUArgs: try c.decodeIfPresent([String].self, forKey: .extraQEMUArgs) ?? [])
+    }
+
+    /// The guest device names the vDPA disks get: the first `vdX` names that no disk uses.
+    public var vdpaTargets: [String] {
+        var used = Set(disks.map(\.target))
+        var result: [String] = []
+        var letters = "abcdefghijklmnopqrstuvwxyz".makeIterator()
+        for _ in vdpaDevices {
+            while let l = letters.next() {
+                let candidate = "vd\(l)"
+                if used.insert(candidate).inserted {
+                    result.append(candidate)
+                    break
+                }
+            }
+        }
+        return result
+    }
+
+    /// Checks what libvirt would otherwise reject later, or what XML cannot carry.
+    /// Throws `RVBenchError(.badInput, …)` naming the field.
+    public func validate() throws {
+        func bad(_ message: String) -> RVBenchError { RVBenchError(.badInput, "guest \(name.debugDescription): \(message)") }
+        if name.isEmpty || name.contains("/") {
+            throw bad("the domain name must be non-empty and contain no '/'")
+        }
+        if vcpus < 1 { throw bad("vcpus must be at least 1") }
+        if memoryMiB < 1 { throw bad("memoryMiB must be at least 1") }
+        if kernel.isEmpty { throw bad("a kernel path is required (direct kernel boot)") }
+        let lifecycle: Set = ["destroy", "restart", "preserve", "rename-restart", "coredump-destroy", "coredump-restart"]
+        for (field, value) in [("onPoweroff", onPoweroff), ("onReboot", onReboot), ("onCrash", onCrash)]
+            where !lifecycle.contains(value) {
+            throw bad("\(field) '\(value)' is not one of \(lifecycle.sorted().joined(separator: ", "))")
+        }
+        if let aia, !["aplic", "aplic-imsic", "none"].contains(aia) {
+            throw bad("aia '\(aia)' is not one of aplic, aplic-imsic, none")
+        }
+        if vdpaTargets.count != vdpaDevices.count { throw bad("too many disks: no free vdX target for every vDPA device") }
+        var texts = [name, virtType, arch, machine, kernel, cmdline] + vdpaDevices + extraQEMUArgs
+        texts += [initrd, emulator, aia].compactMap { $0 }
+        texts += disks.flatMap { [$0.source, $0.target, $0.bus, $0.format] }
+        if case .named(let model) = cpuMode { texts.append(model) }
+        if texts.contains(where: { $0.unicodeScalars.contains(where: { !DomainXML.isXMLCharacter($0) }) }) {
+            throw bad("a field contains a control character that XML cannot carry")
+        }
+    }
+}
+
+/// Domain XML for the guests rvbench boots. Pure functions from specs to text; every
+/// interpolated value is escaped.
+public enum DomainXML {
+    /// The XML namespace of QEMU command-line passthrough.
+    public static let qemuNamespace = "http://libvirt.org/schemas/domain/qemu/1.0"
+
+    /// A guest domain: direct kernel boot with no firmware (`-bios none` under KVM: libvirt
+    /// passes no `-bios` when there is no `<loader>`, and QEMU's riscv `virt` machine loads no
+    /// firmware under KVM), no graphics, no USB, no balloon, no RNG.
+    ///
+    /// Call `spec.validate()` first to reject what libvirt or XML would reject; characters that
+    /// XML cannot carry at all are replaced by U+FFFD here.
+    public static func guest(_ spec: GuestDomainSpec) -> String {
+        var x = XMLWriter()
+        let hasQEMUArgs = !spec.extraQEMUArgs.isEmpty
+        var domainAttributes = [("type", spec.virtType)]
+        if hasQEMUArgs { domainAttributes.append(("xmlns:qemu", qemuNamespace)) }
+        x.open("domain", domainAttributes)
+        x.leaf("name", text: spec.name)
+        x.leaf("memory", ["unit": "MiB"], text: String(spec.memoryMiB))
+        x.leaf("vcpu", ["placement": "static"], text: String(spec.vcpus))
+        x.open("os")
+        x.leaf("type", ["arch": spec.arch, "machine": spec.machine], text: "hvm")
+        x.leaf("kernel", text: spec.kernel)
+        if let initrd = spec.initrd { x.leaf("initrd", text: initrd) }
+        x.leaf("cmdline", text: spec.cmdline)
+        x.close("os")
+        if let aia = spec.aia {
+            x.open("features")
+            x.empty("aia", ["value": aia])
+            x.close("features")
+        }
+        switch spec.cpuMode {
+        case .hostPassthrough:
+            x.empty("cpu", ["mode": "host-passthrough"])
+        case .named(let model):
+            x.open("cpu", ["mode": "custom", "match": "exact", "check": "none"])
+            x.leaf("model", ["fallback": "forbid"], text: model)
+            x.close("cpu")
+        }
+        x.empty("clock", ["offset": "utc"])
+        x.leaf("on_poweroff", text: spec.onPoweroff)
+        x.leaf("on_reboot", text: spec.onReboot)
+        x.leaf("on_crash", text: spec.onCrash)
+        x.open("devices")
+        if let emulator = spec.emulator { x.leaf("emulator", text: emulator) }
+        for disk in spec.disks {
+            x.open("disk", ["type": disk.type.rawValue, "device": "disk"])
+            x.empty("driver", ["name": "qemu", "type": disk.format])
+            x.empty("source", [(disk.type == .file ? "file" : "dev", disk.source)])
+            x.empty("target", ["dev": disk.target, "bus": disk.bus])
+            if disk.readOnly { x.empty("readonly") }
+            x.close("disk")
+        }
+        for (device, target) in zip(spec.vdpaDevices, spec.vdpaTargets) {
+            // QEMU's virtio-blk-vhost-vdpa block driver requires cache.direct=on, hence cache='none'.
+            x.open("disk", ["type": "vhostvdpa", "device": "disk"])
+            x.empty("driver", ["name": "qemu", "type": "raw", "cache": "none", "io": "threads"])
+            x.empty("source", ["dev": device])
+            x.empty("target", ["dev": target, "bus": "virtio"])
+            x.close("disk")
+        }
+        for address in spec.hostdevs {
+            x.open("hostdev", ["mode": "subsystem", "type": "pci", "managed": "yes"])
+            x.open("source")
+            x.empty("address", [
+                ("domain", "0x" + PCIAddress.hex(address.domain, 4)),
+                ("bus", "0x" + PCIAddress.hex(address.bus, 2)),
+                ("slot", "0x" + PCIAddress.hex(address.slot, 2)),
+                ("function", "0x" + PCIAddress.hex(address.function, 1)),
+            ])
+            x.close("source")
+            x.close("hostdev")
+        }
+        x.empty("controller", ["type": "usb", "model": "none"])
+        if spec.serialConsole {
+            x.open("serial", ["type": "pty"])
+            x.empty("target", ["port": "0"])
+            x.close("serial")
+            x.open("console", ["type": "pty"])
+            x.empty("target", ["type": "serial", "port": "0"])
+            x.close("console")
+        }
+        x.empty("memballoon", ["model": "none"])
+        x.close("devices")
+        if hasQEMUArgs {
+            x.open("qemu:commandline")
+            for arg in spec.extraQEMUArgs { x.empty("qemu:arg", ["value": arg]) }
+            x.close("qemu:commandline")
+        }
+        x.close("domain")
+        return x.text
+    }
+
+    /// Escapes a value for XML text or a quoted attribute (either quote style).
+    /// Line breaks and tabs become character references so attribute normalisation keeps them;
+    /// characters XML 1.0 cannot carry at all become U+FFFD.
+    public static func escape(_ value: String) -> String {
+        var out = ""
+        out.reserveCapacity(value.utf8.count)
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "'": out += "&apos;"
+            case "\"": out += "&quot;"
+            case "\n": out += "&#10;"
+            case "\r": out += "&#13;"
+            case "\t": out += "&#9;"
+            default:
+                if isXMLCharacter(scalar) {
+                    out.unicodeScalars.append(scalar)
+                } else {
+                    out += "\u{FFFD}"
+                }
+            }
+        }
+        return out
+    }
+
+    /// True for the characters XML 1.0 allows in a document.
+    static func isXMLCharacter(_ s: Unicode.Scalar) -> Bool {
+        switch s.value {
+        case 0x9, 0xA, 0xD: return true
+        case 0x20...0xD7FF, 0xE000...0xFFFD, 0x10000...0x10FFFF: return true
+        default: return false
+        }
+    }
+}
+
+/// Indented XML text, two spaces per level, single-quoted attributes in the given order.
+struct XMLWriter {
+    private(set) var text = ""
+    private var depth = 0
+
+    private mutating func line(_ s: String) {
+        text += String(repeating: "  ", count: depth) + s + "\n"
+    }
+
+    private func tag(_ name: String, _ attributes: KeyValuePairs<String, String>) -> String {
+        tag(name, attributes.map { ($0.key, $0.value) })
+    }
+
+    private func tag(_ name: String, _ attributes: [(String, String)]) -> String {
+        var s = name
+        for (key, value) in attributes { s += " \(key)='\(DomainXML.escape(value))'" }
+        return s
+    }
+
+    mutating func open(_ name: String, _ attributes: KeyValuePairs<String, String> = [:]) {
+        open(name, attributes.map { ($0.key, $0.value) })
+    }
+
+    mutating func open(_ name: String, _ attributes: [(String, String)]) {
+        line("<\(tag(name, attributes))>")
+        depth += 1
+    }
+
+    mutating func close(_ name: String) {
+        depth -= 1
+        line("</\(name)>")
+    }
+
+    mutating func empty(_ name: String, _ attributes: KeyValuePairs<String, String> = [:]) {
+        empty(name, attributes.map { ($0.key, $0.value) })
+    }
+
+    mutating func empty(_ name: String, _ attributes: [(String, String)]) {
+        line("<\(tag(name, attributes))/>")
+    }
+
+    mutating func leaf(_ name: String, _ attributes: KeyValuePairs<String, String> = [:], text value: String) {
+        line("<\(tag(name, attributes))>\(DomainXML.escape(value))</\(name)>")
+    }
+}
