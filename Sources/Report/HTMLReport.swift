@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import RVBenchCore
+
+/// A self-contained HTML page for web browsers: inline CSS and inline SVG plots, no scripts,
+/// no external URLs. A Content-Security-Policy forbids scripts and remote loads, as a second
+/// line of defence behind escaping every string that came from data.
+public enum HTMLReport {
+    public static func render(_ input: ReportInput) -> String {
+        let header = ReportHeader(input)
+        let h = Escape.markup
+        var out: [String] = [
+            "<!DOCTYPE html>",
+            "<html lang=\"en\">",
+            "<head>",
+            "<meta charset=\"utf-8\">",
+            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">",
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
+            "<title>rvbench report: \(h(header.experiment))</title>",
+            "<style>\n\(style)</style>",
+            "</head>",
+            "<body>",
+            "<h1>rvbench report: \(h(header.experiment))</h1>",
+        ]
+        if let warning = header.emulatedWarning {
+            out.append("<p class=\"warning\">\(h(warning))</p>")
+        }
+        out.append("<table class=\"facts\">")
+        for fact in header.facts {
+            out.append("<tr><th>\(h(fact.label))</th><td>\(h(fact.value))</td></tr>")
+        }
+        out.append("</table>")
+
+        if !header.notes.isEmpty {
+            out.append("<h2>Notes</h2>")
+            out.append("<ul>" + header.notes.map { "<li>\(h($0))</li>" }.joined() + "</ul>")
+        }
+        if !header.modelled.isEmpty {
+            out.append("<h2>Modelled, not measured</h2>")
+            out.append("<ul>" + header.modelled.map { "<li>modelled: \(h($0))</li>" }.joined() + "</ul>")
+        }
+        if !header.notRun.isEmpty {
+            out.append("<h2>Not run</h2>")
+            out.append("<table><tr><th>variant</th><th>workloads</th><th>reason</th></tr>")
+            for group in header.notRun {
+                let workloads = group.workloads.isEmpty ? "all" : group.workloads.map(h).joined(separator: ", ")
+                out.append("<tr><td>\(h(group.variant))</td><td>\(workloads)</td><td class=\"notrun\">not run: \(h(group.reason))</td></tr>")
+            }
+            out.append("</table>")
+        }
+        if !header.unavailable.isEmpty {
+            out.append("<h2>Unavailable metrics</h2>")
+            out.append("<p>Not measured, and never reported as 0.</p>")
+            out.append("<table><tr><th>metric</th><th>variant</th><th>reason</th></tr>")
+            for item in header.unavailable {
+                out.append("<tr><td>\(h(item.metric))</td><td>\(h(item.variant ?? "all"))</td><td>\(h(item.reason))</td></tr>")
+            }
+            out.append("</table>")
+        }
+
+        out += summary(input)
+
+        for group in input.workloadGroups {
+            out.append("<section>")
+            out.append("<h2>\(h(group.workload))</h2>")
+            for result in group.results {
+                out += metricSection(result, input: input)
+            }
+            let counters = group.results.filter(\.isCounter)
+            if !counters.isEmpty { out += counterTable(counters) }
+            out.append("</section>")
+        }
+        out.append("<footer>Ratios are mean(variant) / mean(baseline) with 95% percentile-bootstrap intervals; "
+            + "p is Welch's t-test, Holm-corrected across the comparisons. A regression needs the whole interval "
+            + "beyond the noise threshold and p below alpha.</footer>")
+        out.append("</body>")
+        out.append("</html>")
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    static func verdictCell(_ verdict: Verdict) -> String {
+        let cls = switch verdict {
+        case .regression: "regression"
+        case .improvement: "improvement"
+        case .noChange: "no-change"
+        }
+        return "<td class=\"\(cls)\">\(verdict.label)</td>"
+    }
+
+    static func summary(_ input: ReportInput) -> [String] {
+        let h = Escape.markup
+        let rows = input.results.workloads.flatMap { result in
+            result.comparisons.map { c in
+                "<tr><td>\(h(result.workload))</td><td>\(h(result.metric))</td><td>\(h(c.candidate)) vs \(h(c.baseline))</td>"
+                    + "<td class=\"num\">\(Num.ratio(c.ratioOfMeans)) \(Num.interval(c.ratioOfMeansCI))</td>"
+                    + "<td class=\"num\">\(Num.p(c.adjustedP))</td>\(verdictCell(c.verdict))</tr>"
+            }
+        }
+        guard !rows.isEmpty else { return ["<p>No comparisons.</p>"] }
+        return ["<h2>Summary</h2>",
+                "<table><tr><th>workload</th><th>metric</th><th>comparison</th><th>ratio [95% CI]</th><th>p (Holm)</th><th>verdict</th></tr>"]
+            + rows + ["</table>"]
+    }
+
+    static func metricSection(_ result: WorkloadResult, input: ReportInput) -> [String] {
+        let h = Escape.markup
+        let unit = DisplayUnit.choose(unit: result.unit, typical: result.typicalValue)
+        let threshold = result.comparisons.first.map { ", noise threshold ±\(Num.percent($0.threshold))" } ?? ""
+        var out = ["<h3>\(h(result.metric)) <span class=\"muted\">(\(h(unit.label)), \(result.direction.label)\(threshold))</span></h3>"]
+        out.append("<table><tr><th>variant</th><th>n</th><th>mean (\(h(unit.label)))</th><th>median (\(h(unit.label)))</th>"
+            + "<th>p5–p95 (\(h(unit.label)))</th><th>CV</th><th>ratio vs \(h(result.baseline)) [95% CI]</th><th>p (Holm)</th><th>verdict</th></tr>")
+        for variant in result.variants {
+            let name = h(variant.variant) + (variant.variant == result.baseline ? " <span class=\"muted\">(baseline)</span>" : "")
+            if let reason = variant.status.notRunReason {
+                out.append("<tr><td>\(name)</td><td colspan=\"8\" class=\"notrun\">not run: \(h(reason))</td></tr>")
+                continue
+            }
+            guard let d = variant.descriptive else {
+                out.append("<tr><td>\(name)</td><td colspan=\"8\" class=\"notrun\">no samples</td></tr>")
+                continue
+            }
+            var cells = "<td class=\"num\">\(d.n)</td><td class=\"num\">\(unit.format(d.mean))</td>"
+                + "<td class=\"num\">\(unit.format(d.median))</td>"
+                + "<td class=\"num\">\(unit.format(d.quantiles.p5))–\(unit.format(d.quantiles.p95))</td>"
+                + "<td class=\"num\">\(Num.percent(d.cv))</td>"
+            if let c = result.comparison(for: variant.variant) {
+                cells += "<td class=\"num\">\(Num.ratio(c.ratioOfMeans)) \(Num.interval(c.ratioOfMeansCI)) (\(Num.change(c.ratioOfMeans)))</td>"
+                    + "<td class=\"num\">\(Num.p(c.adjustedP))</td>\(verdictCell(c.verdict))"
+            } else if variant.variant == result.baseline {
+                cells += "<td>—</td><td>—</td><td>—</td>"
+            } else {
+                cells += "<td colspan=\"3\" class=\"notrun\">no comparison</td>"
+            }
+            out.append("<tr><td>\(name)</td>\(cells)</tr>")
+        }
+        out.append("</table>")
+        let failures = result.variants.flatMap { v in v.failures.map { (v.variant, $0) } }
+        if !failures.isEmpty {
+            out.append("<p>Failures:</p><ul>" + failures.map { "<li>\(h($0.0)): \(h($0.1))</li>" }.joined() + "</ul>")
+        }
+        out.append("<figure>")
+        out.append(SVGPlots.distribution(result, input: input))
+        out.append("<figcaption>Distribution of \(h(result.metric)) per variant.</figcaption>")
+        out.append("</figure>")
+        if result.variants.contains(where: { $0.variant != result.baseline }) {
+            out.append("<figure>")
+            out.append(SVGPlots.forest(result))
+            out.append("<figcaption>Overhead ratio against \(h(result.baseline)) with 95% CI; the shaded band is the noise threshold.</figcaption>")
+            out.append("</figure>")
+        }
+        return out
+    }
+
+    static func counterTable(_ counters: [WorkloadResult]) -> [String] {
+        let h = Escape.markup
+        var variants: [String] = []
+        for result in counters {
+            for variant in result.variants where !variants.contains(variant.variant) { variants.append(variant.variant) }
+        }
+        var out = ["<h3>Counters side by side <span class=\"muted\">(mean per iteration; × ratio vs baseline)</span></h3>",
+                   "<table><tr><th>variant</th>" + counters.map { "<th>\(h($0.metric)) (\(h($0.unit)))</th>" }.joined() + "</tr>"]
+        for name in variants {
+            let cells = counters.map { result -> String in
+                guard let variant = result.variants.first(where: { $0.variant == name }) else { return "<td>—</td>" }
+                if variant.status.notRunReason != nil { return "<td class=\"notrun\">not run</td>" }
+                guard let d = variant.descriptive else { return "<td>—</td>" }
+                if let c = result.comparison(for: name) {
+                    return "<td class=\"num\">\(Num.sig(d.mean)) (×\(Num.ratio(c.ratioOfMeans)))</td>"
+                }
+                return "<td class=\"num\">\(Num.sig(d.mean))</td>"
+            }
+            out.append("<tr><td>\(h(name))</td>" + cells.joined() + "</tr>")
+        }
+        out.append("</table>")
+        return out
+    }
+
+    static let style = """
+        body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1b1f24; margin: 2rem auto; max-width: 1040px; padding: 0 1rem; }
+        h1 { font-size: 1.6rem; margin-bottom: .6rem; }
+        h2 { font-size: 1.25rem; margin-top: 2rem; border-bottom: 1px solid #d0d7de; padding-bottom: .2rem; }
+        h3 { font-size: 1.05rem; margin-top: 1.4rem; }
+        .warning { border-left: 5px solid #b35900; background: #fff4e5; padding: .6rem 1rem; font-weight: 600; }
+        table { border-collapse: collapse; margin: .4rem 0 1rem; }
+        th, td { border-bottom: 1px solid #d8dee4; padding: .25rem .7rem; text-align: left; vertical-align: top; }
+        th { background: #f6f8fa; font-weight: 600; }
+        table.facts th { background: none; font-weight: 500; color: #57606a; }
+        td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+        td.regression { color: #c62828; font-weight: 700; }
+        td.improvement { color: #2e7d32; font-weight: 700; }
+        td.no-change { color: #546e7a; }
+        .notrun, .muted { color: #57606a; }
+        .notrun { font-style: italic; }
+        figure { margin: .5rem 0 1.2rem; }
+        figcaption { color: #57606a; font-size: .9em; }
+        footer { margin-top: 2.5rem; color: #57606a; font-size: .9em; }
+        svg { max-width: 100%; height: auto; }
+        svg text { font: 12px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; fill: #1b1f24; }
+        svg text.muted { fill: #57606a; font-style: italic; }
+        svg text.small { font-size: 11px; }
+        svg text.v-regression { fill: #c62828; font-weight: 700; }
+        svg text.v-improvement { fill: #2e7d32; font-weight: 700; }
+        svg text.v-no-change { fill: #546e7a; }
+        svg .grid { stroke: #eaeef2; }
+        svg .axis { stroke: #8c959f; }
+        svg .box { fill: #bbdefb; stroke: #1565c0; stroke-width: 1.2; }
+        svg .median { stroke: #0d47a1; stroke-width: 2.5; }
+        svg .whisker { stroke: #1565c0; stroke-width: 1.2; }
+        svg .pt { fill: #37474f; fill-opacity: .45; }
+        svg .mean { fill: #ff8f00; stroke: #5d4037; stroke-width: .8; }
+        svg .band { fill: #9e9e9e; fill-opacity: .18; }
+        svg .one { stroke: #424242; stroke-dasharray: 4 3; stroke-width: 1.2; }
+
+        """
+}

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import RVBenchCore
+
+/// What every human-readable format shows at its top, derived once from a `ReportInput`.
+struct ReportHeader {
+    /// The experiment name.
+    var experiment: String
+    /// The host type.
+    var hostKind: String
+    /// The emulated-host sentence when the host is emulated, else nil.
+    var emulatedWarning: String?
+    /// Label–value facts about the run, in display order.
+    var facts: [(label: String, value: String)]
+    /// Notes from results.json and manifest.json, then journal problems, without duplicates.
+    var notes: [String]
+    /// Everything modelled rather than measured.
+    var modelled: [String]
+    /// Variants that were not run, grouped by variant and reason.
+    var notRun: [NotRunGroup]
+    /// Metrics that could not be measured.
+    var unavailable: [UnavailableMetric]
+
+    struct NotRunGroup: Equatable {
+        var variant: String
+        var reason: String
+        /// Workloads it applies to, in order of first appearance; empty when it applies to all.
+        var workloads: [String]
+    }
+
+    init(_ input: ReportInput) {
+        let results = input.results
+        experiment = results.experiment
+        hostKind = results.hostKind
+        emulatedWarning = results.emulated || input.manifest?.host.emulated == true
+            ? ResultsDocument.emulatedHostWarning : nil
+
+        var facts: [(String, String)] = [
+            ("experiment", results.experiment),
+            ("host", results.hostKind),
+            ("results created", results.createdAt),
+            ("schema version", results.schemaVersion),
+        ]
+        if let manifest = input.manifest {
+            let host = manifest.host
+            facts.append(("rvbench version", manifest.rvbenchVersion))
+            facts.append(("seed", String(manifest.seed)))
+            facts.append(("spec sha256", manifest.spec.sha256))
+            let optional: [(String, String?)] = [
+                ("architecture", host.arch),
+                ("kernel", host.kernel),
+                ("ISA", host.isa),
+                ("AIA mode", host.aiaMode),
+                ("QEMU", host.qemuVersion),
+                ("libvirt", host.libvirtVersion),
+                ("host CPUs", host.cpuCount.map(String.init)),
+                ("emulated by", host.emulator),
+            ]
+            for case let (label, value?) in optional { facts.append((label, value)) }
+            if !manifest.commandLine.isEmpty {
+                facts.append(("command line", manifest.commandLine.joined(separator: " ")))
+            }
+        }
+        self.facts = facts
+
+        var notes: [String] = []
+        for note in results.notes + (input.manifest?.notes ?? []) where !notes.contains(note) {
+            notes.append(note)
+        }
+        if let problems = input.journal?.problems, let first = problems.first {
+            notes.append("samples.jsonl has \(problems.count) unreadable line\(problems.count == 1 ? "" : "s"), "
+                + "skipped; first: \(first)")
+        }
+        self.notes = notes
+        modelled = results.modelled
+        unavailable = results.unavailable
+
+        var groups: [NotRunGroup] = []
+        func add(variant: String, reason: String, workload: String?) {
+            if let index = groups.firstIndex(where: { $0.variant == variant && $0.reason == reason }) {
+                if let workload, !groups[index].workloads.contains(workload) { groups[index].workloads.append(workload) }
+            } else {
+                groups.append(NotRunGroup(variant: variant, reason: reason, workloads: workload.map { [$0] } ?? []))
+            }
+        }
+        for workload in results.workloads {
+            for variant in workload.variants {
+                if let reason = variant.status.notRunReason {
+                    add(variant: variant.variant, reason: reason, workload: workload.workload)
+                }
+            }
+        }
+        for record in input.journal?.notRun ?? [] {
+            add(variant: record.variant, reason: record.reason, workload: record.workload)
+        }
+        notRun = groups
+    }
+}
+
+/// Lookups over one `WorkloadResult`.
+extension WorkloadResult {
+    /// The comparison of `variant` against the baseline, if there is one.
+    func comparison(for variant: String) -> Comparison? {
+        comparisons.first { $0.candidate == variant }
+    }
+
+    /// The baseline's descriptive statistics, if the baseline ran.
+    var baselineDescriptive: Descriptive? {
+        variants.first { $0.variant == baseline }?.descriptive
+    }
+
+    /// A value typical of this metric, used to pick a display unit.
+    var typicalValue: Double {
+        baselineDescriptive?.median ?? variants.compactMap { $0.descriptive?.median }.first ?? 0
+    }
+
+    /// True for hardware and hypervisor counters ("counter.*"), shown side by side per workload.
+    var isCounter: Bool { metric.hasPrefix("counter.") }
+}
+
+extension Verdict {
+    /// How reports name the verdict.
+    var label: String {
+        switch self {
+        case .regression: "regression"
+        case .improvement: "improvement"
+        case .noChange: "no change"
+        }
+    }
+}
+
+extension Direction {
+    var label: String {
+        switch self {
+        case .lowerIsBetter: "lower is better"
+        case .higherIsBetter: "higher is better"
+        }
+    }
+}
+
+extension ReportInput {
+    /// Workloads in order of first appearance, each with its metrics' results in document order.
+    var workloadGroups: [(workload: String, results: [WorkloadResult])] {
+        var groups: [(workload: String, results: [WorkloadResult])] = []
+        for result in results.workloads {
+            if let index = groups.firstIndex(where: { $0.workload == result.workload }) {
+                groups[index].results.append(result)
+            } else {
+                groups.append((result.workload, [result]))
+            }
+        }
+        return groups
+    }
+
+    /// The journal's samples of one workload, metric and variant, in journal order.
+    func samples(workload: String, metric: String, variant: String) -> [Sample] {
+        (journal?.samples ?? []).filter { $0.workload == workload && $0.metric == metric && $0.variant == variant }
+    }
+}
