@@ -345,6 +345,7 @@ static void fatal(const char *workload_name, const char *fmt, ...) {
 /* ------------------------------------------------------------- mounts -- */
 
 static void try_mount(const char *src, const char *dst, const char *type, unsigned long flags, const char *data) {
+    mkdir(dst, 0755); /* a root made with mmdebstrap's extract variant may lack the directory */
     if (mount(src, dst, type, flags, data) != 0 && errno != EBUSY)
         fprintf(stderr, "rvbench-runner: mount %s on %s: %s\n", type ? type : src, dst, strerror(errno));
 }
