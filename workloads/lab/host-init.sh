@@ -1,44 +1,47 @@
 #!/usr/bin/busybox sh
 # SPDX-License-Identifier: GPL-3.0-or-later
 # /init of the lab's riscv64 KVM host (L1). Runs from the initramfs as PID 1.
+# Order matters for boot time under TCG: KVM and the network first, then libvirtd and SSH,
+# then the modules nothing waits for.
 bb=/usr/bin/busybox
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=vt100
 $bb mount -t proc proc /proc
 $bb mount -t sysfs sysfs /sys
 $bb mount -t devtmpfs devtmpfs /dev
-$bb mkdir -p /dev/pts /dev/shm /run/lock /sys/kernel/debug
+$bb mkdir -p /dev/pts /dev/shm
 $bb mount -t devpts -o gid=5,mode=620 devpts /dev/pts
 $bb mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 $bb mount -t tmpfs -o mode=755 tmpfs /run
-$bb mkdir -p /run/lock /run/libvirt
+$bb mkdir -p /run/lock /run/libvirt /sys/kernel/debug
 $bb mount -t debugfs debugfs /sys/kernel/debug
 $bb mount -t cgroup2 cgroup2 /sys/fs/cgroup
 $bb hostname rvbench-lab
 echo "rvbench-lab: init reached at $($bb cut -d' ' -f1 /proc/uptime) s"
 
-for m in kvm virtio_blk virtio_net virtio_mmio virtio_rng ext4 tun bridge vhost vhost_net vhost_vdpa vdpa vdpa_sim vdpa_sim_blk; do
-    $bb modprobe "$m" 2>/dev/null || echo "rvbench-lab: module $m not available"
-done
-# Enable every cgroup controller for libvirt's machine groups.
+modprobe -a kvm virtio_net || echo "rvbench-lab: kvm or virtio_net did not load"
+# Every cgroup controller for libvirt's machine groups.
 for c in $($bb cat /sys/fs/cgroup/cgroup.controllers); do
     echo "+$c" > /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null
 done
-
 $bb ip link set lo up
 $bb ip link set eth0 up
 $bb ip addr add 10.0.2.15/24 dev eth0
 $bb ip route add default via 10.0.2.2
 
-# The workload disk: the one virtio disk, read-only.
+virtlogd -d
+libvirtd --listen -d
+dropbear -R -E -p 22 2>/var/log/dropbear.log
+
+# The workload disk (read-only), then what only some variants use.
+modprobe -a virtio_blk ext4 || echo "rvbench-lab: virtio_blk or ext4 did not load"
 for dev in /dev/vda /dev/vdb; do
     if [ -b "$dev" ]; then
         $bb mount -t ext4 -o ro "$dev" /opt/rvbench-root && echo "rvbench-lab: workload disk $dev mounted" && break
     fi
 done
-
-virtlogd -d
-libvirtd --listen -d
-dropbear -R -E -p 22 2>/var/log/dropbear.log
+for m in tun bridge vhost_net vhost_vdpa vdpa_sim vdpa_sim_blk; do
+    modprobe "$m" 2>/dev/null || echo "rvbench-lab: module $m not available"
+done
 
 echo "rvbench-lab: ready kernel=$($bb uname -r) kvm=$([ -c /dev/kvm ] && echo yes || echo no) uptime=$($bb cut -d' ' -f1 /proc/uptime)"
 # PID 1 never exits; it reaps orphans while it waits.

@@ -1,0 +1,524 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import Foundation
+import Logging
+import RVBenchCore
+
+/// Builds the lab's artifacts (`rvbench lab build`), each cached under its content hash.
+///
+/// Steps, in order: the lab's SSH key, the trixie archive state, the guest (L2) kernel, the
+/// host (L1) root, the workload root, the guest initramfs, the L1 initramfs and the workload
+/// disk. A step whose key directory exists is reused.
+public struct LabBuilder: Sendable {
+    public var paths: LabPaths
+    /// The rvbench checkout (for `workloads/lab/...`).
+    public var source: URL
+    /// The workloads' build output (copied to `/opt/rvbench` on the workload disk), if built.
+    public var workloadsOut: URL?
+    /// Parallel jobs of the kernel build (the machine is shared: at most 2).
+    public var jobs: Int
+    public var logger: Logger
+    /// One line per phase, for the terminal.
+    public var progress: @Sendable (String) -> Void
+
+    public init(paths: LabPaths, source: URL, workloadsOut: URL?, jobs: Int = 2, logger: Logger,
+                progress: @escaping @Sendable (String) -> Void) {
+        self.paths = paths
+        self.source = source
+        self.workloadsOut = workloadsOut
+        self.jobs = jobs
+        self.logger = logger
+        self.progress = progress
+    }
+
+    /// Where L2's kernel and initramfs live inside L1.
+    public static let l1GuestDirectory = "/var/lib/rvbench/guest"
+    static let suite = "trixie"
+    static let firmware = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
+
+    var labDir: URL { source.appendingPathComponent("workloads/lab", isDirectory: true) }
+
+    /// Builds what is missing and writes `manifest.json`; returns the manifest.
+    @discardableResult
+    public func build() async throws -> LabManifest {
+        let started = Date()
+        var steps: [LabBuildStep] = []
+        try FileManager.default.createDirectory(at: paths.lab, withIntermediateDirectories: true)
+
+        try await ensureSSHKey()
+        let mirror = try DebianMirror.fromAptConfiguration()
+        let release = try await archiveRelease(mirror: mirror)
+        progress("archive: \(release.suite) \(release.version ?? "") dated \(release.date ?? "?") (InRelease \(release.sha256.prefix(12)))")
+
+        let guestKernel = try await buildGuestKernel(steps: &steps)
+        let hostPackages = try PackageList.read(labDir.appendingPathComponent("host-packages.txt"))
+        let hostRoot = try await buildRoot(name: "host-root", kind: "host", packages: hostPackages, mirror: mirror,
+                                           release: release, pack: true, steps: &steps)
+        var workloadPackages = ["busybox-static"]
+        let wlList = source.appendingPathComponent("workloads/packages.txt")
+        if FileManager.default.fileExists(atPath: wlList.path) {
+            workloadPackages += try PackageList.read(wlList)
+        } else {
+            workloadPackages += ["ffmpeg", "libonnxruntime1.21"]
+        }
+        let workloadRoot = try await buildRoot(name: "workload-root", kind: "workload",
+                                               packages: Array(Set(workloadPackages)).sorted(), mirror: mirror,
+                                               release: release, pack: false, steps: &steps)
+
+        // The L1 kernel and its configuration, checked against the lab's requirements.
+        let hostRootDir = hostRoot.dir.appendingPathComponent("root")
+        let kernelRelease = try Self.kernelRelease(in: hostRootDir)
+        let l1Kernel = hostRootDir.appendingPathComponent("boot/vmlinux-\(kernelRelease)")
+        let l1Config = hostRootDir.appendingPathComponent("boot/config-\(kernelRelease)")
+        let requirements = try KernelRequirement.parse(
+            String(contentsOf: labDir.appendingPathComponent("host-kernel.require"), encoding: .utf8))
+        let checks = KernelConfig(parsing: try String(contentsOf: l1Config, encoding: .utf8)).check(requirements)
+        let missing = checks.filter { $0.state == .missing }.map(\.option)
+        progress("host kernel \(kernelRelease): \(checks.count - missing.count)/\(checks.count) required options present"
+                 + (missing.isEmpty ? "" : "; missing: \(missing.joined(separator: ", "))"))
+
+        let guestInitramfs = try await buildGuestInitramfs(hostRoot: hostRootDir, steps: &steps)
+        let l1Initramfs = try await buildL1Initramfs(hostRoot: hostRoot.dir, hostRootKey: hostRoot.record.key,
+                                                     guestKernel: guestKernel.image, guestInitramfs: guestInitramfs,
+                                                     steps: &steps)
+        let (disk, treeHash) = try await buildWorkloadDisk(workloadRoot: workloadRoot.dir,
+                                                           workloadRootKey: workloadRoot.record.key, steps: &steps)
+
+        var artifacts: [String: Artifact] = [:]
+        artifacts["l1-kernel"] = try await artifact(l1Kernel)
+        artifacts["l1-initramfs"] = try await artifact(l1Initramfs)
+        artifacts["guest-kernel"] = guestKernel.image
+        artifacts["guest-initramfs"] = try await artifact(guestInitramfs)
+        artifacts["workload-disk"] = try await artifact(disk)
+        artifacts["firmware"] = try await artifact(URL(fileURLWithPath: Self.firmware))
+
+        let id = SHA256.hex(of: steps.map { "\($0.name)=\($0.key)" }.joined(separator: "\n"))
+        let manifest = LabManifest(
+            schema: LabManifest.schemaString, id: String(id.prefix(16)), builtAt: Date(), archive: release,
+            tools: try await toolVersions(), guestKernel: guestKernel, hostRoot: hostRoot.record,
+            workloadRoot: workloadRoot.record, hostKernelRelease: kernelRelease,
+            hostKernelConfigSHA256: try await fileSHA256(l1Config), hostKernelOptions: checks,
+            workloadsTreeSHA256: treeHash, artifacts: artifacts,
+            l1GuestKernelPath: Self.l1GuestDirectory + "/Image",
+            l1GuestInitramfsPath: Self.l1GuestDirectory + "/initramfs.cpio", steps: steps)
+
+        var previous: LabManifest?
+        if FileManager.default.fileExists(atPath: paths.manifest.path) {
+            previous = try? LabManifest.load(from: paths.manifest)
+        }
+        if steps.allSatisfy(\.reused), previous?.id == manifest.id {
+            progress("lab build: nothing to do; every artifact is cached (build \(manifest.id))")
+            return previous!
+        }
+        try manifest.encoded().write(to: paths.manifest, options: .atomic)
+        let built = steps.filter { !$0.reused }.map(\.name)
+        progress("lab build: done in \(Self.format(Date().timeIntervalSince(started))); built \(built.isEmpty ? "nothing" : built.joined(separator: ", ")); build \(manifest.id); manifest \(paths.manifest.path)")
+        return manifest
+    }
+
+    // MARK: - Steps
+
+    func ensureSSHKey() async throws {
+        if FileManager.default.fileExists(atPath: paths.sshKey.path),
+           FileManager.default.fileExists(atPath: paths.sshPublicKey.path) { return }
+        try FileManager.default.createDirectory(at: paths.sshDirectory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        try? FileManager.default.removeItem(at: paths.sshKey)
+        try? FileManager.default.removeItem(at: paths.sshPublicKey)
+        try await Subprocess.check(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "rvbench-lab",
+                                    "-f", paths.sshKey.path], timeout: 60)
+        progress("ssh: generated the lab key \(paths.sshKey.path)")
+    }
+
+    func archiveRelease(mirror: String) async throws -> ArchiveRelease {
+        let dir = paths.lab.appendingPathComponent("archive", isDirectory: true)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let file = dir.appendingPathComponent("\(Self.suite)-InRelease")
+        let tmp = dir.appendingPathComponent(".\(Self.suite)-InRelease.tmp")
+        try? FileManager.default.removeItem(at: tmp)
+        let r = try await Subprocess.run(["/usr/lib/apt/apt-helper", "download-file",
+                                          "\(mirror)/dists/\(Self.suite)/InRelease", tmp.path], timeout: 60)
+        if r.status == 0, FileManager.default.fileExists(atPath: tmp.path) {
+            _ = try? FileManager.default.removeItem(at: file)
+            try FileManager.default.moveItem(at: tmp, to: file)
+        } else if FileManager.default.fileExists(atPath: file.path) {
+            progress("archive: cannot reach the Debian mirror; using the last known \(Self.suite) state (offline)")
+        } else {
+            throw RVBenchError(.process, "cannot download \(Self.suite)'s InRelease from \(mirror); check the network and apt's configuration\n\(r.stderrString)")
+        }
+        let text = try String(contentsOf: file, encoding: .utf8)
+        func field(_ name: String) -> String? {
+            text.split(separator: "\n").first { $0.hasPrefix(name + ": ") }.map { String($0.dropFirst(name.count + 2)) }
+        }
+        return ArchiveRelease(suite: Self.suite, date: field("Date"), version: field("Version"),
+                              sha256: SHA256.hex(of: Data(text.utf8)))
+    }
+
+    func buildGuestKernel(steps: inout [LabBuildStep]) async throws -> GuestKernelRecord {
+        let t0 = Date()
+        let tarball = try Self.linuxSourceTarball()
+        let package = tarball.deletingPathExtension().deletingPathExtension().lastPathComponent
+        let version = try await Subprocess.check(["dpkg-query", "-W", "-f=${Version}", package], timeout: 30)
+        let tarSHA = try await fileSHA256(tarball)
+        let fragment = labDir.appendingPathComponent("guest-kernel.config")
+        let fragmentSHA = try SHA256.hex(ofFile: fragment)
+        let compiler = try await Subprocess.check(["riscv64-linux-gnu-gcc", "--version"], timeout: 30)
+            .split(separator: "\n").first.map(String.init) ?? "unknown"
+        let key = CacheKey(kind: "guest-kernel", inputs: [
+            "source": "\(package) \(version)", "sourceSHA256": tarSHA, "fragmentSHA256": fragmentSHA,
+            "compiler": compiler, "recipe": "tinyconfig+merge_config+olddefconfig+Image v1",
+        ])
+        let dir = paths.artifact("guest-kernel", key: key)
+        let reused = try await cached(dir, what: "guest kernel \(package) \(version)", key: key) { out in
+            let work = out.appendingPathComponent("src")
+            try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+            self.progress("guest kernel: unpacking \(tarball.lastPathComponent)")
+            try await Subprocess.check(["tar", "-xf", tarball.path, "-C", work.path, "--strip-components=1"], timeout: 600)
+            let env = ["ARCH": "riscv", "CROSS_COMPILE": "riscv64-linux-gnu-"]
+            try await Subprocess.check(["make", "-s", "tinyconfig"], environment: env, directory: work.path, timeout: 300)
+            try await Subprocess.check(["scripts/kconfig/merge_config.sh", "-m", ".config", fragment.path],
+                                       environment: env, directory: work.path, timeout: 300)
+            try await Subprocess.check(["make", "-s", "olddefconfig"], environment: env, directory: work.path, timeout: 300)
+            try await self.runWithProgress(["make", "-j\(self.jobs)", "Image"], environment: env, directory: work.path,
+                                           timeout: 3600, label: "guest kernel", counting: "  CC ")
+            try FileManager.default.copyItem(at: work.appendingPathComponent("arch/riscv/boot/Image"),
+                                             to: out.appendingPathComponent("Image"))
+            try FileManager.default.copyItem(at: work.appendingPathComponent(".config"),
+                                             to: out.appendingPathComponent("config"))
+            try FileManager.default.removeItem(at: work)
+        }
+        let config = try String(contentsOf: dir.appendingPathComponent("config"), encoding: .utf8)
+        let parsed = KernelConfig(parsing: config)
+        let fragmentText = try String(contentsOf: fragment, encoding: .utf8)
+        let wanted = KernelConfig(parsing: fragmentText).values
+        let dropped = wanted.keys.filter { parsed.values[$0] != wanted[$0] }.sorted()
+        if !reused, !dropped.isEmpty {
+            progress("guest kernel: kconfig did not keep \(dropped.joined(separator: ", "))")
+        }
+        steps.append(LabBuildStep(name: "guest-kernel", key: key.short, reused: reused, seconds: Date().timeIntervalSince(t0)))
+        return GuestKernelRecord(
+            key: key.short, sourcePackage: package, sourceVersion: version, sourceSHA256: tarSHA,
+            fragmentSHA256: fragmentSHA, compiler: compiler, configSHA256: SHA256.hex(of: Data(config.utf8)),
+            droppedOptions: dropped, image: try await artifact(dir.appendingPathComponent("Image")))
+    }
+
+    struct BuiltRoot {
+        var dir: URL
+        var record: RootRecord
+    }
+
+    /// mmdebstrap (extract variant), the fix-ups, and for the host root: depmod and a packed cpio.
+    func buildRoot(name: String, kind: String, packages: [String], mirror: String, release: ArchiveRelease,
+                   pack: Bool, steps: inout [LabBuildStep]) async throws -> BuiltRoot {
+        let t0 = Date()
+        let fixup = labDir.appendingPathComponent("fixup-root.sh")
+        let fixupSHA = try SHA256.hex(ofFile: fixup)
+        let key = CacheKey(kind: name, inputs: [
+            "packages": packages.joined(separator: ","), "suite": release.suite, "inRelease": release.sha256,
+            "fixupSHA256": fixupSHA, "arch": "riscv64", "variant": "extract", "pack": pack ? "cpio" : "none",
+            "recipe": "mmdebstrap+fixup+depmod v1",
+        ])
+        let dir = paths.artifact(name, key: key)
+        let reused = try await cached(dir, what: "\(kind) root (\(packages.count) packages)", key: key) { out in
+            let root = out.appendingPathComponent("root")
+            let debList = out.appendingPathComponent("debs.txt")
+            try await self.runWithProgress(
+                ["mmdebstrap", "--variant=extract", "--architectures=riscv64", "--include=" + packages.joined(separator: ","),
+                 "--customize-hook=find \"$1/var/cache/apt/archives\" -maxdepth 1 -name '*.deb' -printf '%f\\n' | sort > \"$1/../debs.txt\"",
+                 release.suite, root.path, "deb \(mirror) \(release.suite) main"],
+                timeout: 1800, label: "\(kind) root", counting: nil)
+            guard FileManager.default.fileExists(atPath: debList.path) else {
+                throw RVBenchError(.process, "mmdebstrap left no package list for the \(kind) root")
+            }
+            self.progress("\(kind) root: fix-ups")
+            try await Subprocess.check(["sh", fixup.path, kind, root.path], timeout: 600)
+            if kind == "host" {
+                let release = try Self.kernelRelease(in: root)
+                try await Subprocess.check(["depmod", "-b", root.path, release], timeout: 600)
+                try await Subprocess.check(["sh", "-c", "cd \"$1\" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet -R 0:0 --reproducible > \"$2\"",
+                                            "sh", root.path, out.appendingPathComponent("root.cpio").path], timeout: 900)
+            }
+        }
+        let debs = try String(contentsOf: dir.appendingPathComponent("debs.txt"), encoding: .utf8)
+        let versions = debs.split(separator: "\n").compactMap { PackageVersion(debFileName: String($0)) }.sorted()
+        steps.append(LabBuildStep(name: name, key: key.short, reused: reused, seconds: Date().timeIntervalSince(t0)))
+        return BuiltRoot(dir: dir, record: RootRecord(key: key.short, requested: packages, packages: versions,
+                                                      fixupSHA256: fixupSHA))
+    }
+
+    /// L2's stand-in initramfs: a static busybox and `guest-init.sh` as `/init`.
+    func buildGuestInitramfs(hostRoot: URL, steps: inout [LabBuildStep]) async throws -> URL {
+        let t0 = Date()
+        let busybox = hostRoot.appendingPathComponent("usr/bin/busybox")
+        let initScript = labDir.appendingPathComponent("guest-init.sh")
+        let key = CacheKey(kind: "guest-initramfs", inputs: [
+            "busyboxSHA256": try await fileSHA256(busybox), "initSHA256": try SHA256.hex(ofFile: initScript),
+            "recipe": "busybox+init newc v1",
+        ])
+        let dir = paths.artifact("guest-initramfs", key: key)
+        let reused = try await cached(dir, what: "guest initramfs", key: key) { out in
+            let tree = out.appendingPathComponent("tree")
+            let fm = FileManager.default
+            for sub in ["bin", "dev", "proc", "sys", "tmp"] {
+                try fm.createDirectory(at: tree.appendingPathComponent(sub), withIntermediateDirectories: true)
+            }
+            try fm.copyItem(at: busybox, to: tree.appendingPathComponent("bin/busybox"))
+            try fm.copyItem(at: initScript, to: tree.appendingPathComponent("init"))
+            try fm.setAttributes([.posixPermissions: 0o755], ofItemAtPath: tree.appendingPathComponent("init").path)
+            try await Self.packCPIO(tree, to: out.appendingPathComponent("initramfs.cpio"))
+            try fm.removeItem(at: tree)
+        }
+        steps.append(LabBuildStep(name: "guest-initramfs", key: key.short, reused: reused, seconds: Date().timeIntervalSince(t0)))
+        return dir.appendingPathComponent("initramfs.cpio")
+    }
+
+    /// The host root's cpio followed by a second archive with `/init`, the controller's SSH key
+    /// and L2's kernel and initramfs (the kernel unpacks concatenated archives in order).
+    func buildL1Initramfs(hostRoot: URL, hostRootKey: String, guestKernel: Artifact, guestInitramfs: URL,
+                          steps: inout [LabBuildStep]) async throws -> URL {
+        let t0 = Date()
+        let initScript = labDir.appendingPathComponent("host-init.sh")
+        let pub = try String(contentsOf: paths.sshPublicKey, encoding: .utf8)
+        let key = CacheKey(kind: "l1-initramfs", inputs: [
+            "hostRoot": hostRootKey, "initSHA256": try SHA256.hex(ofFile: initScript),
+            "sshPublicKey": pub.trimmingCharacters(in: .whitespacesAndNewlines),
+            "guestKernelSHA256": guestKernel.sha256, "guestInitramfsSHA256": try await fileSHA256(guestInitramfs),
+            "recipe": "root.cpio+overlay.cpio v1",
+        ])
+        let dir = paths.artifact("l1-initramfs", key: key)
+        let reused = try await cached(dir, what: "L1 initramfs", key: key) { out in
+            let fm = FileManager.default
+            let tree = out.appendingPathComponent("overlay")
+            let guestDir = tree.appendingPathComponent(String(Self.l1GuestDirectory.dropFirst()))
+            let ssh = tree.appendingPathComponent("root/.ssh")
+            try fm.createDirectory(at: guestDir, withIntermediateDirectories: true)
+            try fm.createDirectory(at: ssh, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try fm.copyItem(at: initScript, to: tree.appendingPathComponent("init"))
+            try fm.setAttributes([.posixPermissions: 0o755], ofItemAtPath: tree.appendingPathComponent("init").path)
+            try Data(pub.utf8).write(to: ssh.appendingPathComponent("authorized_keys"))
+            try fm.setAttributes([.posixPermissions: 0o600], ofItemAtPath: ssh.appendingPathComponent("authorized_keys").path)
+            try fm.copyItem(atPath: guestKernel.path, toPath: guestDir.appendingPathComponent("Image").path)
+            try fm.copyItem(at: guestInitramfs, to: guestDir.appendingPathComponent("initramfs.cpio"))
+            let overlay = out.appendingPathComponent("overlay.cpio")
+            try await Self.packCPIO(tree, to: overlay)
+            try await Subprocess.check(["sh", "-c", "cat \"$1\" \"$2\" > \"$3\"", "sh",
+                                        hostRoot.appendingPathComponent("root.cpio").path, overlay.path,
+                                        out.appendingPathComponent("initramfs.cpio").path], timeout: 600)
+            try fm.removeItem(at: tree)
+            try fm.removeItem(at: overlay)
+        }
+        steps.append(LabBuildStep(name: "l1-initramfs", key: key.short, reused: reused, seconds: Date().timeIntervalSince(t0)))
+        return dir.appendingPathComponent("initramfs.cpio")
+    }
+
+    /// The workload root plus the workloads' build output at `/opt/rvbench`, as an ext4 image.
+    func buildWorkloadDisk(workloadRoot: URL, workloadRootKey: String,
+                           steps: inout [LabBuildStep]) async throws -> (URL, String?) {
+        let t0 = Date()
+        var treeHash: String?
+        if let out = workloadsOut, FileManager.default.fileExists(atPath: out.path) {
+            treeHash = try TreeHash.hex(of: out)
+        }
+        let key = CacheKey(kind: "workload-disk", inputs: [
+            "workloadRoot": workloadRootKey, "workloadsTree": treeHash ?? "none", "recipe": "cp -al+mke2fs -d ext4 v1",
+        ])
+        let dir = paths.artifact("workload-disk", key: key)
+        let reused = try await cached(dir, what: "workload disk", key: key) { out in
+            let tree = out.appendingPathComponent("tree")
+            try await Subprocess.check(["cp", "-al", workloadRoot.appendingPathComponent("root").path, tree.path], timeout: 600)
+            if let src = self.workloadsOut, treeHash != nil {
+                let dest = tree.appendingPathComponent("opt/rvbench")
+                try? FileManager.default.removeItem(at: dest)
+                try await Subprocess.check(["cp", "-a", src.path, dest.path], timeout: 600)
+            }
+            let kib = try await Subprocess.check(["du", "-sk", tree.path], timeout: 600)
+                .split(whereSeparator: { $0 == "\t" || $0 == " " }).first.flatMap { Int($0) } ?? 0
+            let size = kib + kib / 4 + 65536
+            try await Subprocess.check(["mke2fs", "-q", "-F", "-t", "ext4", "-L", "rvbench-work", "-d", tree.path,
+                                        out.appendingPathComponent("disk.ext4").path, "\(size)k"], timeout: 1200)
+            try FileManager.default.removeItem(at: tree)
+        }
+        steps.append(LabBuildStep(name: "workload-disk", key: key.short, reused: reused, seconds: Date().timeIntervalSince(t0)))
+        return (dir.appendingPathComponent("disk.ext4"), treeHash)
+    }
+
+    // MARK: - Helpers
+
+    /// Builds into `<dir>.partial` and renames it into place, so an interrupted build never
+    /// looks complete. Returns true when the artifact was already there.
+    func cached(_ dir: URL, what: String, key: CacheKey, _ body: (URL) async throws -> Void) async throws -> Bool {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: dir.path) {
+            progress("reuse \(what) [\(key.short)]")
+            return true
+        }
+        let partial = dir.deletingLastPathComponent().appendingPathComponent(dir.lastPathComponent + ".partial")
+        try? fm.removeItem(at: partial)
+        try fm.createDirectory(at: partial, withIntermediateDirectories: true)
+        let t0 = Date()
+        progress("build \(what) [\(key.short)]")
+        do {
+            try await body(partial)
+            let inputs = try JSONSerialization.data(withJSONObject: key.inputs, options: [.prettyPrinted, .sortedKeys])
+            try inputs.write(to: partial.appendingPathComponent("inputs.json"))
+            try fm.moveItem(at: partial, to: dir)
+        } catch {
+            try? fm.removeItem(at: partial)
+            throw error
+        }
+        progress("built \(what) in \(Self.format(Date().timeIntervalSince(t0)))")
+        return false
+    }
+
+    /// Runs a long command and reports a line per phase (mmdebstrap's `I:` lines) or, with
+    /// `counting`, a line every 20 s with how many output lines started with that marker.
+    func runWithProgress(_ argv: [String], environment: [String: String] = [:], directory: String? = nil,
+                         timeout: Double, label: String, counting marker: String?) async throws {
+        let reporter = ProgressReporter(label: label, marker: marker, progress: progress)
+        let r = try await Subprocess.run(argv, environment: environment, directory: directory, timeout: timeout,
+                                         outputLimit: 1 << 20) { _, chunk in reporter.feed(chunk) }
+        if r.timedOut || r.status != 0 {
+            let tail = (r.stderrString + r.stdoutString).split(separator: "\n").suffix(20).joined(separator: "\n")
+            throw RVBenchError(.process, "\(label): \(argv[0]) \(r.timedOut ? "timed out" : "failed with status \(r.status)")\n\(tail)")
+        }
+    }
+
+    func artifact(_ url: URL) async throws -> Artifact {
+        let attrs = try FileManager.default.attributesOfItem(atPath: url.path)
+        return Artifact(path: url.path, sha256: try await fileSHA256(url),
+                        bytes: (attrs[.size] as? NSNumber)?.int64Value ?? 0)
+    }
+
+    func toolVersions() async throws -> [String: String] {
+        var out: [String: String] = [:]
+        for (name, argv) in [("mmdebstrap", ["mmdebstrap", "--version"]),
+                             ("qemu-system-riscv64", ["qemu-system-riscv64", "--version"]),
+                             ("riscv64-linux-gnu-gcc", ["riscv64-linux-gnu-gcc", "--version"]),
+                             ("mke2fs", ["mke2fs", "-V"]),
+                             ("opensbi", ["dpkg-query", "-W", "-f=${Version}", "opensbi"])] {
+            if let r = try? await Subprocess.run(argv, timeout: 30), r.status == 0 {
+                out[name] = (r.stdoutString + r.stderrString).split(separator: "\n").first.map(String.init) ?? ""
+            }
+        }
+        return out
+    }
+
+    static func linuxSourceTarball() throws -> URL {
+        let src = URL(fileURLWithPath: "/usr/src")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: src.path)) ?? []
+        guard let name = names.filter({ $0.hasPrefix("linux-source-") && $0.hasSuffix(".tar.xz") }).sorted().last else {
+            throw RVBenchError(.notFound, "no /usr/src/linux-source-*.tar.xz; install linux-source-6.1 (make deps)")
+        }
+        return src.appendingPathComponent(name)
+    }
+
+    static func kernelRelease(in root: URL) throws -> String {
+        let modules = root.appendingPathComponent("usr/lib/modules")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: modules.path)) ?? []
+        guard let release = names.sorted().last,
+              FileManager.default.fileExists(atPath: root.appendingPathComponent("boot/vmlinux-\(release)").path) else {
+            throw RVBenchError(.notFound, "the host root has no kernel in /boot with modules; check host-packages.txt has linux-image-riscv64")
+        }
+        return release
+    }
+
+    static func packCPIO(_ tree: URL, to output: URL) async throws {
+        try await Subprocess.check(["sh", "-c", "cd \"$1\" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet -R 0:0 --reproducible > \"$2\"",
+                                    "sh", tree.path, output.path], timeout: 900)
+    }
+
+    static func format(_ seconds: Double) -> String {
+        seconds < 60 ? String(format: "%.1f s", seconds) : String(format: "%dm%02ds", Int(seconds) / 60, Int(seconds) % 60)
+    }
+}
+
+/// SHA-256 of a file through `sha256sum` (fast for the multi-hundred-megabyte images).
+func fileSHA256(_ url: URL) async throws -> String {
+    let out = try await Subprocess.check(["sha256sum", "-b", url.path], timeout: 600)
+    guard let hex = out.split(separator: " ").first, hex.count == 64 else {
+        throw RVBenchError(.process, "sha256sum printed no hash for \(url.path)")
+    }
+    return String(hex)
+}
+
+/// Turns a child's output into occasional progress lines. `@unchecked Sendable`: all state
+/// is guarded by `lock`.
+final class ProgressReporter: @unchecked Sendable {
+    private let lock = NSLock()
+    private let label: String
+    private let marker: String?
+    private let progress: @Sendable (String) -> Void
+    private let start = Date()
+    private var lastReport = Date()
+    private var count = 0
+    private var partial = ""
+
+    init(label: String, marker: String?, progress: @escaping @Sendable (String) -> Void) {
+        self.label = label
+        self.marker = marker
+        self.progress = progress
+    }
+
+    func feed(_ chunk: Data) {
+        lock.lock(); defer { lock.unlock() }
+        partial += String(decoding: chunk, as: UTF8.self)
+        var lines = partial.split(separator: "\n", omittingEmptySubsequences: false)
+        partial = String(lines.removeLast())
+        let elapsed = LabBuilder.format(Date().timeIntervalSince(start))
+        for line in lines {
+            if let marker {
+                if line.hasPrefix(marker) { count += 1 }
+            } else if line.hasPrefix("I: ") {
+                progress("\(label): \(line.dropFirst(3)) (\(elapsed))")
+            }
+        }
+        if marker != nil, Date().timeIntervalSince(lastReport) >= 20 {
+            lastReport = Date()
+            progress("\(label): \(count) files compiled (\(elapsed))")
+        }
+    }
+}
+
+/// Reads package names, one or more per line, `#` starts a comment.
+enum PackageList {
+    static func read(_ url: URL) throws -> [String] {
+        let text = try String(contentsOf: url, encoding: .utf8)
+        return text.split(separator: "\n").flatMap { line -> [String] in
+            let body = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            return body.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," }).map(String.init)
+        }
+    }
+}
+
+/// The Debian mirror of this machine's apt configuration (never written into the repository).
+public enum DebianMirror {
+    public static func fromAptConfiguration(
+        sources: String = "/etc/apt/sources.list.d/debian.sources", list: String = "/etc/apt/sources.list"
+    ) throws -> String {
+        if let text = try? String(contentsOfFile: sources, encoding: .utf8), let m = parseDeb822(text) { return m }
+        if let text = try? String(contentsOfFile: list, encoding: .utf8), let m = parseOneLine(text) { return m }
+        throw RVBenchError(.notFound, "no Debian mirror in \(sources) or \(list); configure apt first")
+    }
+
+    /// The first `URIs:` entry of a deb822 stanza whose suites are not a security suite.
+    static func parseDeb822(_ text: String) -> String? {
+        for stanza in text.components(separatedBy: "\n\n") {
+            var uris: [String] = [], suites: [String] = []
+            for line in stanza.split(separator: "\n") where !line.hasPrefix("#") {
+                if line.hasPrefix("URIs:") { uris = line.dropFirst(5).split(separator: " ").map(String.init) }
+                if line.hasPrefix("Suites:") { suites = line.dropFirst(7).split(separator: " ").map(String.init) }
+            }
+            if let uri = uris.first(where: { !$0.contains("security") }), !suites.contains(where: { $0.contains("security") }) {
+                return uri.hasSuffix("/") ? String(uri.dropLast()) : uri
+            }
+        }
+        return nil
+    }
+
+    static func parseOneLine(_ text: String) -> String? {
+        for line in text.split(separator: "\n") {
+            let f = line.split(separator: " ")
+            if f.count >= 3, f[0] == "deb", !f[1].hasPrefix("["), !f[2].contains("security") { return String(f[1]) }
+        }
+        return nil
+    }
+}

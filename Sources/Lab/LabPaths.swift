@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import Foundation
+import RVBenchCore
+
+/// Where the lab keeps its artifacts and its run state.
+///
+/// ```
+/// $RVBENCH_CACHE/lab/
+///   ssh/id_ed25519{,.pub}      the controller's key for L1's SSH server
+///   <kind>/<key>/...           one directory per built artifact, named by its cache key
+///   manifest.json              the last `lab build`: every input and output
+///   run/                       exists only while the lab is up: state.json, console.log, l0.xml
+/// ```
+public struct LabPaths: Sendable, Equatable {
+    /// The cache root (`$RVBENCH_CACHE`, or `~/.cache/rvbench`).
+    public var cacheRoot: URL
+
+    public init(cacheRoot: URL) {
+        self.cacheRoot = cacheRoot
+    }
+
+    /// The cache root from `RVBENCH_CACHE`, or `$HOME/.cache/rvbench`.
+    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) -> LabPaths {
+        if let dir = env["RVBENCH_CACHE"], !dir.isEmpty {
+            return LabPaths(cacheRoot: URL(fileURLWithPath: dir, isDirectory: true))
+        }
+        let home = env["HOME"].map { URL(fileURLWithPath: $0, isDirectory: true) }
+            ?? FileManager.default.homeDirectoryForCurrentUser
+        return LabPaths(cacheRoot: home.appendingPathComponent(".cache/rvbench", isDirectory: true))
+    }
+
+    public var lab: URL { cacheRoot.appendingPathComponent("lab", isDirectory: true) }
+    public var sshDirectory: URL { lab.appendingPathComponent("ssh", isDirectory: true) }
+    public var sshKey: URL { sshDirectory.appendingPathComponent("id_ed25519") }
+    public var sshPublicKey: URL { sshDirectory.appendingPathComponent("id_ed25519.pub") }
+    public var manifest: URL { lab.appendingPathComponent("manifest.json") }
+    public var runDirectory: URL { lab.appendingPathComponent("run", isDirectory: true) }
+    public var stateFile: URL { runDirectory.appendingPathComponent("state.json") }
+    public var consoleLog: URL { runDirectory.appendingPathComponent("console.log") }
+    public var domainXMLFile: URL { runDirectory.appendingPathComponent("l0.xml") }
+
+    /// The directory of one cached artifact.
+    public func artifact(_ kind: String, key: CacheKey) -> URL {
+        lab.appendingPathComponent(kind, isDirectory: true).appendingPathComponent(key.short, isDirectory: true)
+    }
+}
+
+/// Finds the rvbench source tree (for `workloads/lab/...`): `RVBENCH_SOURCE`, else the first
+/// directory above the working directory or the executable that holds `workloads/lab`.
+public enum SourceTree {
+    public static func locate(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> URL {
+        if let dir = env["RVBENCH_SOURCE"], !dir.isEmpty {
+            let url = URL(fileURLWithPath: dir, isDirectory: true)
+            guard isSourceTree(url) else {
+                throw RVBenchError(.notFound, "RVBENCH_SOURCE=\(dir) has no workloads/lab; point it at the rvbench checkout")
+            }
+            return url
+        }
+        var starts = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)]
+        if let exe = Bundle.main.executableURL { starts.append(exe.deletingLastPathComponent()) }
+        for start in starts {
+            var dir = start.standardizedFileURL
+            while true {
+                if isSourceTree(dir) { return dir }
+                let parent = dir.deletingLastPathComponent()
+                if parent.path == dir.path { break }
+                dir = parent
+            }
+        }
+        throw RVBenchError(.notFound, "cannot find the rvbench source tree (workloads/lab); run from the checkout or set RVBENCH_SOURCE")
+    }
+
+    static func isSourceTree(_ url: URL) -> Bool {
+        FileManager.default.fileExists(atPath: url.appendingPathComponent("workloads/lab/guest-kernel.config").path)
+    }
+}
