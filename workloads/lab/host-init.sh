@@ -31,6 +31,7 @@ $bb ip route add default via 10.0.2.2
 virtlogd -d
 libvirtd --listen -d
 dropbear -R -E -p 22 2>/var/log/dropbear.log
+echo "rvbench-lab: services started at $($bb cut -d' ' -f1 /proc/uptime) s"
 
 # The workload disk (read-only), then what only some variants use.
 modprobe -a virtio_blk ext4 || echo "rvbench-lab: virtio_blk or ext4 did not load"

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import Foundation
+import Hypervisor
+import Logging
+import RVBenchCore
+
+/// The emulated riscv64 KVM host: L0 (QEMU TCG as a domain of the controller's libvirt)
+/// running L1 (Debian 13 riscv64 with KVM, libvirtd and an SSH server).
+public struct Lab: Sendable {
+    public var paths: LabPaths
+    /// The controller's libvirt that runs L0.
+    public var localURI: String
+    /// The L0 domain's name.
+    public var domainName: String
+    /// How long L1 may take from L0's start to its readiness line.
+    public var bootTimeout: Double
+    /// How long L1's libvirtd may take to answer after that.
+    public var libvirtTimeout: Double
+    public var logger: Logger
+    public var progress: @Sendable (String) -> Void
+
+    public init(paths: LabPaths, localURI: String = "qemu:///system", domainName: String = "rvbench-lab",
+                bootTimeout: Double = 300, libvirtTimeout: Double = 240, logger: Logger,
+                progress: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.paths = paths
+        self.localURI = localURI
+        self.domainName = domainName
+        self.bootTimeout = bootTimeout
+        self.libvirtTimeout = libvirtTimeout
+        self.logger = logger
+        self.progress = progress
+    }
+
+    /// The console line L1's `/init` prints once every service runs.
+    public static let readyMarker = "rvbench-lab: ready"
+
+    /// What `up()` did.
+    public struct UpResult: Sendable {
+        public var state: LabState
+        /// True when a running lab was found and kept.
+        public var reused: Bool
+        /// From L0's creation to L1's readiness line (nil when reused).
+        public var bootSeconds: Double?
+        /// From L0's creation until L1's libvirtd answered (nil when reused).
+        public var libvirtReadySeconds: Double?
+        public var versions: HypervisorVersions?
+    }
+
+    // MARK: - up
+
+    /// Starts L0 from the last `lab build` and returns once L1's libvirtd answers. Idempotent:
+    /// a running, answering lab is kept; a stale state file or a leftover domain is cleaned up.
+    public func up() async throws -> UpResult {
+        let manifest = try LabManifest.load(from: paths.manifest)
+        for (name, artifact) in manifest.artifacts where !FileManager.default.fileExists(atPath: artifact.path) {
+            throw RVBenchError(.notFound, "lab artifact \(name) is missing at \(artifact.path); run `rvbench lab build`")
+        }
+        let store = LabStateStore(url: paths.stateFile)
+        let recorded = store.load()
+
+        let local = try LibvirtHypervisor(uri: localURI, logger: logger)
+        defer { local.close() }
+        let name = recorded.state?.domain ?? domainName
+        let existing = try local.lookup(name: name)
+        let active: Bool? = try existing.map { d in
+            let s = try d.state()
+            return s == .running || s == .paused || s == .blocked
+        }
+        var answers = false
+        var versions: HypervisorVersions?
+        if let s = recorded.state, active == true {
+            versions = try? await Self.remoteVersions(uri: s.libvirtURI, logger: logger, timeout: 20)
+            answers = versions != nil
+        }
+        switch LabReconciliation.decide(recorded: recorded, domainActive: active, answers: answers) {
+        case .reuse(let s):
+            if s.buildID != manifest.id {
+                progress("note: the running lab was booted from build \(s.buildID); the current build is \(manifest.id) (run `rvbench lab down` and `rvbench lab up` to switch)")
+            }
+            return UpResult(state: s, reused: true, bootSeconds: nil, libvirtReadySeconds: nil, versions: versions)
+        case .start(let destroyLeftover, let dropState):
+            if destroyLeftover, let existing {
+                progress("destroying the leftover domain \(existing.name)")
+                try? existing.destroy()
+                try? existing.undefine()
+            }
+            if dropState {
+                progress("dropping a stale lab state file")
+            }
+            try? FileManager.default.removeItem(at: paths.runDirectory)
+        }
+
+        try FileManager.default.createDirectory(at: paths.runDirectory, withIntermediateDirectories: true)
+        let ports = try Self.freeLoopbackPorts(2)
+        let spec = LabDomainSpec(
+            name: domainName, kernel: manifest.artifacts["l1-kernel"]!.path,
+            initrd: manifest.artifacts["l1-initramfs"]!.path,
+            workloadDisk: manifest.artifacts["workload-disk"]?.path,
+            libvirtPort: ports[0], sshPort: ports[1], consoleLog: paths.consoleLog.path)
+        let xml = LabDomainXML.render(spec)
+        try Data(xml.utf8).write(to: paths.domainXMLFile)
+
+        let t0 = Date()
+        let domain = try local.create(xml: xml, paused: true)
+        progress("L0 \(domainName) created (libvirt port \(ports[0]), ssh port \(ports[1])); booting L1")
+        do {
+            let console = try domain.openConsole()
+            let lines = console.lines()
+            try domain.resume()
+            let tail = ConsoleTail()
+            try await Self.waitForLine(lines, marker: Self.readyMarker, timeout: bootTimeout, tail: tail,
+                                       logger: logger, progress: progress)
+            console.close()
+            let boot = Date().timeIntervalSince(t0)
+            progress(String(format: "L1 ready after %.1f s; waiting for its libvirtd", boot))
+            let state = LabState(domain: domainName, localURI: localURI, libvirtPort: ports[0], sshPort: ports[1],
+                                 startedAt: t0, buildID: manifest.id)
+            guard let v = try await Self.remoteVersions(uri: state.libvirtURI, logger: logger, timeout: libvirtTimeout)
+            else {
+                throw RVBenchError(.guest, "L1's libvirtd did not answer at \(state.libvirtURI) within \(Int(libvirtTimeout)) s; see \(paths.consoleLog.path)")
+            }
+            let ready = Date().timeIntervalSince(t0)
+            try store.save(state)
+            return UpResult(state: state, reused: false, bootSeconds: boot, libvirtReadySeconds: ready, versions: v)
+        } catch {
+            try? domain.destroy()
+            try? domain.undefine()
+            let log = (try? String(contentsOf: paths.consoleLog, encoding: .utf8)) ?? ""
+            let tail = log.split(separator: "\n").suffix(15).joined(separator: "\n")
+            try? FileManager.default.removeItem(at: paths.runDirectory)
+            throw RVBenchError(.guest, "lab up failed: \(error)\nlast L1 console lines:\n\(tail)")
+        }
+    }
+
+    // MARK: - down
+
+    /// What `down()` found and removed.
+    public struct DownResult: Sendable, Equatable {
+        public var destroyed: [String]
+        public var removedState: Bool
+    }
+
+    /// Destroys and undefines L0 and removes the run directory. Idempotent.
+    public func down() async throws -> DownResult {
+        let store = LabStateStore(url: paths.stateFile)
+        let recorded = store.load()
+        var names = [domainName]
+        if let s = recorded.state, s.domain != domainName { names.append(s.domain) }
+        var destroyed: [String] = []
+        let local = try LibvirtHypervisor(uri: recorded.state?.localURI ?? localURI, logger: logger)
+        defer { local.close() }
+        for name in names {
+            guard let d = try local.lookup(name: name) else { continue }
+            try d.destroy()
+            try d.undefine()
+            destroyed.append(name)
+        }
+        for name in names where try local.lookup(name: name) != nil {
+            throw RVBenchError(.library, "domain \(name) is still defined after destroy and undefine; check `virsh -c \(localURI) list --all`")
+        }
+        let hadRun = FileManager.default.fileExists(atPath: paths.runDirectory.path)
+        try? FileManager.default.removeItem(at: paths.runDirectory)
+        return DownResult(destroyed: destroyed, removedState: hadRun)
+    }
+
+    // MARK: - status
+
+    public struct Status: Sendable, Codable {
+        public var running: Bool
+        public var domainState: String?
+        public var state: LabState?
+        public var uptimeSeconds: Double?
+        public var buildID: String?
+        public var l0: HypervisorVersions?
+        public var l1: HypervisorVersions?
+        public var l1Kernel: String?
+        public var l1Uptime: String?
+        public var notes: [String]
+    }
+
+    /// What runs, with versions and uptime. Never starts or stops anything.
+    public func status() async throws -> Status {
+        let recorded = LabStateStore(url: paths.stateFile).load()
+        var notes: [String] = []
+        if case .unreadable(let why) = recorded { notes.append("the lab state file is unreadable (\(why))") }
+        let manifest = try? LabManifest.load(from: paths.manifest)
+        if manifest == nil { notes.append("no lab build yet; run `rvbench lab build`") }
+        let local = try LibvirtHypervisor(uri: recorded.state?.localURI ?? localURI, logger: logger)
+        defer { local.close() }
+        let l0 = try? local.versions()
+        let name = recorded.state?.domain ?? domainName
+        let domainState = try local.lookup(name: name).map { try $0.state() }
+        var status = Status(running: domainState == .running, domainState: domainState?.rawValue,
+                            state: recorded.state, uptimeSeconds: nil, buildID: manifest?.id, l0: l0, l1: nil,
+                            l1Kernel: nil, l1Uptime: nil, notes: notes)
+        if let s = recorded.state, domainState == .running {
+            status.uptimeSeconds = Date().timeIntervalSince(s.startedAt)
+            status.l1 = try? await Self.remoteVersions(uri: s.libvirtURI, logger: logger, timeout: 20)
+            if status.l1 == nil { status.notes.append("L1's libvirtd does not answer at \(s.libvirtURI)") }
+            if let out = try? await ssh(s, "uname -r; cut -d' ' -f1 /proc/uptime", timeout: 30) {
+                let lines = out.split(separator: "\n").map(String.init)
+                status.l1Kernel = lines.first
+                status.l1Uptime = lines.dropFirst().first
+            } else {
+                status.notes.append("L1's SSH server does not answer on port \(s.sshPort)")
+            }
+            if let m = manifest, m.id != s.buildID {
+                status.notes.append("the running lab is from build \(s.buildID), the current build is \(m.id)")
+            }
+        } else if recorded.state != nil {
+            status.notes.append("a state file exists but \(name) is not running; `rvbench lab up` will replace it")
+        } else if domainState != nil {
+            status.notes.append("domain \(name) exists without a state file; `rvbench lab down` removes it")
+        }
+        return status
+    }
+
+    // MARK: - SSH
+
+    /// The `ssh` command line that reaches L1 as root with the lab's key.
+    public func sshArguments(_ state: LabState) -> [String] {
+        ["ssh", "-i", paths.sshKey.path, "-p", String(state.sshPort),
+         "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
+         "-o", "BatchMode=yes", "-o", "ConnectTimeout=20", "root@127.0.0.1"]
+    }
+
+    /// Runs a shell command in L1 over SSH and returns its standard output.
+    @discardableResult
+    public func ssh(_ state: LabState, _ command: String, timeout: Double = 120) async throws -> String {
+        try await Subprocess.check(sshArguments(state) + [command], timeout: timeout)
+    }
+
+    // MARK: - Helpers
+
+    /// Versions behind `uri`, retried until `timeout`; nil if it never answered.
+    static func remoteVersions(uri: String, logger: Logger, timeout: Double) async throws -> HypervisorVersions? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            try Task.checkCancellation()
+            let result: HypervisorVersions? = await Task.detached {
+                guard let hv = try? LibvirtHypervisor(uri: uri, logger: logger) else { return nil }
+                defer { hv.close() }
+                return try? hv.versions()
+            }.value
+            if let result { return result }
+            if Date() >= deadline { return nil }
+            try await Task.sleep(nanoseconds: 1_000_000_000)
+        }
+    }
+
+    /// Reads console lines until one contains `marker`; throws on timeout or when the
+    /// console ends first (L1 powered off or crashed).
+    static func waitForLine(_ lines: AsyncThrowingStream<ConsoleLine, Error>, marker: String, timeout: Double,
+                            tail: ConsoleTail, logger: Logger, progress: @escaping @Sendable (String) -> Void) async throws {
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                for try await line in lines {
+                    let text = line.text
+                    tail.append(text)
+                    logger.trace("L1 console", metadata: ["line": "\(text)"])
+                    if text.hasPrefix("rvbench-lab:") { progress("  \(text)") }
+                    if text.contains(marker) { return true }
+                }
+                return false
+            }
+            group.addTask {
+                try await Task.sleep(nanoseconds: UInt64(timeout * 1e9))
+                return false
+            }
+            let first = try await group.next() ?? false
+            group.cancelAll()
+            if !first {
+                throw RVBenchError(.guest, "L1 did not print '\(marker)' within \(Int(timeout)) s, or its console closed first")
+            }
+        }
+    }
+
+    /// `count` distinct free TCP ports on 127.0.0.1 (bound, read back, released).
+    public static func freeLoopbackPorts(_ count: Int) throws -> [Int] {
+        var fds: [Int32] = []
+        defer { fds.forEach { _ = close($0) } }
+        var ports: [Int] = []
+        for _ in 0 ..< count {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { throw RVBenchError(.library, "socket() failed: \(String(cString: strerror(errno)))") }
+            fds.append(fd)
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_port = 0
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let ok = withUnsafeMutablePointer(to: &addr) { p in
+                p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sp in
+                    bind(fd, sp, len) == 0 && getsockname(fd, sp, &len) == 0
+                }
+            }
+            guard ok else { throw RVBenchError(.library, "cannot bind a loopback port: \(String(cString: strerror(errno)))") }
+            ports.append(Int(UInt16(bigEndian: addr.sin_port)))
+        }
+        return ports
+    }
+}
+
+/// The last console lines, for error messages. `@unchecked Sendable`: guarded by `lock`.
+final class ConsoleTail: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+
+    func append(_ line: String) {
+        lock.lock(); defer { lock.unlock() }
+        lines.append(line)
+        if lines.count > 40 { lines.removeFirst(lines.count - 40) }
+    }
+
+    var text: String {
+        lock.lock(); defer { lock.unlock() }
+        return lines.joined(separator: "\n")
+    }
+}
