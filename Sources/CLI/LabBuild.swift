@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import ArgumentParser
+import Foundation
+import Lab
+
+/// `rvbench lab build`.
+struct LabBuild: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "build",
+        abstract: "Build the lab's kernels, root file systems and images, reusing what is cached."
+    )
+
+    @OptionGroup var options: LabOptions
+
+    @Option(name: .long, help: "The workloads' build output to put on the workload disk (default: $RVBENCH_WORKLOADS or workloads/build/out).")
+    var workloads: String?
+
+    @Option(name: .long, help: "Parallel jobs for the kernel build.")
+    var jobs: Int = 2
+
+    func run() async throws {
+        try await runLab {
+            let source = try SourceTree.locate()
+            let env = ProcessInfo.processInfo.environment
+            let out = workloads ?? env["RVBENCH_WORKLOADS"] ?? source.appendingPathComponent("workloads/build/out").path
+            let builder = LabBuilder(paths: options.paths, source: source, workloadsOut: URL(fileURLWithPath: out),
+                                     jobs: max(1, min(jobs, 2)), logger: options.logger(), progress: options.progress())
+            let manifest = try await builder.build()
+            labOut("lab build \(manifest.id): \(options.paths.manifest.path)")
+        }
+    }
+}
