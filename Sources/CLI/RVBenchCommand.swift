@@ -9,7 +9,7 @@ public struct RVBenchCommand: AsyncParsableCommand {
         abstract: "Measure what virtualization costs on RISC-V.",
         discussion: ExitStatus.helpText,
         version: RVBenchVersion.string,
-        subcommands: []
+        subcommands: [LabCommand.self]
     )
 
     public init() {}
