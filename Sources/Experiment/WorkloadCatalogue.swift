@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import Foundation
+import RVBenchCore
+
+/// The kind of a workload, as its manifest says.
+public enum WorkloadKind: String, Sendable, CaseIterable {
+    /// AI inference (ONNX Runtime, the C transformer).
+    case ai
+    /// Video encode or decode.
+    case video
+    /// A micro-benchmark of one virtualization cost.
+    case micro
+
+    /// The primary metric when neither the spec nor the manifest names one.
+    public var defaultMetric: String {
+        switch self {
+        case .ai: return "wall_ns"
+        case .video: return "fps"
+        case .micro: return "ns_per_op"
+        }
+    }
+}
+
+/// The workloads a spec may name: read from `workloads/*/workload.json`, or built in code by tests.
+public struct WorkloadCatalogue: Sendable, Equatable {
+    /// What the catalogue knows of one workload.
+    public struct Entry: Sendable, Equatable {
+        public var name: String
+        public var kind: WorkloadKind
+        /// The manifest's primary metric, if it names one.
+        public var metric: String?
+        /// The manifest's direction for that metric, if it gives one.
+        public var direction: Direction?
+        /// Parameter names the workload accepts; nil when the manifest does not list them (any is accepted).
+        public var parameters: [String]?
+
+        public init(name: String, kind: WorkloadKind, metric: String? = nil, direction: Direction? = nil,
+                    parameters: [String]? = nil) {
+            self.name = name; self.kind = kind; self.metric = metric; self.direction = direction
+            self.parameters = parameters
+        }
+
+        /// The metric used when the spec names none: the manifest's, else the kind's default.
+        public var defaultMetric: String { metric ?? kind.defaultMetric }
+    }
+
+    public var entries: [Entry]
+
+    public init(_ entries: [Entry]) {
+        self.entries = entries.sorted { $0.name < $1.name }
+    }
+
+    public var names: [String] { entries.map(\.name) }
+
+    public func entry(named name: String) -> Entry? {
+        entries.first { $0.name == name }
+    }
+
+    /// The direction of a metric when nothing says otherwise: rates (`fps`, `*_per_s`, `*_per_sec`,
+    /// `throughput*`) are higher-is-better, everything else (times, ns per operation, counts) lower-is-better.
+    public static func defaultDirection(forMetric metric: String) -> Direction {
+        let m = metric.lowercased()
+        if m == "fps" || m.hasSuffix("_per_s") || m.hasSuffix("_per_sec") || m.hasSuffix("_ps")
+            || m.hasPrefix("throughput") || m == "tokens_per_second" {
+            return .higherIsBetter
+        }
+        return .lowerIsBetter
+    }
+
+    /// Reads every `DIR/*/workload.json`.
+    ///
+    /// Keys read (others are ignored): `name` (defaults to the folder's name), `kind` (`ai`, `video`
+    /// or `micro`; required), `metric` or `primary_metric` or else the first of `metrics` (optional),
+    /// `direction` (optional), and
+    /// `params` or `parameters` (optional: an object whose keys are the parameter names, or a list of
+    /// names or of objects with a `name`). A folder without `workload.json` is skipped.
+    public static func load(from directory: URL) throws -> WorkloadCatalogue {
+        let fm = FileManager.default
+        guard let children = try? fm.contentsOfDirectory(atPath: directory.path) else {
+            throw RVBenchError(.notFound, "no workload catalogue at \(directory.path); run from the rvbench checkout "
+                + "or pass the workloads directory")
+        }
+        var entries: [Entry] = []
+        for child in children.sorted() {
+            let manifest = directory.appendingPathComponent(child).appendingPathComponent("workload.json")
+            guard fm.fileExists(atPath: manifest.path) else { continue }
+            entries.append(try entry(fromManifest: manifest, folder: child))
+        }
+        return WorkloadCatalogue(entries)
+    }
+
+    static func entry(fromManifest url: URL, folder: String) throws -> Entry {
+        let shown = "\(url.deletingLastPathComponent().lastPathComponent)/workload.json"
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw RVBenchError(.notFound, "cannot read \(shown); check its permissions", cause: error)
+        }
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw RVBenchError(.badInput, "\(shown) is not a JSON object; fix the workload manifest")
+        }
+        let name = object["name"] as? String ?? folder
+        guard let kindText = object["kind"] as? String else {
+            throw RVBenchError(.badInput, "\(shown) has no \"kind\"; add one of "
+                + WorkloadKind.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        guard let kind = WorkloadKind(rawValue: kindText) else {
+            throw RVBenchError(.badInput, "\(shown) has kind \"\(kindText)\"; expected one of "
+                + WorkloadKind.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        let metric = (object["metric"] ?? object["primary_metric"]) as? String
+            ?? (object["metrics"] as? [Any])?.first as? String
+        var direction: Direction?
+        if let text = object["direction"] as? String {
+            guard let parsed = Direction(rawValue: text) else {
+                throw RVBenchError(.badInput, "\(shown) has direction \"\(text)\"; expected lower-is-better or higher-is-better")
+            }
+            direction = parsed
+        }
+        var parameters: [String]?
+        switch object["params"] ?? object["parameters"] {
+        case let dictionary as [String: Any]:
+            parameters = dictionary.keys.sorted()
+        case let list as [Any]:
+            parameters = list.compactMap { item in
+                (item as? String) ?? ((item as? [String: Any])?["name"] as? String)
+            }.sorted()
+        default:
+            parameters = nil
+        }
+        return Entry(name: name, kind: kind, metric: metric, direction: direction, parameters: parameters)
+    }
+}
