@@ -134,6 +134,13 @@ enum GSL {
         @inline(__always)
         func next32() -> UInt32 { UInt32(truncatingIfNeeded: get(state)) }
 
+        /// 64 random bits from two consecutive 32-bit outputs.
+        @inline(__always)
+        func next64() -> UInt64 {
+            let high = UInt64(next32())
+            return high << 32 | UInt64(next32())
+        }
+
         /// A uniform integer in 0..<n, without modulo bias (multiply-shift with rejection).
         /// `n` must be in 1...2^32.
         @inline(__always)

@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import Foundation
+import RVBenchCore
+@testable import Stats
+import Testing
+
+@Suite struct DescribeTests {
+    @Test func smallKnownSample() throws {
+        let d = try Statistics.describe([4, 1, 3, 2, 10])
+        #expect(d.n == 5)
+        #expect(d.mean == 4)
+        #expect(close(d.stddev, (50.0 / 4).squareRoot()))
+        #expect(d.median == 3)
+        #expect(d.mad == 1)             // |x − 3| = 1, 2, 0, 1, 7 → median 1
+        #expect(d.quantiles.p25 == 2 && d.quantiles.p75 == 4)
+        #expect(close(d.quantiles.p95, 8.8))  // type 7: 4 + 0.8·(10 − 4)
+        #expect(d.quantiles.p0 == 1 && d.quantiles.p100 == 10)
+        #expect(close(d.cv, d.stddev / 4))
+    }
+
+    @Test(arguments: [[Double](), [1.0], [1.0, .nan, 2.0], [1.0, .infinity]])
+    func rejectsUnusableInput(_ xs: [Double]) {
+        #expect(throws: RVBenchError.self) { try Statistics.describe(xs) }
+    }
+
+    @Test func errorMessagesSayWhatToDo() {
+        do {
+            _ = try Statistics.describe([1])
+            Issue.record("expected an error")
+        } catch let e as RVBenchError {
+            #expect(e.code == .badInput)
+            #expect(e.message.contains("at least 2"))
+        } catch { Issue.record("unexpected \(error)") }
+    }
+}
+
+@Suite struct CompareTests {
+    static let base = [10.0, 10.5, 9.8, 10.2, 10.1, 9.9, 10.3, 10.0, 10.4, 9.7]
+
+    @Test func sameSeedSameResultAnyThreadCount() throws {
+        let b = try SyntheticData.lognormal(count: 300, mu: 0, sigma: 0.3, seed: 11)
+        let c = try SyntheticData.lognormal(count: 250, mu: 0.05, sigma: 0.3, seed: 12)
+        let one = try Statistics.compare(baseline: b, candidate: c, options: CompareOptions(resamples: 2000, seed: 5, threads: 1))
+        let two = try Statistics.compare(baseline: b, candidate: c, options: CompareOptions(resamples: 2000, seed: 5, threads: 2))
+        let three = try Statistics.compare(baseline: b, candidate: c, options: CompareOptions(resamples: 2000, seed: 5, threads: 3))
+        #expect(one == two)
+        #expect(one == three)
+        let other = try Statistics.compare(baseline: b, candidate: c, options: CompareOptions(resamples: 2000, seed: 6))
+        #expect(other.ratioOfMeansCI != one.ratioOfMeansCI)
+        #expect(other.ratioOfMeans == one.ratioOfMeans)
+    }
+
+    @Test func rejectsBadSamples() {
+        let ok = Self.base
+        for bad in [[], [1.0], [1.0, .nan], [1.0, -2.0], [0.0, 1.0]] {
+            #expect(throws: RVBenchError.self) { try Statistics.compare(baseline: bad, candidate: ok, options: CompareOptions()) }
+            #expect(throws: RVBenchError.self) { try Statistics.compare(baseline: ok, candidate: bad, options: CompareOptions()) }
+        }
+        #expect(throws: RVBenchError.self) {
+            try Statistics.compare(baseline: ok, candidate: ok, options: CompareOptions(resamples: 10))
+        }
+    }
+
+    @Test func clearRegressionAndImprovement() throws {
+        let slower = Self.base.map { $0 * 1.2 }
+        let options = CompareOptions(resamples: 2000)
+        let r = try Statistics.compare(baseline: Self.base, candidate: slower, options: options)
+        #expect(r.verdict == .regression)
+        #expect(r.ratioOfMeansCI.low > 1.1)
+        #expect(r.cliffsDelta == 1)
+        let i = try Statistics.compare(baseline: slower, candidate: Self.base, options: options)
+        #expect(i.verdict == .improvement)
+        var higher = options
+        higher.direction = .higherIsBetter
+        let h = try Statistics.compare(baseline: Self.base, candidate: slower, options: higher)
+        #expect(h.verdict == .improvement)
+    }
+
+    @Test func identicalSamplesAreNoChange() throws {
+        let r = try Statistics.compare(baseline: Self.base, candidate: Self.base, options: CompareOptions(resamples: 1000))
+        #expect(r.verdict == .noChange)
+        #expect(r.ratioOfMeans == 1 && r.hodgesLehmann == 0 && r.cliffsDelta == 0)
+        #expect(r.welchT == 0 && r.welchP == 1)
+        #expect(r.ratioOfMeansCI.contains(1))
+    }
+
+    @Test func constantSamplesDoNotProduceNaN() throws {
+        let r = try Statistics.compare(baseline: [2, 2, 2], candidate: [3, 3, 3], options: CompareOptions(resamples: 200))
+        #expect(r.welchP == 0 && r.welchT == .infinity)
+        #expect(r.mannWhitneyP.isFinite && r.ratioOfMeansBCa.low.isFinite)
+        #expect(r.ratioOfMeansCI.low == 1.5 && r.ratioOfMeansCI.high == 1.5)
+    }
+
+    /// The exact selection agrees with sorting all n·m differences.
+    @Test(arguments: [(1, 1), (2, 3), (7, 7), (40, 33), (301, 250)])
+    func hodgesLehmannMatchesBruteForce(_ sizes: (Int, Int)) throws {
+        let b = try SyntheticData.normal(count: sizes.0, mean: 5, sd: 2, seed: UInt64(sizes.0))
+        var c = try SyntheticData.normal(count: sizes.1, mean: 6, sd: 1, seed: UInt64(sizes.1 + 1000))
+        if sizes.1 > 3 { c[1] = c[0]; c[2] = b[0] }   // ties inside and across samples
+        var all: [Double] = []
+        for x in c { for y in b { all.append(x - y) } }
+        all.sort()
+        let n = all.count
+        let brute = n % 2 == 1 ? all[n / 2] : (all[n / 2 - 1] + all[n / 2]) / 2
+        #expect(try Statistics.hodgesLehmann(baseline: b, candidate: c) == brute)
+        var greater = 0, less = 0
+        for x in c { for y in b { if x > y { greater += 1 } else if x < y { less += 1 } } }
+        #expect(close(try Statistics.cliffsDelta(baseline: b, candidate: c), Double(greater - less) / Double(n), rel: 1e-15))
+    }
+
+    @Test func cliffsDeltaAgreesWithU() throws {
+        let b = [1.0, 2, 2, 3, 5, 8], c = [2.0, 3, 3, 4, 9]
+        let mw = try Statistics.mannWhitney(baseline: b, candidate: c)
+        let delta = try Statistics.cliffsDelta(baseline: b, candidate: c)
+        #expect(close(delta, 2 * mw.u / Double(b.count * c.count) - 1, rel: 1e-15))
+    }
+
+    @Test func medianJackknifeMatchesDirectComputation() {
+        for n in [2, 3, 4, 7, 10] {
+            let x = (0..<n).map { Double($0 * $0) }
+            let fast = Bootstrap.jackknifeMedians(sorted: x)
+            for i in 0..<n {
+                var rest = x
+                rest.remove(at: i)
+                let m = rest.count
+                let direct = m % 2 == 1 ? rest[m / 2] : (rest[m / 2 - 1] + rest[m / 2]) / 2
+                #expect(fast[i] == direct)
+            }
+        }
+    }
+
+    @Test func resampleCountsGiveTheResampleMedian() throws {
+        // Check the count-vector median against sorting the drawn values, with the same draws.
+        let x = (0..<10).map { Double($0) * 1.5 }
+        let n = x.count
+        let counts = UnsafeMutablePointer<UInt32>.allocate(capacity: n)
+        counts.initialize(repeating: 0, count: n)
+        defer { counts.deallocate() }
+        let rng = try GSL.Random(seed: 9)
+        let mirror = try GSL.Random(seed: 9)
+        for _ in 0..<200 {
+            let got = x.withUnsafeBufferPointer { Bootstrap.resample($0, counts, rng) }
+            let mirrorCounts = UnsafeMutablePointer<UInt32>.allocate(capacity: n)
+            mirrorCounts.initialize(repeating: 0, count: n)
+            Bootstrap.drawCounts(n, mirrorCounts, mirror)
+            var drawn: [Double] = []
+            for i in 0..<n { drawn += Array(repeating: x[i], count: Int(mirrorCounts[i])) }
+            mirrorCounts.deallocate()
+            #expect(drawn.count == n)
+            let sorted = drawn.sorted()
+            #expect(got.median == (sorted[4] + sorted[5]) / 2)
+            #expect(close(got.mean, drawn.reduce(0, +) / Double(n), rel: 1e-14))
+            #expect((0..<n).allSatisfy { counts[$0] == 0 })
+        }
+    }
+
+    @Test func batchedDrawsCoverTheRangeUniformly() throws {
+        let n = 7
+        let counts = UnsafeMutablePointer<UInt32>.allocate(capacity: n)
+        counts.initialize(repeating: 0, count: n)
+        defer { counts.deallocate() }
+        let rng = try GSL.Random(seed: 4)
+        for _ in 0..<10_000 { Bootstrap.drawCounts(n, counts, rng) }
+        let expected = 10_000.0
+        var chi2 = 0.0
+        for i in 0..<n { chi2 += pow(Double(counts[i]) - expected, 2) / expected }
+        #expect(chi2 < 22.46)   // chi-square(6) at p = 0.001
+        #expect(Bootstrap.BatchedBound(100_000).k == 3)
+        #expect(Bootstrap.BatchedBound(65_536).k == 3)
+        #expect(Bootstrap.BatchedBound(65_535).k == 4)
+    }
+
+    /// Over 500 seeded experiments with a known ratio of means, the 95% percentile CI covers it in
+    /// about 95% of them. Lognormal data, n = 30 per side, 1,000 resamples per experiment.
+    @Test(.tags(.simulation)) func percentileIntervalCoverage() throws {
+        let sigma = 0.3, shift = 0.1
+        // E[exp(N(mu, s²))] = exp(mu + s²/2), so the true ratio of means is exp(shift).
+        let truth = exp(shift)
+        var covered = 0, bcaCovered = 0
+        let experiments = 500
+        for e in 0..<experiments {
+            let b = try SyntheticData.lognormal(count: 30, mu: 0, sigma: sigma, seed: UInt64(2 * e + 1))
+            let c = try SyntheticData.lognormal(count: 30, mu: shift, sigma: sigma, seed: UInt64(2 * e + 2))
+            let r = try Statistics.compare(baseline: b, candidate: c, options: CompareOptions(resamples: 1000, seed: UInt64(e)))
+            if r.ratioOfMeansCI.contains(truth) { covered += 1 }
+            if r.ratioOfMeansBCa.contains(truth) { bcaCovered += 1 }
+        }
+        let rate = Double(covered) / Double(experiments)
+        let bcaRate = Double(bcaCovered) / Double(experiments)
+        #expect(rate >= 0.92 && rate <= 0.98, "percentile coverage \(rate)")
+        #expect(bcaRate >= 0.92 && bcaRate <= 0.98, "BCa coverage \(bcaRate)")
+    }
+}
+
+@Suite struct VerdictTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        var low, high, p: Double
+        var direction: Direction
+        var expected: Verdict
+        var testDescription: String { "[\(low), \(high)] p=\(p) \(direction.rawValue) → \(expected.rawValue)" }
+    }
+
+    static let cases: [Case] = [
+        Case(low: 1.02, high: 1.05, p: 0.01, direction: .lowerIsBetter, expected: .regression),
+        Case(low: 1.02, high: 1.05, p: 0.20, direction: .lowerIsBetter, expected: .noChange),
+        Case(low: 1.005, high: 1.05, p: 0.01, direction: .lowerIsBetter, expected: .noChange),   // CI reaches into the noise band
+        Case(low: 1.01, high: 1.05, p: 0.01, direction: .lowerIsBetter, expected: .noChange),    // exactly on the threshold
+        Case(low: 0.95, high: 0.98, p: 0.01, direction: .lowerIsBetter, expected: .improvement),
+        Case(low: 0.95, high: 0.995, p: 0.01, direction: .lowerIsBetter, expected: .noChange),
+        Case(low: 0.97, high: 1.03, p: 0.01, direction: .lowerIsBetter, expected: .noChange),
+        Case(low: 1.02, high: 1.05, p: 0.01, direction: .higherIsBetter, expected: .improvement),
+        Case(low: 0.95, high: 0.98, p: 0.01, direction: .higherIsBetter, expected: .regression),
+        Case(low: 0.95, high: 0.98, p: 0.05, direction: .higherIsBetter, expected: .noChange),   // p must be < alpha
+    ]
+
+    @Test(arguments: VerdictTests.cases)
+    func truthTable(_ c: Case) {
+        let v = Statistics.verdict(ci: Interval(low: c.low, high: c.high, level: 0.95), adjustedP: c.p,
+                                   direction: c.direction, threshold: 0.01, alpha: 0.05)
+        #expect(v == c.expected)
+    }
+
+    @Test func holmEdgeCases() {
+        #expect(Statistics.holm([]) == [])
+        #expect(Statistics.holm([0.03]) == [0.03])
+        #expect(Statistics.holm([0.01, 0.02]) == [0.02, 0.02])
+        #expect(Statistics.holm([0.6, 0.5]) == [1, 1])
+    }
+
+    @Test func applyHolmCanTurnARegressionIntoNoChange() throws {
+        let base = CompareTests.base
+        var c = try Statistics.compare(baseline: base, candidate: base.map { $0 * 1.05 }, options: CompareOptions(resamples: 1000))
+        c.welchP = 0.03
+        c.adjustedP = 0.03
+        c.verdict = .regression
+        let family = Statistics.applyHolm([c, c, c])
+        #expect(family.allSatisfy { $0.adjustedP == 0.09 && $0.verdict == .noChange })
+        let alone = Statistics.applyHolm([c])
+        #expect(alone[0].adjustedP == 0.03 && alone[0].verdict == .regression)
+    }
+}
+
+@Suite struct OutlierTests {
+    @Test func flagsPlantedValues() {
+        let xs = [10.0, 10.2, 9.9, 10.1, 10.0, 30.0, 9.8, 10.3, -5.0]
+        #expect(Statistics.tukeyOutliers(xs) == [5, 8])
+        #expect(Statistics.madOutliers(xs) == [5, 8])
+        #expect(Statistics.tukeyOutliers([1, 2, 3, 4, 5]) == [])
+    }
+
+    @Test func zeroMADFallsBackToMeanAbsoluteDeviation() {
+        let xs = [5.0, 5, 5, 5, 5, 5, 5.1, 50]
+        #expect(Statistics.madOutliers(xs) == [7])
+        #expect(Statistics.madOutliers([3, 3, 3, 3]) == [])
+    }
+}
+
+@Suite struct NestedTests {
+    @Test func varianceComponentsByHand() throws {
+        let s = try Statistics.nested(groups: [[1, 2, 3], [4, 5, 6]], seed: 1, resamples: 500)
+        #expect(s.boots == 2 && s.iterationsPerBoot == 3)
+        #expect(s.mean == 3.5)
+        #expect(close(s.withinBootVariance, 1))
+        #expect(close(s.bootMeansVariance, 4.5))
+        #expect(close(s.betweenBootVariance, 4.5 - 1.0 / 3))
+        // √((1/1)·1/4.1667) = 0.49 → 1 iteration per boot.
+        #expect(s.optimalIterationsPerBoot == 1)
+        #expect(s.meanCI.low >= 1 && s.meanCI.high <= 6)
+    }
+
+    @Test func recoversKnownVarianceComponents() throws {
+        // 200 boots × 50 iterations: boot effect N(0, 2²), iteration noise N(0, 1).
+        let effects = try SyntheticData.normal(count: 200, mean: 0, sd: 2, seed: 77)
+        let groups = try effects.enumerated().map { i, e in
+            try SyntheticData.normal(count: 50, mean: 100 + e, sd: 1, seed: UInt64(1000 + i))
+        }
+        let s = try Statistics.nested(groups: groups, seed: 3, resamples: 1000, bootCost: 100, iterationCost: 1)
+        #expect(abs(s.withinBootVariance - 1) < 0.06, "within \(s.withinBootVariance)")
+        #expect(abs(s.betweenBootVariance - 4) < 1.0, "between \(s.betweenBootVariance)")
+        // K&J: √(100 · 1/4) = 5 iterations per boot.
+        let r = try #require(s.optimalIterationsPerBoot)
+        #expect((4...7).contains(r))
+        #expect(s.meanCI.contains(s.mean))
+        #expect(s.meanCI.high - s.meanCI.low < 1.2)
+        #expect(s.bootsForTarget >= 2)
+    }
+
+    @Test func noBootVarianceMeansNoOptimum() throws {
+        let g = [[1.0, 3.0], [1.0, 3.0], [1.0, 3.0]]
+        let s = try Statistics.nested(groups: g, resamples: 200)
+        #expect(s.betweenBootVariance < 0)
+        #expect(s.optimalIterationsPerBoot == nil)
+    }
+
+    @Test func rejectsUnusableGroups() {
+        #expect(throws: RVBenchError.self) { try Statistics.nested(groups: [[1, 2]]) }
+        #expect(throws: RVBenchError.self) { try Statistics.nested(groups: [[1, 2], []]) }
+        #expect(throws: RVBenchError.self) { try Statistics.nested(groups: [[1], [2]]) }
+        #expect(throws: RVBenchError.self) { try Statistics.nested(groups: [[1, .nan], [2, 3]]) }
+    }
+
+    @Test func nestedRatioIsWiderThanFlatWhenBootsDiffer() throws {
+        // Boots shift the level; iterations within a boot barely vary.
+        func boots(_ level: Double, _ seed: UInt64) throws -> [[Double]] {
+            let shifts = try SyntheticData.normal(count: 6, mean: 0, sd: 0.05, seed: seed)
+            return try shifts.enumerated().map { i, s in
+                try SyntheticData.normal(count: 20, mean: level * (1 + s), sd: 0.002, seed: seed * 100 + UInt64(i))
+            }
+        }
+        let b = try boots(1.0, 1), c = try boots(1.0, 2)
+        let nested = try Statistics.nestedRatio(baseline: b, candidate: c, seed: 1, resamples: 2000, level: 0.95)
+        let flat = try Statistics.compare(baseline: Array(b.joined()), candidate: Array(c.joined()), options: CompareOptions(resamples: 2000))
+        #expect(nested.ci.contains(nested.estimate))
+        #expect(close(nested.estimate, flat.ratioOfMeans, rel: 1e-12))
+        #expect(nested.ci.high - nested.ci.low > 2 * (flat.ratioOfMeansCI.high - flat.ratioOfMeansCI.low))
+        let again = try Statistics.nestedRatio(baseline: b, candidate: c, seed: 1, resamples: 2000, level: 0.95)
+        #expect(again.ci == nested.ci)
+    }
+}
+
+@Suite struct StoppingTests {
+    let rule = StoppingRule(targetRelativeHalfWidth: 0.02, minimum: 5, maximum: 30)
+
+    @Test func continuesBelowMinimum() {
+        let d = rule.decide([100, 100, 100])
+        #expect(!d.shouldStop)
+        #expect(d.reason.contains("at least 5"))
+    }
+
+    @Test func stopsWhenNarrow() {
+        let d = rule.decide([100, 100.1, 99.9, 100, 100.05])
+        #expect(d.shouldStop)
+        #expect(d.reason.contains("within the target"))
+    }
+
+    @Test func continuesWhenWide() {
+        let d = rule.decide([50, 150, 80, 120, 100])
+        guard case .continueRunning(let reason) = d else { Issue.record("expected continue"); return }
+        #expect(reason.contains("above the target"))
+    }
+
+    @Test func stopsAtMaximum() {
+        let noisy = (0..<30).map { Double($0 % 2 == 0 ? 50 : 150) }
+        #expect(rule.decide(noisy) == .stop(reason: "reached the maximum of 30 samples"))
+    }
+
+    @Test func halfWidthFormula() throws {
+        // n = 4, mean 10, s = √(10/3); t(0.975, 3) = 3.182446305284263.
+        let xs = [8.0, 9, 11, 12]
+        let rel = try #require(rule.relativeHalfWidth(xs))
+        #expect(close(rel, 3.182446305284263 * (10.0 / 3).squareRoot() / 2 / 10, rel: 1e-9))
+    }
+}
+
+@Suite struct AnalyzeTests {
+    func samples(_ variant: String, _ workload: String, _ values: [Double], boots: Int = 1, metric: String = "seconds") -> [Sample] {
+        values.enumerated().map { i, v in
+            Sample(experiment: "e", variant: variant, workload: workload, boot: i % boots, iteration: i / boots,
+                   metric: metric, value: v, unit: "s", timestamp: 0)
+        }
+    }
+
+    @Test func groupsComparesAndReportsNotRun() throws {
+        let base = CompareTests.base
+        var all = samples("virtio", "zstd", base.map { $0 * 1.3 })
+        all += samples("native", "zstd", base)
+        all += samples("native", "ffmpeg", base)
+        all += samples("virtio", "ffmpeg", base)
+        all += samples("native", "ffmpeg", [100, 101, 102], metric: "fps")
+        all += samples("virtio", "ffmpeg", [80, 81, 82], metric: "fps")
+        let results = try Statistics.analyze(samples: all, baseline: "native", directions: ["fps": .higherIsBetter],
+                                             notRun: ["passthrough": "no riscv IOMMU on this host"],
+                                             options: CompareOptions(resamples: 1000))
+        #expect(results.map { "\($0.workload)/\($0.metric)" } == ["ffmpeg/fps", "ffmpeg/seconds", "zstd/seconds"])
+        let zstd = results[2]
+        #expect(zstd.variants.map(\.variant) == ["native", "virtio", "passthrough"])
+        #expect(zstd.variants[2].status == .notRun(reason: "no riscv IOMMU on this host"))
+        #expect(zstd.variants[2].descriptive == nil)
+        #expect(zstd.comparisons.count == 1)
+        #expect(zstd.comparisons[0].verdict == .regression)
+        #expect(results[0].direction == .higherIsBetter)
+        #expect(results[0].comparisons[0].direction == .higherIsBetter)
+        #expect(results[1].comparisons[0].verdict == .noChange)
+        // Holm across the family of three comparisons.
+        let raw = results.flatMap(\.comparisons).map(\.welchP)
+        #expect(results.flatMap(\.comparisons).map(\.adjustedP) == Statistics.holm(raw))
+    }
+
+    @Test func usesTheNestedIntervalWithSeveralBoots() throws {
+        let base = CompareTests.base + CompareTests.base.map { $0 + 0.05 }
+        let all = samples("native", "w", base, boots: 4) + samples("virtio", "w", base.map { $0 * 1.1 }, boots: 4)
+        let options = CompareOptions(resamples: 1000)
+        let r = try Statistics.analyze(samples: all, baseline: "native", options: options)
+        let c = try #require(r.first?.comparisons.first)
+        let flat = try Statistics.compare(baseline: base, candidate: base.map { $0 * 1.1 }, options: options)
+        #expect(c.ratioOfMeansCI != flat.ratioOfMeansCI)
+        #expect(c.ratioOfMeansBCa == flat.ratioOfMeansBCa)
+        #expect(c.ratioOfMeansCI.contains(c.ratioOfMeans))
+    }
+
+    @Test func tooFewValuesIsAFailureNotACrash() throws {
+        let all = samples("native", "w", [1, 2, 3]) + samples("virtio", "w", [2]) + samples("vdpa", "w", [1, .nan, 2])
+        let r = try Statistics.analyze(samples: all, baseline: "native", options: CompareOptions(resamples: 200))
+        let rows = try #require(r.first?.variants)
+        #expect(rows[1].descriptive == nil && rows[1].failures.first?.contains("need at least 2") == true)
+        #expect(rows[2].failures.contains("1 non-finite value dropped"))
+        #expect(r[0].comparisons.map(\.candidate) == ["vdpa"])
+    }
+}
+
+@Suite struct NumberListTests {
+    @Test func parsesCommentsAndBlankLines() throws {
+        let text = "# seconds\n1.5\n\n  2.25  # warm\n3e0\n"
+        #expect(try NumberList.parse(text, source: "a.txt") == [1.5, 2.25, 3])
+    }
+
+    struct Bad: Sendable, CustomTestStringConvertible {
+        var text: String
+        var message: String
+        var testDescription: String { message }
+    }
+
+    @Test(arguments: [
+        Bad(text: "1\nabc\n2\n", message: "a.txt:2: expected a number, found \"abc\""),
+        Bad(text: "1\n2\nnan\n", message: "a.txt:3: expected a finite number, found \"nan\""),
+        Bad(text: "inf\n1\n", message: "a.txt:1: expected a finite number, found \"inf\""),
+        Bad(text: "", message: "a.txt: no numbers found; expected one number per line (blank lines and # comments are allowed)"),
+        Bad(text: "# only a comment\n\n", message: "a.txt: no numbers found; expected one number per line (blank lines and # comments are allowed)"),
+        Bad(text: "4.2\n", message: "a.txt: found 1 number; expected at least 2"),
+        Bad(text: "1\n-2\n", message: "a.txt:2: expected a positive number (ratios need values > 0), found \"-2\""),
+        Bad(text: "1 2\n3\n", message: "a.txt:1: expected a number, found \"1 2\""),
+    ])
+    func badInputNamesFileAndLine(_ bad: Bad) {
+        do {
+            _ = try NumberList.parse(bad.text, source: "a.txt", requirePositive: true)
+            Issue.record("expected an error")
+        } catch let e as RVBenchError {
+            #expect(e.code == .badInput)
+            #expect(e.message == bad.message)
+        } catch { Issue.record("unexpected \(error)") }
+    }
+
+    @Test func missingFile() {
+        do {
+            _ = try NumberList.read(path: "/nonexistent/rvbench/base.txt")
+            Issue.record("expected an error")
+        } catch let e as RVBenchError {
+            #expect(e.message == "/nonexistent/rvbench/base.txt: no such file; expected a file with one number per line")
+        } catch { Issue.record("unexpected \(error)") }
+    }
+}
