@@ -242,6 +242,9 @@ public struct GuestProtocolParser: Sendable {
             if rest.first == 0x20, rest.dropFirst().first == UInt8(ascii: "v"),
                let digit = rest.dropFirst(2).first, digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9") {
                 let version = rest.dropFirst(2).prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+                if version.elementsEqual("1".utf8) {
+                    return .rejected(.init(.malformed, "starts with \(GuestProtocol.marker) v1 but not with '\(GuestProtocol.prefix)'"))
+                }
                 return .rejected(.init(.unknownVersion, "protocol version \(String(decoding: version.prefix(9), as: UTF8.self)) is not supported (this rvbench reads v1)"))
             }
             return .rejected(.init(.malformed, "starts with \(GuestProtocol.marker) but not with '\(GuestProtocol.prefix)'"))

@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Runs every workload once under qemu-riscv64-static, chrooted into the Debian 13 riscv64
 # root exactly as in a guest (the runner mounts proc, sys and dev in a private mount
-# namespace), and verifies the output. Usage: usertest.sh SYSROOT OUTDIR
+# namespace), and verifies the output. Usage: usertest.sh [--install-only] SYSROOT OUTDIR
 # Environment: WORKLOADS (comma list, default all), ITERATIONS (1), WARMUP (0).
 set -eu
+install_only=false
+if [ "${1:-}" = --install-only ]; then install_only=true; shift; fi
 root=$1
 out=$2
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,6 +18,7 @@ rm -rf "$root/opt/rvbench"
 mkdir -p "$root/opt"
 cp -a "$out" "$root/opt/rvbench"
 cp "$(command -v qemu-riscv64-static)" "$root/usr/bin/qemu-riscv64-static"
+if $install_only; then exit 0; fi
 set -- --root "$root" --wrapper /usr/bin/qemu-riscv64-static \
     --iterations "${ITERATIONS:-1}" --warmup "${WARMUP:-0}" --workloads "${WORKLOADS:-all}"
 status=0
