@@ -9,7 +9,7 @@ public struct RVBenchCommand: AsyncParsableCommand {
         abstract: "Measure what virtualization costs on RISC-V.",
         discussion: ExitStatus.helpText,
         version: RVBenchVersion.string,
-        subcommands: [LabCommand.self]
+        subcommands: [StatsCommand.self, BenchCommand.self, ReportCommand.self, LabCommand.self, DoctorCommand.self]
     )
 
     public init() {}
