@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import ArgumentParser
+import Counters
+import Foundation
+import Hypervisor
+import Logging
+import Probe
+import RVBenchCore
+
+/// `rvbench doctor`: what this machine and a riscv64 host can do, and what to fix.
+public struct DoctorCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "doctor",
+        abstract: "Check this machine and a riscv64 KVM host for what each variant needs.",
+        discussion: """
+        Always checks the local machine (the controller) with the native rvbench-probe and with \
+        rvbench's own perf counters. With --ssh it copies the riscv64 rvbench-probe to that host and \
+        checks the architecture, /dev/kvm, the ISA string (H, AIA, Sscofpmf, V), IOMMU groups, VFIO, \
+        vhost-vdpa, the perf events that really open, and KVM statistics. With --uri it connects to \
+        libvirt and reports the libvirt and QEMU versions. Each missing piece gets one line saying \
+        what it prevents and how to fix it.
+
+        doctor exits with 0 when nothing needed is missing (optional features such as Sscofpmf, V, \
+        IOMMU, VFIO or vhost-vdpa may still be missing: their variants are then reported as not run), \
+        3 when something needed is missing (the remote host cannot be probed or is not riscv64, it \
+        has no usable /dev/kvm or no H extension, or libvirt cannot be reached at --uri), 1 on an \
+        internal failure, and 64 for bad usage.
+        """
+    )
+
+    @Option(help: "libvirt URI to check, e.g. qemu+tcp://127.0.0.1:16509/system or qemu:///system.")
+    public var uri: String?
+
+    @Option(name: .customLong("ssh"), help: "The riscv64 host as [user@]host[:port], e.g. root@127.0.0.1:2222.")
+    public var sshTarget: String?
+
+    @Option(help: "SSH private key for --ssh.")
+    public var identity: String?
+
+    @Option(name: .customLong("known-hosts"), help: "known_hosts file that must hold the host's key (default: accept a new key).")
+    public var knownHosts: String?
+
+    @Flag(help: "Print the checks and the probed facts as JSON.")
+    public var json = false
+
+    public init() {}
+
+    /// What the command prints and how it exits.
+    public struct Outcome: Sendable {
+        public var standardOutput: String
+        public var standardError: String
+        public var status: ExitStatus
+        public var checks: [DoctorCheck]
+    }
+
+    public func validate() throws {
+        if let sshTarget, SSHTarget(string: sshTarget) == nil {
+            throw ValidationError("--ssh \(sshTarget) is not [user@]host[:port]; e.g. root@127.0.0.1:2222")
+        }
+        if identity != nil && sshTarget == nil {
+            throw ValidationError("--identity needs --ssh")
+        }
+    }
+
+    public func run() async throws {
+        let outcome = await execute()
+        if !outcome.standardOutput.isEmpty { FileHandle.standardOutput.write(Data(outcome.standardOutput.utf8)) }
+        if !outcome.standardError.isEmpty { FileHandle.standardError.write(Data((outcome.standardError + "\n").utf8)) }
+        if outcome.status != .success { throw ExitCode(outcome.status.rawValue) }
+    }
+
+    /// Runs every check without touching the process's streams.
+    public func execute(logger: Logger = Logger(label: "rvbench.doctor")) async -> Outcome {
+        var context = Doctor.Context()
+        var local: ProbeFacts?
+        do {
+            local = try await LocalHostFacts().facts()
+        } catch {
+            context.localError = "\(error)"
+        }
+        context.localCounters = PerfAvailability.probe()
+
+        var remote: ProbeFacts?
+        if let sshTarget, let target = SSHTarget(string: sshTarget, identityFile: identity, knownHostsFile: knownHosts) {
+            context.remoteName = "remote \(target)"
+            do {
+                remote = try await RemoteHostFacts(sshTarget: target).facts()
+            } catch {
+                context.remoteError = "\(error)"
+            }
+        }
+
+        var versions: HypervisorVersions?
+        if let uri {
+            context.libvirtURI = uri
+            do {
+                versions = try await withHypervisor(uri: uri, logger: logger) { try $0.versions() }
+            } catch let error as RVBenchError {
+                context.libvirtError = error.message
+            } catch {
+                context.libvirtError = "\(error)"
+            }
+        }
+
+        let checks = Doctor.checks(local: local, remote: remote, libvirt: versions, context: context)
+        let status: ExitStatus = Doctor.somethingNeededIsMissing(checks) ? .runFailed : .success
+        if json {
+            let report = DoctorReport(checks: checks, neededMissing: status != .success, local: local, remote: remote,
+                                      libvirt: versions)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            do {
+                let data = try encoder.encode(report)
+                return Outcome(standardOutput: String(decoding: data, as: UTF8.self) + "\n", standardError: "",
+                               status: status, checks: checks)
+            } catch {
+                return Outcome(standardOutput: "", standardError: "error: cannot encode the report: \(error)",
+                               status: .failure, checks: checks)
+            }
+        }
+        var text = Doctor.render(checks)
+        if status != .success {
+            text += "\nsomething needed is missing (exit status 3)\n"
+        }
+        return Outcome(standardOutput: text, standardError: "", status: status, checks: checks)
+    }
+}
+
+/// `rvbench doctor --json`.
+struct DoctorReport: Encodable {
+    var checks: [DoctorCheck]
+    var neededMissing: Bool
+    var local: ProbeFacts?
+    var remote: ProbeFacts?
+    var libvirt: HypervisorVersions?
+
+    enum CodingKeys: String, CodingKey {
+        case checks
+        case neededMissing = "needed_missing"
+        case local, remote, libvirt
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(checks, forKey: .checks)
+        try c.encode(neededMissing, forKey: .neededMissing)
+        try c.encode(local, forKey: .local)
+        try c.encode(remote, forKey: .remote)
+        try c.encode(libvirt, forKey: .libvirt)
+    }
+}

@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import RVBenchCore
+
+/// The device a passthrough variant assigns: a PCI address, or a vendor:device pair with an index
+/// among the matching devices (ordered by address).
+public enum DeviceSelector: Sendable, Equatable, Codable, CustomStringConvertible {
+    /// A full PCI address, "0000:03:00.0".
+    case pciAddress(String)
+    /// Lowercase hex ids without "0x", e.g. vendor "1b36", device "0010"; index 0 is the first match.
+    case vendorDevice(vendor: String, device: String, index: Int)
+
+    /// Parses "0000:03:00.0" or "03:00.0" (domain 0000 assumed), "1b36:0010", or "1b36:0010#1"
+    /// (the second such device). Nil for anything else.
+    public init?(string: String) {
+        let s = string.lowercased()
+        if s.contains(".") {
+            let parts = s.split(separator: ":", omittingEmptySubsequences: false)
+            let full: [Substring]
+            switch parts.count {
+            case 3: full = parts
+            case 2: full = ["0000"] + parts
+            default: return nil
+            }
+            let devFn = full[2].split(separator: ".", omittingEmptySubsequences: false)
+            guard full[0].count == 4, full[1].count == 2, devFn.count == 2, devFn[0].count == 2, devFn[1].count == 1,
+                  [full[0], full[1], devFn[0], devFn[1]].allSatisfy(Self.isHex),
+                  let fn = Int(devFn[1]), fn <= 7, let dev = Int(devFn[0], radix: 16), dev <= 0x1f
+            else { return nil }
+            self = .pciAddress("\(full[0]):\(full[1]):\(devFn[0]).\(devFn[1])")
+            return
+        }
+        var body = Substring(s)
+        var index = 0
+        if let hash = s.firstIndex(of: "#") {
+            guard let i = Int(s[s.index(after: hash)...]), i >= 0 else { return nil }
+            index = i
+            body = s[..<hash]
+        }
+        let ids = body.split(separator: ":", omittingEmptySubsequences: false)
+        guard ids.count == 2, ids.allSatisfy({ $0.count == 4 && Self.isHex($0) }) else { return nil }
+        self = .vendorDevice(vendor: String(ids[0]), device: String(ids[1]), index: index)
+    }
+
+    static func isHex(_ s: Substring) -> Bool {
+        !s.isEmpty && s.allSatisfy(\.isHexDigit)
+    }
+
+    public var description: String {
+        switch self {
+        case .pciAddress(let a): return a
+        case .vendorDevice(let v, let d, let i): return i == 0 ? "\(v):\(d)" : "\(v):\(d)#\(i)"
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let parsed = DeviceSelector(string: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription:
+                "\"\(text)\" is not a device: give a PCI address such as 0000:03:00.0 or vendor:device such as 1b36:0010"))
+        }
+        self = parsed
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(description)
+    }
+}
+
+/// The verdict of passthrough preflight.
+public enum PreflightResult: Sendable, Equatable {
+    /// Every check passed: the device and its IOMMU group.
+    case runnable(device: String, iommuGroup: String)
+    /// The variant is reported as "not run" with these reasons; each names what is missing, what
+    /// that prevents, and the fix.
+    case notRun(reasons: [String])
+
+    public var isRunnable: Bool {
+        if case .runnable = self { return true }
+        return false
+    }
+
+    public var reasons: [String] {
+        if case .notRun(let reasons) = self { return reasons }
+        return []
+    }
+}
+
+/// Checks, from a host's probed facts, whether a device can be assigned to a KVM guest with VFIO.
+public enum PassthroughPreflight {
+    /// Drivers VFIO accepts for the other devices of a group, besides no driver at all.
+    static let groupDriversAllowed: Set<String> = ["vfio-pci", "pci-stub"]
+
+    /// Runs every check and collects every failure (it does not stop at the first):
+    /// the device exists; an IOMMU is present and the device is in a group; the group is viable
+    /// (each device bound to vfio-pci, unbound, or a bridge); vfio-pci is loaded; VFIO type1 or
+    /// iommufd is available; /dev/kvm and KVM's VFIO device exist; MSIs can be routed (AIA/IMSIC on riscv64).
+    public static func check(facts: ProbeFacts, device selector: DeviceSelector) -> PreflightResult {
+        var reasons: [String] = []
+        let device = facts.device(selector)
+        if device == nil {
+            reasons.append("no PCI device \(selector) on the host: there is nothing to assign; "
+                + "name an existing device (lspci -Dnn lists address and vendor:device)")
+        }
+
+        // IOMMU and the device's group.
+        var group: IOMMUGroup?
+        if !facts.iommu.present {
+            reasons.append("no IOMMU: the device's DMA cannot be confined to the guest, so VFIO refuses it; "
+                + "enable the IOMMU (RISC-V IOMMU driver, Linux 6.13 or later, on a platform that has one; "
+                + "lab: --qemu trixie adds riscv-iommu-pci)")
+        } else if let device {
+            if let id = device.iommuGroup, let g = facts.iommuGroup(id) {
+                group = g
+            } else {
+                reasons.append("\(device.name) is in no IOMMU group: VFIO can only assign grouped devices; "
+                    + "check that the IOMMU covers this device's PCI segment")
+            }
+        }
+
+        // The device's own driver.
+        if let device, let driver = device.driver, driver != "vfio-pci" {
+            reasons.append("\(device.name) is bound to \(driver), not vfio-pci: the host driver owns it and rvbench does not "
+                + "take a device from a host driver; bind it to vfio-pci first "
+                + "(echo vfio-pci > /sys/bus/pci/devices/\(device.name)/driver_override; "
+                + "echo \(device.name) > /sys/bus/pci/drivers/\(driver)/unbind; "
+                + "echo \(device.name) > /sys/bus/pci/drivers_probe)")
+        }
+
+        // Group viability: the other devices of the group.
+        if let group, let device {
+            let blockers = group.devices.filter { other in
+                guard other.name != device.name, let driver = other.driver else { return false }
+                return !groupDriversAllowed.contains(driver) && !other.isBridge
+            }
+            if !blockers.isEmpty {
+                let list = blockers.map { "\($0.name) (\($0.driver ?? "unbound"))" }.joined(separator: ", ")
+                reasons.append("IOMMU group \(group.id) is not viable: \(list) "
+                    + (blockers.count == 1 ? "is" : "are") + " still bound to a host driver, and VFIO assigns a group only "
+                    + "when every device in it is bound to vfio-pci or unbound; unbind "
+                    + (blockers.count == 1 ? "it" : "them") + " or bind to vfio-pci as well")
+            }
+        }
+
+        // vfio-pci.
+        let vfioPCI = facts.vfio.module("vfio_pci")
+        if !(facts.vfio.vfioPCIDriver || vfioPCI.isPresent) {
+            if vfioPCI == .available {
+                reasons.append("vfio-pci is not loaded: no driver can hold the device for the guest; modprobe vfio-pci")
+            } else {
+                reasons.append("the kernel has no vfio-pci (module \(vfioPCI.rawValue)): no driver can hold the device "
+                    + "for the guest; use a kernel with CONFIG_VFIO_PCI")
+            }
+        }
+
+        // The IOMMU backend of VFIO.
+        let type1 = facts.vfio.module("vfio_iommu_type1")
+        let type1Usable = type1.isPresent && facts.vfio.container
+        if !type1Usable && !facts.vfio.iommufd {
+            let fix = type1 == .available ? "modprobe vfio_iommu_type1"
+                : "use a kernel with VFIO type1 for riscv (out of tree as of Linux 6.17; vendor kernels carry it) "
+                    + "or with CONFIG_IOMMUFD and CONFIG_VFIO_DEVICE_CDEV"
+            reasons.append("neither VFIO type1 nor iommufd is available (vfio_iommu_type1 \(type1.rawValue), "
+                + "/dev/vfio/vfio \(facts.vfio.container ? "present" : "absent"), /dev/iommu absent): VFIO cannot map "
+                + "guest memory for the device's DMA; \(fix)")
+        }
+
+        // KVM and its VFIO device.
+        if !(facts.kvm.present && facts.kvm.openable) {
+            reasons.append("no usable /dev/kvm (\(facts.kvm.error ?? "cannot be opened")): no KVM guest can run; "
+                + "load KVM on a CPU with the H extension")
+        }
+        switch facts.vfio.kvmVFIODevice {
+        case .yes:
+            break
+        case .no:
+            reasons.append("KVM has no VFIO device (\(facts.vfio.kvmVFIODetail)): QEMU cannot register the assigned "
+                + "device with KVM; use a kernel whose riscv KVM has KVM_DEV_TYPE_VFIO (out of tree as of Linux 6.17; "
+                + "vendor kernels carry it)")
+        case .unknown:
+            reasons.append("whether KVM has a VFIO device is unknown (\(facts.vfio.kvmVFIODetail)): passthrough is not "
+                + "attempted blind; run the probe as root on the host so that it can ask KVM")
+        }
+
+        // MSI routing.
+        if facts.isRISCV64 && !facts.interrupts.imsic {
+            reasons.append("no IMSIC (interrupt controller: \(facts.interrupts.aiaMode ?? "none found")): the device's "
+                + "MSIs cannot be routed to the guest; use a platform with AIA (QEMU virt with aia=aplic-imsic, "
+                + "--qemu trixie in the lab)")
+        }
+
+        if reasons.isEmpty, let device, let group {
+            return .runnable(device: device.name, iommuGroup: group.id)
+        }
+        if reasons.isEmpty {
+            reasons.append("preflight could not identify the device's IOMMU group; check the probe's facts")
+        }
+        return .notRun(reasons: reasons)
+    }
+}

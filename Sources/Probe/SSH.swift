@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import Foundation
+import RVBenchCore
+
+/// Where a riscv64 host is reached over SSH: `user@host:port`, with an optional identity file and
+/// known_hosts file.
+public struct SSHTarget: Sendable, Codable, Equatable, CustomStringConvertible {
+    public var user: String
+    /// A host name, an IPv4 address, or an IPv6 address without brackets.
+    public var host: String
+    public var port: Int
+    /// Private key passed with `-i`.
+    public var identityFile: String?
+    /// A known_hosts file: the host key must already be in it (StrictHostKeyChecking=yes).
+    /// Without one, a new host key is accepted and remembered (StrictHostKeyChecking=accept-new).
+    public var knownHostsFile: String?
+
+    enum CodingKeys: String, CodingKey {
+        case user, host, port
+        case identityFile = "identity_file"
+        case knownHostsFile = "known_hosts_file"
+    }
+
+    public init(user: String = "root", host: String, port: Int = 22, identityFile: String? = nil,
+                knownHostsFile: String? = nil) {
+        self.user = user; self.host = host; self.port = port
+        self.identityFile = identityFile; self.knownHostsFile = knownHostsFile
+    }
+
+    /// Parses `[user@]host[:port]`, with IPv6 addresses in brackets (`root@[::1]:2222`).
+    /// The user defaults to root and the port to 22. Returns nil for anything else, including
+    /// names that could be taken for ssh options or hold shell characters.
+    public init?(string: String, identityFile: String? = nil, knownHostsFile: String? = nil) {
+        var rest = Substring(string)
+        var user = "root"
+        if let at = rest.lastIndex(of: "@") {
+            user = String(rest[..<at])
+            rest = rest[rest.index(after: at)...]
+            guard Self.isValidUser(user) else { return nil }
+        }
+        var host: String
+        var port = 22
+        if rest.hasPrefix("[") {
+            guard let close = rest.firstIndex(of: "]") else { return nil }
+            host = String(rest[rest.index(after: rest.startIndex)..<close])
+            let after = rest[rest.index(after: close)...]
+            if !after.isEmpty {
+                guard after.hasPrefix(":"), let p = Int(after.dropFirst()) else { return nil }
+                port = p
+            }
+            guard host.contains(":") else { return nil }
+        } else {
+            let parts = rest.split(separator: ":", omittingEmptySubsequences: false)
+            switch parts.count {
+            case 1:
+                host = String(parts[0])
+            case 2:
+                host = String(parts[0])
+                guard let p = Int(parts[1]) else { return nil }
+                port = p
+            default:
+                return nil // a bare IPv6 address needs brackets
+            }
+        }
+        guard Self.isValidHost(host), (1 ... 65535).contains(port) else { return nil }
+        self.init(user: user, host: host, port: port, identityFile: identityFile, knownHostsFile: knownHostsFile)
+    }
+
+    static func isValidUser(_ s: String) -> Bool {
+        !s.isEmpty && !s.hasPrefix("-") && s.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
+    }
+
+    static func isValidHost(_ s: String) -> Bool {
+        !s.isEmpty && !s.hasPrefix("-")
+            && s.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || ".-_:%".contains($0)) }
+    }
+
+    /// `user@host:port`, with brackets around an IPv6 address.
+    public var description: String {
+        let h = host.contains(":") ? "[\(host)]" : host
+        return "\(user)@\(h):\(port)"
+    }
+
+    /// The ssh command line up to (not including) the remote command.
+    /// - Parameter connectTimeout: seconds for `ConnectTimeout`.
+    public func sshArguments(connectTimeout: Int = 10) -> [String] {
+        var args = ["ssh", "-T",
+                    "-o", "BatchMode=yes",
+                    "-o", "ConnectTimeout=\(connectTimeout)",
+                    "-o", "ServerAliveInterval=5",
+                    "-o", "ServerAliveCountMax=6",
+                    "-o", "LogLevel=ERROR",
+                    "-p", String(port), "-l", user]
+        if let knownHostsFile {
+            args += ["-o", "UserKnownHostsFile=\(knownHostsFile)", "-o", "StrictHostKeyChecking=yes"]
+        } else {
+            args += ["-o", "StrictHostKeyChecking=accept-new"]
+        }
+        if let identityFile {
+            args += ["-i", identityFile, "-o", "IdentitiesOnly=yes"]
+        }
+        args.append(host)
+        return args
+    }
+}
+
+/// Runs `command` on `target` through ssh (`BatchMode=yes`, so it never prompts) and returns the
+/// remote command's result; `input` goes to its standard input.
+///
+/// - Throws: `RVBenchError(.process)` when ssh itself fails (exit status 255: unreachable host,
+///   refused key, unknown host key) or the timeout passes; the remote command's own failures are in
+///   the returned status.
+public func ssh(_ target: SSHTarget, _ command: String, input: Data? = nil, timeout: Double,
+                connectTimeout: Int = 10) async throws -> ProcessResult {
+    let argv = target.sshArguments(connectTimeout: connectTimeout) + ["--", command]
+    let result = try await Subprocess.run(argv, input: input, timeout: timeout)
+    if result.timedOut {
+        throw RVBenchError(.process, "ssh \(target): \"\(command)\" did not finish within \(Int(timeout)) s; "
+            + "check that the host is up and not overloaded")
+    }
+    if result.status == 255 {
+        let reason = result.stderrString.split(separator: "\n").suffix(3).joined(separator: "; ")
+        throw RVBenchError(.process, "ssh to \(target) failed: \(reason.isEmpty ? "exit status 255" : reason); "
+            + "check the address, that sshd runs there, and the key (--identity FILE)")
+    }
+    return result
+}
+
+/// Quotes `s` for a POSIX shell on the remote side.
+public func shellQuote(_ s: String) -> String {
+    if !s.isEmpty, s.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "/._-=:,+@".contains($0)) }) {
+        return s
+    }
+    return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}
