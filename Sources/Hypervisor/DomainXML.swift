@@ -25,7 +25,7 @@ public struct PCIAddress: Sendable, Hashable, Codable, CustomStringConvertible {
     /// Parses `DDDD:BB:SS.F` (hexadecimal, as in sysfs) or the short `BB:SS.F` (segment 0).
     /// Returns nil for anything else, including out-of-range slots (> 0x1f) and functions (> 7).
     public init?(string: String) {
-        let s = string.trimmingCharacters(in: .whitespaces)
+        let s = string.trimmingCharacters(in: .whitespacesAndNewlines)
         let dotParts = s.split(separator: ".", omittingEmptySubsequences: false)
         guard dotParts.count == 2 else { return nil }
         let colonParts = dotParts[0].split(separator: ":", omittingEmptySubsequences: false)

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import Foundation
+import Hypervisor
+import Logging
+import RVBenchCore
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+enum LocalLibvirt {
+    static let socket = "/var/run/libvirt/libvirt-sock"
+    static let firmware = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
+    static var available: Bool {
+        FileManager.default.fileExists(atPath: socket) && FileManager.default.fileExists(atPath: firmware)
+    }
+    static var unavailableReason: Comment {
+        "needs a running libvirtd (\(socket)) and OpenSBI (\(firmware), apt package opensbi); start virtlogd -d and libvirtd -d"
+    }
+}
+
+/// Against the local libvirtd (`qemu:///system`): a riscv64 TCG domain that runs only OpenSBI,
+/// whose banner must arrive through the console stream.
+@Suite(.tags(.libvirtLocal), .enabled(if: LocalLibvirt.available, LocalLibvirt.unavailableReason))
+struct LibvirtLocalTests {
+    static let firmware = LocalLibvirt.firmware
+
+    /// TCG, so it needs no KVM; OpenSBI as `-bios` and no kernel: the firmware prints its banner and
+    /// then has nothing to boot.
+    static func firmwareOnlyXML(_ name: String) -> String {
+        """
+        <domain type='qemu'>
+          <name>\(DomainXML.escape(name))</name>
+          <memory unit='MiB'>128</memory>
+          <vcpu placement='static'>1</vcpu>
+          <os>
+            <type arch='riscv64' machine='virt'>hvm</type>
+            <loader readonly='yes' type='rom'>\(DomainXML.escape(firmware))</loader>
+          </os>
+          <on_poweroff>destroy</on_poweroff>
+          <on_reboot>destroy</on_reboot>
+          <on_crash>destroy</on_crash>
+          <devices>
+            <controller type='usb' model='none'/>
+            <serial type='pty'><target port='0'/></serial>
+            <console type='pty'><target type='serial' port='0'/></console>
+            <memballoon model='none'/>
+          </devices>
+        </domain>
+        """
+    }
+
+    @Test func openSBIBannerArrivesThroughTheConsoleStream() async throws {
+        let logger = Logger(label: "rvbench.tests.hypervisor")
+        let name = uniqueDomainName("rvbench-hvtest-opensbi")
+        try await withHypervisor(uri: "qemu:///system", logger: logger) { hv in
+            let versions = try hv.versions()
+            #expect(versions.hypervisorType == "QEMU")
+            #expect(versions.libvirtDaemon != nil)
+
+            let (lines, pid) = try await withDomain(on: hv, xml: Self.firmwareOnlyXML(name), paused: true) { dom in
+                #expect(try dom.state() == .paused)
+                let pid = try #require(try dom.qemuPID())
+                #expect(kill(pid, 0) == 0)
+                let console = try dom.openConsole()
+                let stream = console.lines()
+                try dom.resume()
+                // A guard against a guest that prints nothing: give up after two minutes.
+                let guardTask = Task {
+                    try await Task.sleep(for: .seconds(120))
+                    console.close()
+                }
+                defer { guardTask.cancel() }
+                var seen: [String] = []
+                for try await line in stream {
+                    seen.append(line.text)
+                    if line.text.hasPrefix("Boot HART MEDELEG") || seen.count > 200 { break }
+                }
+                console.close()
+                return (seen, pid)
+            }
+            #expect(lines.contains { $0.hasPrefix("OpenSBI v") })
+            #expect(lines.contains { $0.hasPrefix("Platform Name") && $0.contains("riscv-virtio") })
+            #expect(lines.contains { $0.hasPrefix("Boot HART MEDELEG") })
+            #expect(lines.allSatisfy { !$0.contains("\r") })
+            // Nothing outlives the test: the domain and its QEMU are gone.
+            #expect(try hv.lookup(name: name) == nil)
+            #expect(kill(pid, 0) != 0)
+        }
+    }
+}
