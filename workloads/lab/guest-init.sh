@@ -2,10 +2,18 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Stand-in /init for L2 guests until the workload runner replaces it: proves the guest
 # booted under KVM, prints the protocol's end line and powers off.
-/bin/busybox mkdir -p /proc /sys /dev
-/bin/busybox mount -t proc proc /proc
-/bin/busybox mount -t sysfs sysfs /sys
-/bin/busybox mount -t devtmpfs devtmpfs /dev 2>/dev/null
-echo "rvbench-guest-hello kernel=$(/bin/busybox uname -r) uptime=$(/bin/busybox cut -d' ' -f1 /proc/uptime)"
+# `rvbench.linger=N` on the kernel command line keeps the guest alive N seconds before
+# powering off (so per-VM KVM statistics can still be read).
+bb=/bin/busybox
+$bb mkdir -p /proc /sys /dev
+$bb mount -t proc proc /proc
+$bb mount -t sysfs sysfs /sys
+$bb mount -t devtmpfs devtmpfs /dev 2>/dev/null
+echo "rvbench-guest-hello kernel=$($bb uname -r) uptime=$($bb cut -d' ' -f1 /proc/uptime)"
 echo "@@rvbench v1 done {}"
-/bin/busybox poweroff -f
+for arg in $($bb cat /proc/cmdline); do
+    case "$arg" in
+        rvbench.linger=*) $bb sleep "${arg#rvbench.linger=}" ;;
+    esac
+done
+$bb poweroff -f
