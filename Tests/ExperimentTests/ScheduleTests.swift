@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import Testing
+@testable import Experiment
+
+@Suite struct RandomTests {
+    @Test func splitMix64MatchesThePublishedSequence() {
+        var g = SplitMix64(seed: 0)
+        #expect([g.next(), g.next(), g.next()] == [0xE220_A839_7B1D_CDAF, 0x6E78_9E6A_A1B9_65F4, 0x06C4_5D18_8009_454F])
+    }
+
+    @Test func xoshiroMatchesTheReferenceImplementation() {
+        // The reference C code (prng.di.unimi.it) from the state {1, 2, 3, 4}.
+        var reference = Xoshiro256StarStar(state: (1, 2, 3, 4))
+        #expect([reference.next(), reference.next(), reference.next(), reference.next()]
+            == [11520, 0, 1_509_978_240, 1_215_971_899_390_074_240])
+        // Seeding and streams, checked against an independent Python implementation of the documented recipe.
+        var seeded = Xoshiro256StarStar(seed: 42)
+        #expect([seeded.next(), seeded.next(), seeded.next(), seeded.next()]
+            == [0x1578_0B2E_0C2E_C716, 0x6104_D986_6D11_3A7E, 0xAE17_5332_39E4_99A1, 0xECB8_AD47_03B3_60A1])
+        #expect(Xoshiro256StarStar.stream("round-pair/0") == 0x5B0E_7BF3_550A_4D75)
+        var stream = Xoshiro256StarStar(seed: 42, stream: Xoshiro256StarStar.stream("round-pair/0"))
+        #expect([stream.next(), stream.next()] == [0x3B5E_CDF2_9CBF_56DB, 0xEB34_DE1B_A743_D5D4])
+        var shuffler = Xoshiro256StarStar(seed: 7, stream: 3)
+        var values = Array(0 ..< 10)
+        shuffler.shuffle(&values)
+        #expect(values == [4, 8, 3, 2, 1, 6, 5, 7, 9, 0])
+    }
+
+    @Test func boundedDrawsStayInRange() {
+        var g = Xoshiro256StarStar(seed: 1)
+        var seen = Set<UInt64>()
+        for _ in 0 ..< 2000 {
+            let v = g.nextBelow(7)
+            #expect(v < 7)
+            seen.insert(v)
+        }
+        #expect(seen.count == 7)
+    }
+}
+
+@Suite struct ScheduleTests {
+    static let three = Fixtures.spec(variants: [
+        VariantSpec(name: "native", kind: .native, baseline: true),
+        VariantSpec(name: "virtio", kind: .virtio),
+        VariantSpec(name: "vdpa", kind: .vdpa),
+    ], workloads: 2, boots: 8, iterations: 3, warmup: 2)
+
+    @Test func matrixIsVariantsTimesWorkloads() {
+        let cells = Matrix.expand(Self.three)
+        #expect(cells.map { "\($0.variant.name)/\($0.label)" } == [
+            "native/onnx-mobilenet", "native/x264-320", "virtio/onnx-mobilenet", "virtio/x264-320",
+            "vdpa/onnx-mobilenet", "vdpa/x264-320",
+        ])
+        let counted = Fixtures.spec(workloads: 1, counters: ["perf::CYCLES"], overhead: true)
+        let twins = Matrix.expand(counted)
+        #expect(twins.map(\.label) == ["onnx-mobilenet", "onnx-mobilenet@no-counters",
+                                       "onnx-mobilenet", "onnx-mobilenet@no-counters"])
+        #expect(twins.map(\.counters) == [["perf::CYCLES"], [], ["perf::CYCLES"], []])
+    }
+
+    @Test func everyRoundBootsEveryVariantOnceAndPairsAreMirrored() {
+        let schedule = Schedule(spec: Self.three)
+        let boots = schedule.planned
+        #expect(boots.count == 24)
+        #expect(boots.map(\.sequence) == Array(0 ..< 24))
+        for round in 0 ..< 8 {
+            let names = boots.filter { $0.round == round }.map(\.variant.name)
+            #expect(Set(names) == ["native", "virtio", "vdpa"] && names.count == 3)
+            #expect(boots.filter { $0.round == round }.allSatisfy { $0.boot == round })
+            if round % 2 == 1 {
+                let previous = boots.filter { $0.round == round - 1 }.map(\.variant.name)
+                #expect(names == previous.reversed())
+            }
+        }
+        // Over a pair of rounds every variant holds the first and the last position equally often:
+        // each variant's mean position is the middle one.
+        for name in ["native", "virtio", "vdpa"] {
+            let positions = boots.filter { $0.variant.name == name }.map { $0.sequence % 3 }
+            #expect(positions.reduce(0, +) == 8)
+        }
+    }
+
+    @Test func theSameSeedGivesTheSameScheduleAndSeedsDiffer() {
+        let a = Schedule.interleaved(Self.three, seed: 99)
+        let b = Schedule.interleaved(Self.three, seed: 99)
+        #expect(a == b)
+        let orders = Set((1 ... 6).map { seed in
+            Schedule.interleaved(Self.three, seed: UInt64(seed)).map(\.variant.name).joined(separator: ",")
+        })
+        #expect(orders.count > 1)
+        // The spec's own seed is the default.
+        #expect(Schedule(spec: Self.three).planned == Schedule.interleaved(Self.three, seed: 42))
+    }
+
+    @Test func variantsAreInterleavedNotBlocked() {
+        let two = Fixtures.spec(boots: 10)
+        let names = Schedule(spec: two).planned.map(\.variant.name)
+        #expect(names.count == 20)
+        // No variant ever boots three times in a row, so neither runs as a block.
+        for i in 2 ..< names.count {
+            #expect(!(names[i] == names[i - 1] && names[i] == names[i - 2]))
+        }
+    }
+
+    @Test func extraRoundsDoNotChangeEarlierOnes() {
+        let adaptive = Fixtures.spec(boots: 2, maxBoots: 6)
+        let schedule = Schedule(spec: adaptive)
+        #expect(schedule.planned.count == 4)
+        #expect(schedule.maximal.count == 12)
+        #expect(Array(schedule.maximal.prefix(4)) == schedule.planned)
+        #expect(schedule.round(5) == Array(schedule.maximal.suffix(2)))
+    }
+
+    @Test func bootsCarryTheirWorkloadsWithWarmupAndIterations() {
+        let boots = Schedule(spec: Self.three).planned
+        for boot in boots {
+            #expect(Set(boot.workloads.map(\.label)) == ["onnx-mobilenet", "x264-320"])
+            #expect(boot.workloads.allSatisfy { $0.warmup == 2 && $0.iterations == 3 })
+        }
+        // The workload order is shuffled per boot, so both orders occur.
+        #expect(Set(boots.map { $0.workloads.map(\.label) }).count == 2)
+    }
+}
