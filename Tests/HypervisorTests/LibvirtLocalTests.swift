@@ -89,4 +89,52 @@ struct LibvirtLocalTests {
             #expect(kill(pid, 0) != 0)
         }
     }
+
+    @Test func closeUnblocksAReaderOfASilentConsole() async throws {
+        let logger = Logger(label: "rvbench.tests.hypervisor")
+        let name = uniqueDomainName("rvbench-hvtest-silent")
+        try await withHypervisor(uri: "qemu:///system", logger: logger) { hv in
+            let count = try await withDomain(on: hv, xml: Self.firmwareOnlyXML(name), paused: true) { dom in
+                // Paused: the guest prints nothing, so the reader thread blocks in virStreamRecv.
+                let console = try dom.openConsole()
+                let stream = console.lines()
+                let closer = Task {
+                    try await Task.sleep(for: .milliseconds(500))
+                    console.close()
+                }
+                defer { closer.cancel() }
+                var n = 0
+                for try await _ in stream { n += 1 }
+                #expect(console.isClosed)
+                return n
+            }
+            #expect(count == 0)
+            #expect(try hv.lookup(name: name) == nil)
+        }
+    }
+
+    @Test func destroyingTheGuestEndsTheConsoleStream() async throws {
+        let logger = Logger(label: "rvbench.tests.hypervisor")
+        let name = uniqueDomainName("rvbench-hvtest-destroy")
+        try await withHypervisor(uri: "qemu:///system", logger: logger) { hv in
+            let outcome = try await withDomain(on: hv, xml: Self.firmwareOnlyXML(name), paused: true) { dom in
+                let console = try dom.openConsole()
+                let stream = console.lines()
+                try dom.resume()
+                var seen: [String] = []
+                var failure: (any Error)?
+                do {
+                    for try await line in stream {
+                        seen.append(line.text)
+                        if line.text.hasPrefix("Boot HART MEDELEG") { try dom.destroy() }
+                    }
+                } catch {
+                    failure = error
+                }
+                return (seen.count, failure == nil)
+            }
+            #expect(outcome.0 > 0)
+            #expect(outcome.1, "a destroyed guest ends its console stream without an error")
+        }
+    }
 }
