@@ -37,7 +37,11 @@ public struct LabOptions: ParsableArguments {
 
     public init() {}
 
-    var paths: LabPaths { LabPaths.fromEnvironment() }
+    var paths: LabPaths {
+        var paths = LabPaths.fromEnvironment()
+        paths.instance = domain
+        return paths
+    }
 
     func logger() -> Logger {
         var logger = Logger(label: "rvbench.lab") { StreamLogHandler.standardError(label: $0) }

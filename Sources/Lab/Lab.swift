@@ -22,6 +22,8 @@ public struct Lab: Sendable {
     public init(paths: LabPaths, localURI: String = "qemu:///system", domainName: String = "rvbench-lab",
                 bootTimeout: Double = 300, libvirtTimeout: Double = 240, logger: Logger,
                 progress: @escaping @Sendable (String) -> Void = { _ in }) {
+        var paths = paths
+        paths.instance = domainName
         self.paths = paths
         self.localURI = localURI
         self.domainName = domainName

@@ -9,14 +9,17 @@ import RVBenchCore
 ///   ssh/id_ed25519{,.pub}      the controller's key for L1's SSH server
 ///   <kind>/<key>/...           one directory per built artifact, named by its cache key
 ///   manifest.json              the last `lab build`: every input and output
-///   run/                       exists only while the lab is up: state.json, console.log, l0.xml
+///   run/<instance>/            exists only while that lab is up: state.json, console.log, l0.xml
 /// ```
 public struct LabPaths: Sendable, Equatable {
     /// The cache root (`$RVBENCH_CACHE`, or `~/.cache/rvbench`).
     public var cacheRoot: URL
+    /// The lab instance (its L0 domain name): several labs can share one cache.
+    public var instance: String
 
-    public init(cacheRoot: URL) {
+    public init(cacheRoot: URL, instance: String = "rvbench-lab") {
         self.cacheRoot = cacheRoot
+        self.instance = instance
     }
 
     /// The cache root from `RVBENCH_CACHE`, or `$HOME/.cache/rvbench`.
@@ -34,7 +37,9 @@ public struct LabPaths: Sendable, Equatable {
     public var sshKey: URL { sshDirectory.appendingPathComponent("id_ed25519") }
     public var sshPublicKey: URL { sshDirectory.appendingPathComponent("id_ed25519.pub") }
     public var manifest: URL { lab.appendingPathComponent("manifest.json") }
-    public var runDirectory: URL { lab.appendingPathComponent("run", isDirectory: true) }
+    public var runDirectory: URL {
+        lab.appendingPathComponent("run", isDirectory: true).appendingPathComponent(instance, isDirectory: true)
+    }
     public var stateFile: URL { runDirectory.appendingPathComponent("state.json") }
     public var consoleLog: URL { runDirectory.appendingPathComponent("console.log") }
     public var domainXMLFile: URL { runDirectory.appendingPathComponent("l0.xml") }
