@@ -10,7 +10,7 @@ public struct BenchStats: ParsableCommand {
         commandName: "stats",
         abstract: "Time rvbench's two-sample comparison against SciPy on the same data.",
         discussion: """
-        Generates two seeded lognormal samples (GSL MT19937; baseline exp(N(0, 0.25²)), candidate \
+        Generates two seeded lognormal samples (GSL taus2; baseline exp(N(0, 0.25²)), candidate \
         exp(N(log 1.02, 0.25²))), writes them to a temporary directory, then times:
 
           rvbench  Statistics.compare: ratio of means and ratio of medians, each with a percentile \

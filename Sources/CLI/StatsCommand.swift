@@ -164,7 +164,7 @@ public struct CompareReport: Sendable {
             ("threshold", .number(c.threshold)),
             ("alpha", .number(c.alpha)),
             ("resamples", .int(c.resamples)),
-            ("seed", .string(String(c.seed))),
+            ("seed", .raw(String(c.seed))),
         ]
         return "{" + fields.map { "\(JSONValue.string($0.0).text): \($0.1.text)" }.joined(separator: ", ") + "}"
     }
@@ -216,9 +216,12 @@ enum JSONValue {
     case int(Int)
     case number(Double)
     case string(String)
+    /// Already valid JSON text, e.g. an unsigned 64-bit integer.
+    case raw(String)
 
     var text: String {
         switch self {
+        case .raw(let s): return s
         case .int(let i): return String(i)
         case .number(let x): return x.isFinite ? "\(x)" : "null"
         case .string(let s):

@@ -65,7 +65,7 @@ public enum NumberList {
     }
 }
 
-/// Seeded synthetic data for benchmarks and examples (GSL's MT19937 and lognormal sampler).
+/// Seeded synthetic data for benchmarks and examples (GSL's taus2 generator and its samplers).
 public enum SyntheticData {
     /// `count` lognormal values exp(N(mu, sigma²)). Wraps `gsl_ran_lognormal`.
     public static func lognormal(count: Int, mu: Double, sigma: Double, seed: UInt64) throws -> [Double] {

@@ -8,7 +8,7 @@ import RVBenchCore
 /// - Quantiles are Hyndman & Fan type 7 (linear interpolation between order statistics), which is
 ///   GSL's `gsl_stats_quantile_from_sorted_data`, numpy's default `linear` method and R's default.
 /// - Ratios are candidate / baseline; differences are candidate − baseline.
-/// - Every random quantity comes from GSL's MT19937 seeded from `CompareOptions.seed`, so the same
+/// - Every random quantity comes from GSL's taus2 generator seeded from `CompareOptions.seed`, so the same
 ///   inputs and seed give bit-identical results regardless of how many threads run.
 public enum Statistics {}
 
