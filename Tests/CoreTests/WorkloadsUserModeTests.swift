@@ -87,4 +87,54 @@ struct WorkloadsUserModeTests {
         #expect(s.checksumFailures == 0)
         #expect(s.workloads == names)
     }
+
+    /// A workload whose stderr carries markup, quotes, a control character and
+    /// non-ASCII text fails; the runner's error line must be valid protocol
+    /// and carry that text verbatim.
+    @Test func hostileWorkloadOutputSurvivesEscaping() async throws {
+        let sysroot = try #require(BuiltWorkloads.sysroot)
+        let out = BuiltWorkloads.out.path
+        try await Subprocess.check([BuiltWorkloads.repo.path + "/workloads/scripts/usertest.sh", "--install-only", sysroot, out],
+                                   timeout: 300)
+        let hostile = "/nonexistent/<script>alert(\"x\")</script>\\\u{01}\tsnow☃"
+        let config = """
+            rvbench-workloads 1
+            workload hostile
+            mode report
+            expect none
+            timeout 120
+            arg /usr/bin/ffmpeg
+            arg -hide_banner
+            arg -nostdin
+            arg -i
+            arg \(hostile)
+            end
+
+            """
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("rvbench-hostile-\(UUID().uuidString).conf")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try Data(config.utf8).write(to: url)
+        let run = try await Subprocess.run(
+            ["qemu-riscv64-static", out + "/bin/rvbench-runner", "--root", sysroot, "--config", url.path,
+             "--wrapper", "/usr/bin/qemu-riscv64-static", "--iterations", "1", "--warmup", "0"],
+            timeout: 600)
+        #expect(run.status == 1)
+        #expect(run.stdout.split(separator: 0x0A).allSatisfy { $0.count <= GuestProtocol.maxLineBytes })
+        var parser = GuestProtocolParser()
+        var splitter = GuestLineSplitter()
+        let outcomes = splitter.feed(run.stdout, into: &parser)
+        #expect(parser.counts.rejected == 0, "\(parser.rejections)")
+        let errors = outcomes.compactMap { o -> GuestError? in
+            if case .line(.error(let e)) = o { return e }
+            return nil
+        }
+        let e = try #require(errors.first)
+        #expect(errors.count == 1)
+        #expect(e.workload == "hostile")
+        #expect(e.reason.hasPrefix("workload exited with status "))
+        // ffmpeg itself prints the control character as '?'; everything else must arrive verbatim.
+        let tail = try #require(e.stderrTail)
+        #expect(tail.contains("/nonexistent/<script>alert(\"x\")</script>\\"), "\(tail)")
+        #expect(tail.contains("\tsnow☃"), "\(tail)")
+    }
 }

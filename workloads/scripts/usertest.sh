@@ -14,10 +14,19 @@ log=$here/build/usertest.txt
 [ "$(id -u)" = 0 ] || { echo "usertest.sh: run as root (the runner chroots and mounts)" >&2; exit 1; }
 # Install the tree as /opt/rvbench in the root, plus the emulator that runs each workload
 # (the runner is static; it execs the emulator with the workload's argv inside the chroot).
-rm -rf "$root/opt/rvbench"
-mkdir -p "$root/opt"
-cp -a "$out" "$root/opt/rvbench"
-cp "$(command -v qemu-riscv64-static)" "$root/usr/bin/qemu-riscv64-static"
+# Both steps are skipped when already current, so runs that overlap do not disturb each other.
+if ! diff -rq "$out" "$root/opt/rvbench" > /dev/null 2>&1; then
+    rm -rf "$root/opt/rvbench.new"
+    mkdir -p "$root/opt"
+    cp -a "$out" "$root/opt/rvbench.new"
+    rm -rf "$root/opt/rvbench"
+    mv "$root/opt/rvbench.new" "$root/opt/rvbench"
+fi
+qemu=$(command -v qemu-riscv64-static)
+if ! cmp -s "$qemu" "$root/usr/bin/qemu-riscv64-static"; then
+    cp "$qemu" "$root/usr/bin/qemu-riscv64-static.new"
+    mv "$root/usr/bin/qemu-riscv64-static.new" "$root/usr/bin/qemu-riscv64-static"
+fi
 if $install_only; then exit 0; fi
 set -- --root "$root" --wrapper /usr/bin/qemu-riscv64-static \
     --iterations "${ITERATIONS:-1}" --warmup "${WARMUP:-0}" --workloads "${WORKLOADS:-all}"
