@@ -303,3 +303,34 @@ public struct JSONProgress: ProgressSink {
         output.write(String(decoding: data, as: UTF8.self) + "\n")
     }
 }
+
+/// Which progress display a command uses; the CLI maps `--json` and `--quiet` onto it.
+public enum ProgressMode: String, Sendable, CaseIterable {
+    /// A progress bar on a terminal, plain lines otherwise.
+    case auto
+    /// The redrawn progress bar with an ETA (`TerminalProgress`, standard error).
+    case terminal
+    /// One line per event (`PlainProgress`, standard error), for logs and CI.
+    case plain
+    /// JSON lines on standard output (`JSONProgress`), read by scripts and CI jobs.
+    case json
+    /// Nothing.
+    case quiet
+
+    /// The mode for the usual flags: `--quiet` wins over `--json`, and otherwise the display follows
+    /// whether standard error is a terminal.
+    public static func from(json: Bool, quiet: Bool) -> ProgressMode {
+        quiet ? .quiet : json ? .json : .auto
+    }
+
+    /// A sink for this mode; `isTerminal` decides `auto` (default: whether standard error is a terminal).
+    public func makeSink(isTerminal: Bool = TerminalProgress.standardErrorIsTerminal) -> any ProgressSink {
+        switch self {
+        case .auto: return isTerminal ? TerminalProgress() : PlainProgress()
+        case .terminal: return TerminalProgress()
+        case .plain: return PlainProgress()
+        case .json: return JSONProgress()
+        case .quiet: return SilentProgress()
+        }
+    }
+}

@@ -135,8 +135,13 @@ final class OperationLog: @unchecked Sendable {
 }
 
 @Suite struct CrashResumeTests {
-    /// Two variants × two boots × two iterations, where the first attempt of one boot fails halfway.
-    static let spec = Fixtures.spec(boots: 2, iterations: 2, retries: 1)
+    /// Scenario 0: two variants × two boots × two iterations, where the first attempt of one boot fails
+    /// halfway. Scenario 1: adaptive rounds (one to three, the rule asks for exactly one more) with the
+    /// uncounted twin of every workload, and the same failing attempt.
+    static func spec(_ scenario: Int) -> ExperimentSpec {
+        scenario == 0 ? Fixtures.spec(boots: 2, iterations: 2, retries: 1)
+            : Fixtures.spec(boots: 1, maxBoots: 3, iterations: 2, retries: 1, counters: ["perf::CYCLES"], overhead: true)
+    }
 
     static func executor(_ recorder: Recorder) -> FakeExecutor {
         FakeExecutor(recorder: recorder) { boot, attempt in
@@ -144,9 +149,12 @@ final class OperationLog: @unchecked Sendable {
         }
     }
 
-    static func runner(_ dir: URL, _ recorder: Recorder) -> ExperimentRunner {
-        ExperimentRunner(spec: spec, directory: dir, executor: executor(recorder), stopping: FixedBootCount(),
-                         now: { 1000 })
+    static func runner(_ dir: URL, _ recorder: Recorder, scenario: Int = 0) -> ExperimentRunner {
+        let oneMore = ClosureStoppingPolicy { query in
+            query.roundsCompleted < 2 ? .continueRunning(reason: "one more") : .stop(reason: "enough")
+        }
+        return ExperimentRunner(spec: spec(scenario), directory: dir, executor: executor(recorder),
+                                stopping: scenario == 0 ? FixedBootCount() : oneMore, now: { 1000 })
     }
 
     /// Replays the first `count` operations, plus `partial` bytes of the next append, into `dir`.
@@ -164,15 +172,17 @@ final class OperationLog: @unchecked Sendable {
         for (name, data) in files { try data.write(to: dir.appendingPathComponent(name)) }
     }
 
-    @Test func noSampleIsLostOrDuplicatedWhereverTheControllerDies() async throws {
+    @Test(arguments: [0, 1])
+    func noSampleIsLostOrDuplicatedWhereverTheControllerDies(_ scenario: Int) async throws {
         let reference = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: reference) }
         let log = OperationLog()
-        var referenceRunner = Self.runner(reference, Recorder())
+        var referenceRunner = Self.runner(reference, Recorder(), scenario: scenario)
         referenceRunner.journalObserver = { log.append($0) }
         let summary = try await referenceRunner.run()
         #expect(summary.status == .complete)
-        #expect(summary.samples.count == 8)
+        #expect(summary.samples.count == (scenario == 0 ? 8 : 2 * 2 * 2 * 2))
+        #expect(summary.rounds == 2)
         #expect(summary.failures.count == 1)
         let expected = try Journal.replay(reference)
         let ops = log.operations
@@ -187,22 +197,24 @@ final class OperationLog: @unchecked Sendable {
                 cuts.append((k, bytes.count - 1)) // everything but the newline
             }
         }
+        #expect(ops.count > 30 && cuts.count > 100)
         for (count, partial) in cuts {
             let dir = try Fixtures.temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: dir) }
             try Self.materialize(ops, count: count, partial: partial, into: dir)
             let recorder = Recorder()
-            let runner = Self.runner(dir, recorder)
+            let runner = Self.runner(dir, recorder, scenario: scenario)
             let before = try Journal.replay(dir)
             let result: RunSummary
             if before.start == nil {
-                result = try await runnerAfterEmptyStart(dir, recorder)
+                result = try await runnerAfterEmptyStart(dir, recorder, scenario: scenario)
             } else {
                 result = try await runner.resume()
             }
             #expect(result.status == .complete, "cut \(count)+\(partial)")
             let after = try Journal.replay(dir)
             #expect(after.samples == expected.samples, "cut \(count)+\(partial): committed samples differ")
+            #expect(after.stoppingDecisions == expected.stoppingDecisions, "cut \(count)+\(partial)")
             #expect(after.failures.map(\.reason) == ["qemu died"], "cut \(count)+\(partial)")
             #expect(after.isComplete && after.openBoot == nil && !after.needsRepair, "cut \(count)+\(partial)")
             // The file itself holds each sample once and nothing unreadable.
@@ -217,12 +229,12 @@ final class OperationLog: @unchecked Sendable {
     }
 
     /// A kill before the experiment-start reached the disk leaves nothing to resume: run again.
-    func runnerAfterEmptyStart(_ dir: URL, _ recorder: Recorder) async throws -> RunSummary {
+    func runnerAfterEmptyStart(_ dir: URL, _ recorder: Recorder, scenario: Int) async throws -> RunSummary {
         #expect(throws: RVBenchError.self) { _ = try Self.resumeSynchronously(dir) }
         // Whatever partial line is there, `run` needs empty files.
         try Data().write(to: dir.appendingPathComponent("journal.jsonl"))
         try Data().write(to: dir.appendingPathComponent("samples.jsonl"))
-        return try await Self.runner(dir, recorder).run()
+        return try await Self.runner(dir, recorder, scenario: scenario).run()
     }
 
     static func resumeSynchronously(_ dir: URL) throws -> JournalState {

@@ -86,6 +86,16 @@ final class Capture: @unchecked Sendable {
         #expect(formatDuration(.nan) == "?")
     }
 
+    @Test func modesPickTheirSinks() {
+        #expect(ProgressMode.from(json: true, quiet: true) == .quiet)
+        #expect(ProgressMode.from(json: true, quiet: false) == .json)
+        #expect(ProgressMode.from(json: false, quiet: false) == .auto)
+        #expect(ProgressMode.auto.makeSink(isTerminal: true) is TerminalProgress)
+        #expect(ProgressMode.auto.makeSink(isTerminal: false) is PlainProgress)
+        #expect(ProgressMode.json.makeSink() is JSONProgress)
+        #expect(ProgressMode.quiet.makeSink() is SilentProgress)
+    }
+
     @Test func theRunnerReportsThroughTheSink() async throws {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
