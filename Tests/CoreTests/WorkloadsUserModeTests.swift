@@ -39,7 +39,7 @@ private enum BuiltWorkloads {
 /// Runs every workload once through rvbench-runner under qemu-riscv64-static,
 /// chrooted into the Debian 13 riscv64 root, and reads its console output with
 /// the controller's strict parser. Enabled when `make -C workloads` has run.
-@Suite(.tags(.userEmulation), .enabled(if: BuiltWorkloads.available, "needs make -C workloads, qemu-user-static and root"))
+@Suite(.serialized, .tags(.userEmulation), .enabled(if: BuiltWorkloads.available, "needs make -C workloads, qemu-user-static and root"))
 struct WorkloadsUserModeTests {
     @Test func everyWorkloadPassesUnderUserModeEmulation() async throws {
         let sysroot = try #require(BuiltWorkloads.sysroot)
