@@ -94,8 +94,10 @@ public final class LibvirtHypervisor: Hypervisor, @unchecked Sendable {
     private var connection: virConnectPtr?
     /// `/run/libvirt/qemu` for the local system QEMU driver, where libvirt writes `<name>.pid`.
     let qemuPIDDirectory: String?
-    /// The test driver cannot start domains paused; see `startPausedFallback`.
+    /// The test driver cannot start domains paused; `create` and `start` make up for it there.
     private let isTestDriver: Bool
+    /// True when libvirt sends keepalive probes on this connection (remote drivers with the event loop).
+    let keepAliveEnabled: Bool
 
     /// Opens `uri` (e.g. `qemu:///system`, `qemu+tcp://127.0.0.1:16509/system`, `test:///default`).
     /// Throws `RVBenchError(.library, "libvirt: …")` with libvirt's reason when it cannot connect.
@@ -112,7 +114,10 @@ public final class LibvirtHypervisor: Hypervisor, @unchecked Sendable {
         let canonical = takeString(virConnectGetURI(conn)) ?? uri
         qemuPIDDirectory = Self.isLocalSystemQEMU(canonical) ? "/run/libvirt/qemu" : nil
         isTestDriver = canonical.hasPrefix("test:")
-        if !isTestDriver, virConnectSetKeepAlive(conn, 5, 6) < 0 {
+        // Probe every 5 s; a peer silent for 30 s is declared dead and calls on it fail.
+        let keepAlive = isTestDriver ? -1 : virConnectSetKeepAlive(conn, 5, 6)
+        keepAliveEnabled = keepAlive == 0
+        if keepAlive < 0, !isTestDriver {
             let failure = LibvirtFailure.last("virConnectSetKeepAlive")
             logger.debug("no keepalive on this connection", metadata: ["reason": "\(failure.message)"])
         }

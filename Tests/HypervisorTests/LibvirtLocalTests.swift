@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 import Foundation
-import Hypervisor
+@testable import Hypervisor
 import Logging
 import RVBenchCore
 import Testing
@@ -58,6 +58,7 @@ struct LibvirtLocalTests {
             let versions = try hv.versions()
             #expect(versions.hypervisorType == "QEMU")
             #expect(versions.libvirtDaemon != nil)
+            #expect(hv.keepAliveEnabled, "the event loop thread runs, so the remote driver can send keepalives")
 
             let (lines, pid) = try await withDomain(on: hv, xml: Self.firmwareOnlyXML(name), paused: true) { dom in
                 #expect(try dom.state() == .paused)
