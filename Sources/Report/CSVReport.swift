@@ -6,7 +6,7 @@ import RVBenchCore
 ///
 /// Columns: experiment, variant, workload, boot, iteration, metric, value, unit, timestamp
 /// (ISO-8601 UTC), status, detail. `status` is `sample` for measured values; other rows carry
-/// no value and say what they are in `detail`: `emulated` (the emulated-host sentence), `note`,
+/// no value and say what they are in `detail`: `host` (the host type), `emulated` (the emulated-host sentence), `note`,
 /// `modelled`, `unavailable`, `not-run` and `failed`. Filter on `status == "sample"` for the data.
 ///
 /// Spreadsheet formula injection is defused: a text cell that starts with `=`, `+`, `-`, `@`,
@@ -26,6 +26,7 @@ public enum CSVReport {
             rows.append([.text(experiment), .text(variant), .text(workload), .empty, .empty, .text(metric), .empty,
                          .empty, .empty, .text(status), .text(detail)])
         }
+        info("host", header.hostKind)
         if let warning = header.emulatedWarning { info("emulated", warning) }
         for note in header.notes { info("note", note) }
         for label in header.modelled { info("modelled", label) }

@@ -91,18 +91,19 @@ struct DisplayUnit: Equatable {
 
     /// Time units are scaled to s, ms, µs or ns by the magnitude of a typical value; other units are kept.
     static func choose(unit: String, typical: Double) -> DisplayUnit {
-        let seconds: Double
+        // Powers of ten of a second.
+        let source: Int
         switch unit {
-        case "ns": seconds = 1e-9
-        case "us", "µs": seconds = 1e-6
-        case "ms": seconds = 1e-3
-        case "s": seconds = 1
+        case "ns": source = -9
+        case "us", "µs": source = -6
+        case "ms": source = -3
+        case "s": source = 0
         default: return DisplayUnit(label: unit, divisor: 1)
         }
-        let value = abs(typical) * seconds
-        let (label, size): (String, Double) =
-            value >= 1 ? ("s", 1) : value >= 1e-3 ? ("ms", 1e-3) : value >= 1e-6 ? ("µs", 1e-6) : ("ns", 1e-9)
-        return DisplayUnit(label: label, divisor: size / seconds)
+        let value = abs(typical) * pow(10, Double(source))
+        let (label, target): (String, Int) =
+            value >= 1 ? ("s", 0) : value >= 1e-3 ? ("ms", -3) : value >= 1e-6 ? ("µs", -6) : ("ns", -9)
+        return DisplayUnit(label: label, divisor: pow(10, Double(target - source)))
     }
 
     func format(_ value: Double) -> String {

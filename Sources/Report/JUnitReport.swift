@@ -44,9 +44,10 @@ public enum JUnitReport {
             }
         }
 
-        var properties = [("host_kind", header.hostKind), ("emulated", header.emulatedWarning == nil ? "false" : "true"),
-                          ("created_at", input.results.createdAt), ("schema_version", input.results.schemaVersion)]
+        var properties: [(String, String)] = []
         if let warning = header.emulatedWarning { properties.append(("warning", warning)) }
+        properties += [("host_kind", header.hostKind), ("emulated", header.emulatedWarning == nil ? "false" : "true"),
+                       ("created_at", input.results.createdAt), ("schema_version", input.results.schemaVersion)]
         properties += header.notes.map { ("note", $0) }
         properties += header.modelled.map { ("modelled", $0) }
         properties += header.notRun.map { ("not_run", "\($0.variant): \($0.reason)") }

@@ -179,7 +179,7 @@ enum SVGPlots {
     }
 
     static func open(title: String, height: Double) -> [String] {
-        ["<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" viewBox=\"0 0 \(f(width)) \(f(height))\" width=\"\(f(width))\" height=\"\(f(height))\">",
+        ["<svg role=\"img\" viewBox=\"0 0 \(f(width)) \(f(height))\" width=\"\(f(width))\" height=\"\(f(height))\">",
          "<title>\(Escape.markup(title))</title>"]
     }
 
