@@ -197,7 +197,7 @@ final class OperationLog: @unchecked Sendable {
                 cuts.append((k, bytes.count - 1)) // everything but the newline
             }
         }
-        #expect(ops.count > 30 && cuts.count > 100)
+        #expect(ops.count >= 25 && cuts.count >= 90)
         for (count, partial) in cuts {
             let dir = try Fixtures.temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: dir) }
