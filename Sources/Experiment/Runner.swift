@@ -351,6 +351,9 @@ public struct ExperimentRunner: Sendable {
                 case .workload(let label):
                     failure = ("workload \(label ?? "?") timed out after \(Self.show(spec.timeouts.workloadSeconds)) s",
                                label, nil)
+                case .afterBoot:
+                    failure = ("no workload started or finished within \(Self.show(spec.timeouts.workloadSeconds)) s "
+                        + "of the boot", nil, nil)
                 case .afterWorkloads:
                     failure = ("the boot did not end within \(Self.show(spec.timeouts.workloadSeconds)) s "
                         + "of its last workload", nil, nil)
@@ -368,7 +371,7 @@ public struct ExperimentRunner: Sendable {
                         progress.report(.workloadStarted(position, workload: label))
                     }
                 case .sample(let s):
-                    if !wasBooted { arm(.workload(nil)) }
+                    if !wasBooted { arm(.afterBoot) }
                     let sample = Sample(experiment: spec.name, variant: boot.variant.name, workload: s.workload,
                                         boot: boot.boot, iteration: s.iteration, metric: s.metric, value: s.value,
                                         unit: s.unit, timestamp: s.timestamp ?? now())
@@ -432,7 +435,7 @@ public struct ExperimentRunner: Sendable {
 
 /// Which limit the boot watchdog is armed with.
 enum WatchLimit {
-    case boot, workload(String?), afterWorkloads, experiment
+    case boot, afterBoot, workload(String?), afterWorkloads, experiment
 }
 
 /// Checks a boot's events against its schedule.
@@ -464,7 +467,7 @@ struct BootMonitor {
         case .booted:
             if booted { return .ignore }
             booted = true
-            return .rearm(.afterWorkloads)
+            return .rearm(.afterBoot)
         case .workloadStarted(let label):
             booted = true
             guard boot.workload(labelled: label) != nil else {

@@ -299,8 +299,8 @@ public struct RepetitionPolicy: Sendable, Equatable {
 public struct Timeouts: Sendable, Equatable {
     /// From the start of a boot until the guest (or the native runner) is up.
     public var bootSeconds: Double
-    /// For one workload in one boot (warm-up and measured iterations together); also bounds the time
-    /// from the last workload to the end of the boot.
+    /// For one workload in one boot (warm-up and measured iterations together); also bounds the wait
+    /// for the first workload after the boot and for the end of the boot after the last workload.
     public var workloadSeconds: Double
     /// For one `run` or `resume` invocation; nil for no limit.
     public var experimentSeconds: Double?

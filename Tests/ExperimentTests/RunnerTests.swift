@@ -97,6 +97,42 @@ import Stats
         #expect(state.samples.isEmpty)
     }
 
+    @Test func silenceAfterTheBootAndAfterTheLastWorkloadTimeOut() async throws {
+        let spec = Fixtures.spec(boots: 1, retries: 0, timeouts: Timeouts(bootSeconds: 60, workloadSeconds: 0.2))
+        let afterBoot = FakeExecutor(recorder: Recorder()) { boot, _ in
+            boot.variant.name == "virtio" ? .events([.booted, .log("idle")]) : .normal
+        }
+        // `.events` ends the stream, so use a hang after the boot instead.
+        let hangAfterBoot = FakeExecutor(recorder: Recorder()) { boot, _ in
+            boot.variant.name == "virtio" ? .hangAfter([.booted]) : .normal
+        }
+        let hangAtEnd = FakeExecutor(recorder: Recorder()) { boot, _ in
+            boot.variant.name == "virtio"
+                ? .hangAfter([.booted] + FakeExecutor.samples(of: boot).map { .sample($0) }
+                    + [.workloadFinished(boot.workloads[0].label)])
+                : .normal
+        }
+        let (ended, _) = try await run(spec, afterBoot)
+        #expect(ended.failures.map(\.reason) == ["incomplete boot: onnx-mobilenet gave 0 of 2 measured iterations of wall_ns"])
+        let (idle, _) = try await run(spec, hangAfterBoot)
+        #expect(idle.failures.map(\.reason) == ["no workload started or finished within 0.2 s of the boot"])
+        let (lingering, _) = try await run(spec, hangAtEnd)
+        #expect(lingering.failures.map(\.reason) == ["the boot did not end within 0.2 s of its last workload"])
+    }
+
+    @Test func theQuickstartSpecRunsEndToEndWithAFakeExecutor() async throws {
+        let url = Fixtures.repository.appendingPathComponent("analysis/quickstart.yaml")
+        let real = try? WorkloadCatalogue.load(from: Fixtures.repository.appendingPathComponent("workloads"))
+        let catalogue = (real?.entries.isEmpty ?? true) ? Fixtures.catalogue : real!
+        let spec = try ExperimentSpec.load(from: url, displayPath: "analysis/quickstart.yaml", catalogue: catalogue)
+        let (summary, state) = try await run(spec, FakeExecutor(recorder: Recorder()), stopping: nil)
+        let r = spec.repetitions
+        #expect(summary.status == .complete)
+        #expect(summary.samples.count == spec.variants.count * r.minBoots * spec.workloads.count * r.iterations)
+        #expect(Set(state.samples.map(\.workload)) == Set(spec.workloads.map(\.name)))
+        #expect(state.entries.first?.specSHA256 == spec.source?.sha256)
+    }
+
     static let garbage: [(String, [BootEvent], String)] = [
         ("unknown workload", [.booted, .sample(BootSample(workload: "<script>", iteration: 0, metric: "wall_ns", value: 1, unit: "ns"))],
          #"malformed sample: workload "<script>" is not scheduled in this boot"#),

@@ -93,6 +93,8 @@ struct FakeExecutor: VariantExecutor {
         case events([BootEvent])
         /// Like `.normal`, but the last sample is missing.
         case dropLastSample
+        /// These events, then nothing.
+        case hangAfter([BootEvent])
     }
 
     let recorder: Recorder
@@ -179,6 +181,9 @@ struct FakeExecutor: VariantExecutor {
             case .hangInWorkload:
                 continuation.yield(.booted)
                 continuation.yield(.workloadStarted(boot.workloads[0].label))
+                hang()
+            case .hangAfter(let events):
+                for e in events { continuation.yield(e) }
                 hang()
             case .events(let events):
                 for e in events { continuation.yield(e) }
