@@ -11,6 +11,15 @@ import sys
 PREFIX = b"@@rvbench v1 "
 
 
+def unique_keys(problems):
+    def hook(pairs):
+        keys = [k for k, _ in pairs]
+        if len(keys) != len(set(keys)):
+            problems.append(f"duplicate keys in {keys}")
+        return dict(pairs)
+    return hook
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("output")
@@ -35,7 +44,8 @@ def main():
             for k in ("done ", "error "):
                 if body.startswith(k):
                     kind, body = k.strip(), body[len(k):]
-            obj = json.loads(body, parse_constant=lambda c: problems.append(f"non-finite {c}"))
+            obj = json.loads(body, parse_constant=lambda c: problems.append(f"non-finite {c}"),
+                             object_pairs_hook=unique_keys(problems))
             if kind == "error":
                 problems.append(f"error line: {obj}")
             elif kind == "done":

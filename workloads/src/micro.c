@@ -175,6 +175,8 @@ static void run_mmio(int argc, char **argv) {
         close(fd);
         if (m == MAP_FAILED) continue;
         volatile uint32_t *reg = (volatile uint32_t *)((char *)m + in_page);
+        char name[256];
+        snprintf(name, sizeof name, "%s", e->d_name); /* e is gone after closedir */
         uint32_t first = *reg;
         int64_t t0 = rvb_now_ns();
         uint32_t differ = 0;
@@ -187,7 +189,7 @@ static void run_mmio(int argc, char **argv) {
         rvb_metric("ns_per_op", (double)(t1 - t0) / (double)ops);
         rvb_info("method", "mmap-bar-load");
         rvb_info("measures", "32-bit load of virtio-pci common_cfg.device_feature_select from user space");
-        rvb_info("device", e->d_name);
+        rvb_info("device", name);
         char token[64];
         snprintf(token, sizeof token, "reads=%ld", ops);
         rvb_checksum(token);

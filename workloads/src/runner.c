@@ -606,10 +606,17 @@ static void add_problem(verdict *v, const char *msg) {
     if (!v->problem[0]) snprintf(v->problem, sizeof v->problem, "%s", msg);
 }
 
+static bool seen_before(char (*seen)[41], int n, const char *name) {
+    for (int i = 0; i < n; i++)
+        if (strcmp(seen[i], name) == 0) return true;
+    return false;
+}
+
 /// Parses report-mode lines into "metrics" and "info" objects of j.
 static void parse_report(const workload *w, verdict *v, jbuf *metrics, jbuf *info) {
     (void)w;
     int n_metrics = 0, n_info = 0, n_verify = 0;
+    char seen_metrics[MAX_METRICS][41], seen_info[MAX_INFO][41]; /* JSON keys must be unique */
     cap.keep[cap.kept] = 0;
     char *save = NULL;
     for (char *line = strtok_r(cap.keep, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -621,6 +628,8 @@ static void parse_report(const workload *w, verdict *v, jbuf *metrics, jbuf *inf
             double value = strtod(sp + 1, &end);
             if (end == sp + 1 || *end || !isfinite(value)) { add_problem(v, "metric value is not a finite number"); continue; }
             if (n_metrics == MAX_METRICS) { add_problem(v, "too many metrics"); continue; }
+            if (seen_before(seen_metrics, n_metrics, name)) { add_problem(v, "duplicate metric name"); continue; }
+            snprintf(seen_metrics[n_metrics], sizeof seen_metrics[0], "%s", name);
             jb_key(metrics, name);
             jb_number(metrics, value);
             n_metrics++;
@@ -640,6 +649,8 @@ static void parse_report(const workload *w, verdict *v, jbuf *metrics, jbuf *inf
             char *key = line + 5, *sp = strchr(key, ' ');
             if (!sp || !metric_name_ok(key, (size_t)(sp - key)) || n_info == MAX_INFO) { add_problem(v, "malformed info line"); continue; }
             *sp = 0;
+            if (seen_before(seen_info, n_info, key)) { add_problem(v, "duplicate info key"); continue; }
+            snprintf(seen_info[n_info], sizeof seen_info[0], "%s", key);
             jb_key(info, key);
             jb_str_n(info, sp + 1, strlen(sp + 1), 160);
             n_info++;
