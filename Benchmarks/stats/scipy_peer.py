@@ -31,7 +31,7 @@ def main():
     ap.add_argument("--resamples", type=int, default=10_000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--method", choices=["percentile", "BCa", "basic"], default="percentile")
-    ap.add_argument("--batch", type=int, default=100,
+    ap.add_argument("--batch", type=int, default=5,
                     help="resamples per vectorised batch (None would hold n*resamples indices in memory)")
     args = ap.parse_args()
 

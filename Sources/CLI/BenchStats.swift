@@ -41,8 +41,8 @@ public struct BenchStats: ParsableCommand {
     @Option(help: "SciPy bootstrap method: percentile, BCa or basic.")
     public var scipyMethod: String = "percentile"
 
-    @Option(help: "Resamples per vectorised SciPy batch (all at once would need n × resamples indices in memory).")
-    public var scipyBatch: Int = 100
+    @Option(help: "Resamples per vectorised SciPy batch; 5 was SciPy's fastest of 1 to 1000 on the 2-core benchmark VM (all at once would need n × resamples indices in memory).")
+    public var scipyBatch: Int = 5
 
     @Option(help: "Python interpreter that has scipy and numpy.")
     public var python: String = "python3"
