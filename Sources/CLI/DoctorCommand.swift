@@ -3,6 +3,7 @@ import ArgumentParser
 import Counters
 import Foundation
 import Hypervisor
+import Lab
 import Logging
 import Probe
 import RVBenchCore
@@ -17,8 +18,8 @@ public struct DoctorCommand: AsyncParsableCommand {
         rvbench's own perf counters. With --ssh it copies the riscv64 rvbench-probe to that host and \
         checks the architecture, /dev/kvm, the ISA string (H, AIA, Sscofpmf, V), IOMMU groups, VFIO, \
         vhost-vdpa, the perf events that really open, and KVM statistics. With --uri it connects to \
-        libvirt and reports the libvirt and QEMU versions. Each missing piece gets one line saying \
-        what it prevents and how to fix it.
+        libvirt and reports the libvirt and QEMU versions. --lab does both for the running lab. Each \
+        missing piece gets one line saying what it prevents and how to fix it.
 
         doctor exits with 0 when nothing needed is missing (optional features such as Sscofpmf, V, \
         IOMMU, VFIO or vhost-vdpa may still be missing: their variants are then reported as not run), \
@@ -40,6 +41,9 @@ public struct DoctorCommand: AsyncParsableCommand {
     @Option(name: .customLong("known-hosts"), help: "known_hosts file that must hold the host's key (default: accept a new key).")
     public var knownHosts: String?
 
+    @Flag(help: "Check the running lab: its L1 host over SSH and its libvirt (instead of --ssh and --uri).")
+    public var lab = false
+
     @Flag(help: "Print the checks and the probed facts as JSON.")
     public var json = false
 
@@ -60,6 +64,23 @@ public struct DoctorCommand: AsyncParsableCommand {
         if identity != nil && sshTarget == nil {
             throw ValidationError("--identity needs --ssh")
         }
+        if lab && (sshTarget != nil || uri != nil) {
+            throw ValidationError("--lab sets the SSH target and the URI itself; leave out --ssh and --uri")
+        }
+    }
+
+    /// The SSH target and URI to check: from the options, or from the running lab's state.
+    func targets() throws -> (ssh: SSHTarget?, uri: String?) {
+        guard lab else {
+            return (sshTarget.flatMap { SSHTarget(string: $0, identityFile: identity, knownHostsFile: knownHosts) }, uri)
+        }
+        let paths = LabPaths.fromEnvironment()
+        guard let state = LabStateStore(url: paths.stateFile).load().state,
+              let target = SSHTarget(string: state.sshTarget, identityFile: paths.sshKey.path, knownHostsFile: "/dev/null")
+        else {
+            throw RVBenchError(.notFound, "the lab is not up (no \(paths.stateFile.path)); start it with rvbench lab up")
+        }
+        return (target, state.libvirtURI)
     }
 
     public func run() async throws {
@@ -71,6 +92,13 @@ public struct DoctorCommand: AsyncParsableCommand {
 
     /// Runs every check without touching the process's streams.
     public func execute(logger: Logger = Logger(label: "rvbench.doctor")) async -> Outcome {
+        let sshTarget: SSHTarget?, uri: String?
+        do {
+            (sshTarget, uri) = try targets()
+        } catch {
+            return Outcome(standardOutput: "", standardError: "error: \((error as? RVBenchError)?.message ?? "\(error)")",
+                           status: .usage, checks: [])
+        }
         var context = Doctor.Context()
         var local: ProbeFacts?
         do {
@@ -81,7 +109,7 @@ public struct DoctorCommand: AsyncParsableCommand {
         context.localCounters = PerfAvailability.probe()
 
         var remote: ProbeFacts?
-        if let sshTarget, let target = SSHTarget(string: sshTarget, identityFile: identity, knownHostsFile: knownHosts) {
+        if let target = sshTarget {
             context.remoteName = "remote \(target)"
             do {
                 remote = try await RemoteHostFacts(sshTarget: target).facts()

@@ -582,10 +582,15 @@ extension KeyedDecodingContainer {
 
 /// Decoding of the probe's output.
 enum ProbeJSON {
-    private struct ErrorReport: Decodable { var error: String }
+    /// `{"error": "..."}`: what the probe prints instead of a document when it fails. Documents carry
+    /// "schema" (and kvm-stats has an "error" field of its own), so only a schema-less object is a failure.
+    private struct ErrorReport: Decodable {
+        var error: String
+        var schema: Int?
+    }
 
     static func decode<T: Decodable>(_ type: T.Type, from data: Data, what: String) throws -> T {
-        if let report = try? JSONDecoder().decode(ErrorReport.self, from: data) {
+        if let report = try? JSONDecoder().decode(ErrorReport.self, from: data), report.schema == nil {
             throw RVBenchError(.process, "rvbench-probe \(what) failed: \(report.error)")
         }
         do {

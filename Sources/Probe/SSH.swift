@@ -13,6 +13,7 @@ public struct SSHTarget: Sendable, Codable, Equatable, CustomStringConvertible {
     public var identityFile: String?
     /// A known_hosts file: the host key must already be in it (StrictHostKeyChecking=yes).
     /// Without one, a new host key is accepted and remembered (StrictHostKeyChecking=accept-new).
+    /// `/dev/null` checks no key at all: only for the lab on loopback, whose key changes with each build.
     public var knownHostsFile: String?
 
     enum CodingKeys: String, CodingKey {
@@ -91,7 +92,9 @@ public struct SSHTarget: Sendable, Codable, Equatable, CustomStringConvertible {
                     "-o", "ServerAliveCountMax=6",
                     "-o", "LogLevel=ERROR",
                     "-p", String(port), "-l", user]
-        if let knownHostsFile {
+        if knownHostsFile == "/dev/null" {
+            args += ["-o", "UserKnownHostsFile=/dev/null", "-o", "StrictHostKeyChecking=no"]
+        } else if let knownHostsFile {
             args += ["-o", "UserKnownHostsFile=\(knownHostsFile)", "-o", "StrictHostKeyChecking=yes"]
         } else {
             args += ["-o", "StrictHostKeyChecking=accept-new"]

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import Counters
+import Foundation
+@testable import Probe
+import RVBenchCore
+import Testing
+
+/// The C probe, built natively with `make -C workloads/probe native`, run on the fixture trees
+/// and on this machine.
+@Suite("native rvbench-probe", .enabled(if: Subprocess.which("cc") != nil && Subprocess.which("make") != nil))
+struct NativeProbeTests {
+    func probe() async throws -> URL {
+        try #require(try await NativeProbe.shared.path())
+    }
+
+    func run(_ args: [String]) async throws -> ProcessResult {
+        try await Subprocess.run([try await probe().path] + args, timeout: 60)
+    }
+
+    @Test("facts --root TREE reproduces the committed JSON fixture",
+          arguments: ["host-can", "no-iommu", "non-viable-group", "wrong-driver"])
+    func treeMatchesFixture(name: String) async throws {
+        let r = try await run(["--root", Fixtures.sysfsTree(name), "facts"])
+        #expect(r.status == 0)
+        var fromTree = try ProbeFacts.decode(r.stdout)
+        #expect(fromTree.root == Fixtures.sysfsTree(name))
+        // A tree cannot answer ioctls: the probe says so instead of guessing.
+        #expect(fromTree.vfio.kvmVFIODevice == .unknown)
+        #expect(fromTree.vfio.kvmVFIODetail == "not probed: --root given, so no ioctl is made")
+        #expect(fromTree.kvm.apiVersion == nil)
+        #expect(!fromTree.perf.probed && fromTree.perf.reason == "not probed: --root given, so no event is opened")
+        // The fixture differs only in what the README says was set by hand.
+        let fixture = try Fixtures.facts(name)
+        fromTree.root = "/"
+        fromTree.kvm.apiVersion = 12
+        fromTree.vfio.kvmVFIODevice = fixture.vfio.kvmVFIODevice
+        fromTree.vfio.kvmVFIODetail = fixture.vfio.kvmVFIODetail
+        #expect(fromTree == fixture)
+    }
+
+    @Test("preflight on facts read from the trees: the wrong driver and the non-viable group are found")
+    func preflightFromTrees() async throws {
+        for (name, expected) in [("non-viable-group", "IOMMU group 2 is not viable: 0000:00:04.0 (nvme)"),
+                                 ("wrong-driver", "0000:00:03.0 is bound to nvme, not vfio-pci")] {
+            let facts = try await LocalHostFacts(probePath: try await probe(), root: Fixtures.sysfsTree(name)).facts()
+            let reasons = PassthroughPreflight.check(facts: facts, device: .pciAddress("0000:00:03.0")).reasons
+            #expect(reasons.contains { $0.hasPrefix(expected) }, "\(name): \(reasons)")
+            // The KVM VFIO device is unknown under a tree, so preflight does not claim it is there.
+            #expect(reasons.contains { $0.hasPrefix("whether KVM has a VFIO device is unknown") })
+        }
+    }
+
+    @Test("kvm-stats reads every counter file, per-VM directories by pid, and names unreadable files")
+    func kvmStats() async throws {
+        let source = LocalHostFacts(probePath: try await probe(), root: Fixtures.sysfsTree("host-can"))
+        let s = try await source.kvmStatsSnapshot()
+        #expect(s.available)
+        #expect(s.global["exits"] == 48213 && s.global["mmio_exit_user"] == 1520 && s.global["csr_exit_kernel"] == 211)
+        #expect(s.global.count == 9)
+        #expect(s.vms == [.init(pid: 1234, fd: 12, dir: "1234-12",
+                                stats: ["exits": 48213, "mmio_exit_user": 1520, "wfi_exit_stat": 3022])])
+        #expect(s.unreadable == ["halt_poll_hist": "not a single decimal counter"])
+        #expect(try await source.kvmStats()["ecall_exit_stat"] == 6120)
+    }
+
+    @Test("without KVM statistics, kvmStats() throws and names the fix")
+    func noKVMStats() async throws {
+        let source = LocalHostFacts(probePath: try await probe(), root: Fixtures.sysfsTree("no-iommu"))
+        let error = try await #require(throws: RVBenchError.self) { try await source.kvmStats() }
+        #expect(error.code == .unsupported)
+        #expect(error.message.hasSuffix("mount -t debugfs none /sys/kernel/debug)"))
+    }
+
+    @Test("facts on this machine: uname, and perf events probed rather than assumed")
+    func liveFacts() async throws {
+        let facts = try await LocalHostFacts(probePath: try await probe()).facts()
+        var u = utsname()
+        uname(&u)
+        let machine = withUnsafeBytes(of: &u.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        #expect(facts.arch == machine)
+        #expect(facts.root == "/")
+        #expect(facts.perf.probed)
+        #expect(facts.perf.events.map(\.name).contains("cycles"))
+        let clock = try #require(facts.perf.events.first { $0.name == "task-clock" })
+        #expect(clock.ok)
+        for e in facts.perf.events where !e.ok {
+            #expect(e.errno != nil && !(e.error ?? "").isEmpty)
+        }
+        // The in-process counters agree with the probe about cycles.
+        let cycles = try #require(facts.perf.events.first { $0.name == "cycles" })
+        #expect(PerfAvailability.probe(["perf::CYCLES"])[0].opens == cycles.ok)
+    }
+
+    @Test("perf --pid counts a busy child process; events that cannot open are named")
+    func perfOnChild() async throws {
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/bin/sh")
+        child.arguments = ["-c", "i=0; while [ $i -lt 3000000 ]; do i=$((i+1)); done"]
+        try child.run()
+        defer {
+            if child.isRunning { child.terminate() }
+            child.waitUntilExit()
+        }
+        let r = try await run(["perf", "--pid", String(child.processIdentifier), "--threads",
+                               "--events", "task-clock,perf::CONTEXT-SWITCHES,cycles", "--", "0.3"])
+        #expect(r.status == 0, "\(r.stderrString)")
+        let report = try ProbePerfReport.decode(r.stdout)
+        #expect(report.pid == child.processIdentifier && report.threads == 1)
+        #expect(report.seconds >= 0.29)
+        let readings = report.readings
+        #expect((readings["task-clock"]?.rawValue ?? 0) > 0, "\(readings)")
+        #expect(readings["perf::CONTEXT-SWITCHES"]?.rawValue != nil)
+        let cycles = try #require(readings["cycles"])
+        #expect(cycles.rawValue != nil || cycles.unavailableReason?.hasPrefix("perf_event_open on the host: ") == true)
+    }
+
+    @Test("perf ends when standard input closes (until-stdin-eof)")
+    func perfUntilEOF() async throws {
+        let r = try await Subprocess.run([try await probe().path, "perf", "--pid", String(getpid()),
+                                          "--events", "task-clock", "--", "until-stdin-eof"],
+                                         input: Data("stop\n".utf8), timeout: 30)
+        #expect(r.status == 0)
+        #expect(r.stderrString.contains("rvbench-probe: counting"))
+        #expect(try ProbePerfReport.decode(r.stdout).events.map(\.name) == ["task-clock"])
+    }
+
+    @Test("usage errors are JSON errors with status 2", arguments: [
+        (["perf", "--pid", "1", "--events", "bogus", "--", "1"], "perf: unknown event \"bogus\""),
+        (["perf", "--events", "cycles", "--", "1"], "perf: --pid PID is required"),
+        (["perf", "--pid", "1", "--events", "cycles", "--", "soon"], "perf: \"soon\" is neither SECONDS"),
+        (["nonsense"], "usage: rvbench-probe"),
+    ])
+    func usage(args: [String], message: String) async throws {
+        let r = try await run(args)
+        #expect(r.status == 2)
+        let error = try #require(throws: RVBenchError.self) { try ProbePerfReport.decode(r.stdout) }
+        #expect(error.message.contains(message))
+    }
+
+    @Test("the riscv64 build is a static riscv64 executable",
+          .enabled(if: Subprocess.which("riscv64-linux-gnu-gcc") != nil))
+    func crossBuild() async throws {
+        let url = try await ProbeBinary.ensure(.riscv64, sourceDirectory: Fixtures.probeSource)
+        let bytes = try Data(contentsOf: url).prefix(20)
+        #expect(Array(bytes.prefix(4)) == [0x7f, 0x45, 0x4c, 0x46]) // ELF
+        #expect(bytes[18] == 0xf3 && bytes[19] == 0x00)             // e_machine EM_RISCV (243)
+    }
+}
