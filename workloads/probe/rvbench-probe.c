@@ -1517,6 +1517,11 @@ static int cmd_perf(int argc, char **argv)
 
     double t0 = now_s();
     attach_threads(pid, all_threads, 0);
+    if (until_eof) {
+        /* Tells a controller that counting has begun (stdout carries only the final JSON). */
+        fputs("rvbench-probe: counting\n", stderr);
+        fflush(stderr);
+    }
     /* Wait, looking for new threads every 200 ms; they are counted from when they are seen. */
     for (;;) {
         int timeout_ms = 200;
