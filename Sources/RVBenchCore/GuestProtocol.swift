@@ -261,16 +261,16 @@ public struct GuestProtocolParser: Sendable {
             }
         }
         do {
-            var parser = JSONParser(body)
+            var parser = GuestJSONParser(body)
             let value = try parser.parseDocument()
-            guard case .object(let object) = value else { throw ProtocolFieldError("the payload is not a JSON object") }
+            guard case .object(let object) = value else { throw GuestProtocolFieldError("the payload is not a JSON object") }
             let fields = Fields(object)
             switch kind {
             case "done": return .line(.done(try fields.summary()))
             case "error": return .line(.error(try fields.error()))
             default: return .line(.result(try fields.result()))
             }
-        } catch let e as ProtocolFieldError {
+        } catch let e as GuestProtocolFieldError {
             return .rejected(.init(.malformed, "\(kind): \(e.message)"))
         } catch {
             return .rejected(.init(.malformed, "\(kind): \(error)"))
@@ -335,25 +335,25 @@ public struct GuestLineSplitter: Sendable {
 
 // MARK: - Field extraction
 
-struct ProtocolFieldError: Error {
+struct GuestProtocolFieldError: Error {
     var message: String
     init(_ message: String) { self.message = message }
 }
 
 /// Typed access to a JSON object's members.
 private struct Fields {
-    var members: [String: JSONValue]
+    var members: [String: GuestJSONValue]
 
-    init(_ pairs: [(String, JSONValue)]) {
-        var m: [String: JSONValue] = [:]
+    init(_ pairs: [(String, GuestJSONValue)]) {
+        var m: [String: GuestJSONValue] = [:]
         for (k, v) in pairs { m[k] = v }
         members = m
     }
 
     func string(_ key: String, max: Int = 4096) throws -> String {
-        guard let v = members[key] else { throw ProtocolFieldError("missing \(key)") }
-        guard case .string(let s) = v else { throw ProtocolFieldError("\(key) is not a string") }
-        guard s.utf8.count <= max else { throw ProtocolFieldError("\(key) is longer than \(max) bytes") }
+        guard let v = members[key] else { throw GuestProtocolFieldError("missing \(key)") }
+        guard case .string(let s) = v else { throw GuestProtocolFieldError("\(key) is not a string") }
+        guard s.utf8.count <= max else { throw GuestProtocolFieldError("\(key) is longer than \(max) bytes") }
         return s
     }
 
@@ -362,8 +362,8 @@ private struct Fields {
     }
 
     func bool(_ key: String) throws -> Bool {
-        guard let v = members[key] else { throw ProtocolFieldError("missing \(key)") }
-        guard case .bool(let b) = v else { throw ProtocolFieldError("\(key) is not a boolean") }
+        guard let v = members[key] else { throw GuestProtocolFieldError("missing \(key)") }
+        guard case .bool(let b) = v else { throw GuestProtocolFieldError("\(key) is not a boolean") }
         return b
     }
 
@@ -373,21 +373,21 @@ private struct Fields {
 
     /// A non-negative integer written without fraction or exponent.
     func count(_ key: String) throws -> UInt64 {
-        guard let v = members[key] else { throw ProtocolFieldError("missing \(key)") }
+        guard let v = members[key] else { throw GuestProtocolFieldError("missing \(key)") }
         return try Self.count(v, key)
     }
 
-    static func count(_ v: JSONValue, _ key: String) throws -> UInt64 {
-        guard case .number(let n) = v else { throw ProtocolFieldError("\(key) is not a number") }
+    static func count(_ v: GuestJSONValue, _ key: String) throws -> UInt64 {
+        guard case .number(let n) = v else { throw GuestProtocolFieldError("\(key) is not a number") }
         guard let u = n.unsignedInteger else {
-            throw ProtocolFieldError(n.isNegative ? "\(key) is negative" : "\(key) is not a non-negative integer in range")
+            throw GuestProtocolFieldError(n.isNegative ? "\(key) is negative" : "\(key) is not a non-negative integer in range")
         }
         return u
     }
 
     func int(_ key: String) throws -> Int {
         let u = try count(key)
-        guard u <= UInt64(Int.max) else { throw ProtocolFieldError("\(key) is out of range") }
+        guard u <= UInt64(Int.max) else { throw GuestProtocolFieldError("\(key) is out of range") }
         return Int(u)
     }
 
@@ -397,22 +397,22 @@ private struct Fields {
 
     func phase(_ key: String) throws -> GuestPhase {
         let s = try string(key)
-        guard let p = GuestPhase(rawValue: s) else { throw ProtocolFieldError("\(key) must be warmup or measure") }
+        guard let p = GuestPhase(rawValue: s) else { throw GuestProtocolFieldError("\(key) must be warmup or measure") }
         return p
     }
 
-    func object(_ key: String) throws -> [(String, JSONValue)] {
-        guard let v = members[key] else { throw ProtocolFieldError("missing \(key)") }
-        guard case .object(let o) = v else { throw ProtocolFieldError("\(key) is not an object") }
+    func object(_ key: String) throws -> [(String, GuestJSONValue)] {
+        guard let v = members[key] else { throw GuestProtocolFieldError("missing \(key)") }
+        guard case .object(let o) = v else { throw GuestProtocolFieldError("\(key) is not an object") }
         return o
     }
 
     func result() throws -> GuestResult {
         let workload = try string("workload", max: 64)
-        guard !workload.isEmpty else { throw ProtocolFieldError("workload is empty") }
+        guard !workload.isEmpty else { throw GuestProtocolFieldError("workload is empty") }
         var metrics: [String: Double] = [:]
         for (k, v) in try object("metrics") {
-            guard case .number(let n) = v, let d = n.double else { throw ProtocolFieldError("metric \(k) is not a finite number") }
+            guard case .number(let n) = v, let d = n.double else { throw GuestProtocolFieldError("metric \(k) is not a finite number") }
             metrics[k] = d
         }
         var counters: [String: UInt64] = [:]
@@ -420,13 +420,13 @@ private struct Fields {
         var info: [String: String] = [:]
         if members["info"] != nil {
             for (k, v) in try object("info") {
-                guard case .string(let s) = v else { throw ProtocolFieldError("info \(k) is not a string") }
+                guard case .string(let s) = v else { throw GuestProtocolFieldError("info \(k) is not a string") }
                 info[k] = s
             }
         }
         let unavailable = try optionalString("counters_unavailable")
         if counters.isEmpty, unavailable == nil {
-            throw ProtocolFieldError("counters is empty and counters_unavailable gives no reason")
+            throw GuestProtocolFieldError("counters is empty and counters_unavailable gives no reason")
         }
         return GuestResult(
             workload: workload, iteration: try int("iteration"), phase: try phase("phase"),
@@ -439,10 +439,10 @@ private struct Fields {
     }
 
     func summary() throws -> GuestSummary {
-        guard let w = members["workloads"] else { throw ProtocolFieldError("missing workloads") }
-        guard case .array(let items) = w else { throw ProtocolFieldError("workloads is not an array") }
+        guard let w = members["workloads"] else { throw GuestProtocolFieldError("missing workloads") }
+        guard case .array(let items) = w else { throw GuestProtocolFieldError("workloads is not an array") }
         let names = try items.map { item -> String in
-            guard case .string(let s) = item else { throw ProtocolFieldError("workloads holds a non-string") }
+            guard case .string(let s) = item else { throw GuestProtocolFieldError("workloads holds a non-string") }
             return s
         }
         return GuestSummary(
@@ -462,7 +462,7 @@ private struct Fields {
 // MARK: - A small strict JSON reader
 
 /// A JSON number kept as its literal text, converted on demand.
-struct JSONNumber: Sendable, Equatable {
+struct GuestJSONNumber: Sendable, Equatable {
     var text: String
     var isInteger: Bool
     var isNegative: Bool { text.hasPrefix("-") }
@@ -478,16 +478,16 @@ struct JSONNumber: Sendable, Equatable {
     }
 }
 
-indirect enum JSONValue: Sendable, Equatable {
+indirect enum GuestJSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
-    case number(JSONNumber)
+    case number(GuestJSONNumber)
     case string(String)
-    case array([JSONValue])
+    case array([GuestJSONValue])
     /// Members in order; duplicate keys are rejected while parsing.
-    case object([(String, JSONValue)])
+    case object([(String, GuestJSONValue)])
 
-    static func == (a: JSONValue, b: JSONValue) -> Bool {
+    static func == (a: GuestJSONValue, b: GuestJSONValue) -> Bool {
         switch (a, b) {
         case (.null, .null): return true
         case let (.bool(x), .bool(y)): return x == y
@@ -504,7 +504,7 @@ indirect enum JSONValue: Sendable, Equatable {
 /// RFC 8259 JSON over bytes that were already checked to be UTF-8, with a
 /// depth limit and duplicate-key rejection. Recursion is bounded by the depth
 /// limit, and input by the line limit.
-struct JSONParser {
+struct GuestJSONParser {
     private let bytes: [UInt8]
     private var i = 0
     private let maxDepth: Int
@@ -514,10 +514,10 @@ struct JSONParser {
         self.maxDepth = maxDepth
     }
 
-    mutating func parseDocument() throws -> JSONValue {
+    mutating func parseDocument() throws -> GuestJSONValue {
         let v = try value(depth: 0)
         skipSpace()
-        guard i == bytes.count else { throw ProtocolFieldError("trailing bytes after the JSON value at offset \(i)") }
+        guard i == bytes.count else { throw GuestProtocolFieldError("trailing bytes after the JSON value at offset \(i)") }
         return v
     }
 
@@ -525,11 +525,11 @@ struct JSONParser {
         while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x09 || bytes[i] == 0x0A || bytes[i] == 0x0D { i += 1 }
     }
 
-    private func fail(_ what: String) -> ProtocolFieldError {
-        ProtocolFieldError("invalid JSON at offset \(i): \(what)")
+    private func fail(_ what: String) -> GuestProtocolFieldError {
+        GuestProtocolFieldError("invalid JSON at offset \(i): \(what)")
     }
 
-    private mutating func value(depth: Int) throws -> JSONValue {
+    private mutating func value(depth: Int) throws -> GuestJSONValue {
         skipSpace()
         guard i < bytes.count else { throw fail("unexpected end (truncated line?)") }
         switch bytes[i] {
@@ -550,10 +550,10 @@ struct JSONParser {
         i += w.count
     }
 
-    private mutating func object(depth: Int) throws -> JSONValue {
+    private mutating func object(depth: Int) throws -> GuestJSONValue {
         guard depth <= maxDepth else { throw fail("nesting deeper than \(maxDepth)") }
         i += 1
-        var members: [(String, JSONValue)] = []
+        var members: [(String, GuestJSONValue)] = []
         var seen = Set<String>()
         skipSpace()
         if i < bytes.count, bytes[i] == UInt8(ascii: "}") {
@@ -564,7 +564,7 @@ struct JSONParser {
             skipSpace()
             guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw fail("expected a member name") }
             let key = try string()
-            guard seen.insert(key).inserted else { throw ProtocolFieldError("duplicate key \(key)") }
+            guard seen.insert(key).inserted else { throw GuestProtocolFieldError("duplicate key \(key)") }
             skipSpace()
             guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw fail("expected ':'") }
             i += 1
@@ -577,10 +577,10 @@ struct JSONParser {
         }
     }
 
-    private mutating func array(depth: Int) throws -> JSONValue {
+    private mutating func array(depth: Int) throws -> GuestJSONValue {
         guard depth <= maxDepth else { throw fail("nesting deeper than \(maxDepth)") }
         i += 1
-        var items: [JSONValue] = []
+        var items: [GuestJSONValue] = []
         skipSpace()
         if i < bytes.count, bytes[i] == UInt8(ascii: "]") {
             i += 1
@@ -663,7 +663,7 @@ struct JSONParser {
         }
     }
 
-    private mutating func number() throws -> JSONNumber {
+    private mutating func number() throws -> GuestJSONNumber {
         let start = i
         var isInteger = true
         if bytes[i] == UInt8(ascii: "-") { i += 1 }
@@ -687,7 +687,7 @@ struct JSONParser {
             guard i < bytes.count, isDigit(bytes[i]) else { throw fail("bad exponent") }
             while i < bytes.count, isDigit(bytes[i]) { i += 1 }
         }
-        return JSONNumber(text: String(decoding: bytes[start ..< i], as: UTF8.self), isInteger: isInteger)
+        return GuestJSONNumber(text: String(decoding: bytes[start ..< i], as: UTF8.self), isInteger: isInteger)
     }
 
     private func isDigit(_ c: UInt8) -> Bool { c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") }
