@@ -97,6 +97,12 @@ public final class ConsoleStream: Sendable {
         self.source = source
     }
 
+    /// A console that delivers `chunks` and then ends, as a guest that prints them and powers
+    /// off would. For tests of code that reads consoles through a stand-in `DomainHandle`.
+    public convenience init(replaying chunks: [[UInt8]]) {
+        self.init(source: ReplayedBytes(chunks))
+    }
+
     deinit {
         // A reader thread keeps the source alive and ends it itself; without one, end it here.
         if !state.withLock({ $0.started }) { source.abort() }
@@ -179,6 +185,33 @@ public final class ConsoleStream: Sendable {
                 continuation.yield(line)
             }
         }
+    }
+}
+
+/// Fixed bytes, then the end of the stream.
+private final class ReplayedBytes: ConsoleByteSource {
+    private let state: Locked<(pending: [[UInt8]], aborted: Bool)>
+
+    init(_ chunks: [[UInt8]]) {
+        state = Locked((chunks.filter { !$0.isEmpty }, false))
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        try state.withLock { s in
+            if s.aborted { throw RVBenchError(.internal, "console closed") }
+            guard !s.pending.isEmpty else { return 0 }
+            let chunk = s.pending.removeFirst()
+            let n = min(chunk.count, buffer.count)
+            buffer.copyBytes(from: chunk[0..<n])
+            if n < chunk.count { s.pending.insert(Array(chunk[n...]), at: 0) }
+            return n
+        }
+    }
+
+    func finish() {}
+
+    func abort() {
+        state.withLock { $0.aborted = true }
     }
 }
 

@@ -205,4 +205,11 @@ final class ScriptedSource: ConsoleByteSource, @unchecked Sendable {
         do { _ = ConsoleStream(source: source) }
         #expect(source.counts.abort == 1)
     }
+
+    @Test func aReplayedConsoleDeliversItsBytesThenEnds() async throws {
+        let console = ConsoleStream(replaying: [Array("one\r\ntw".utf8), [], Array("o\nthree".utf8)])
+        var got: [String] = []
+        for try await line in console.lines() { got.append(line.text) }
+        #expect(got == ["one", "two", "three"])
+    }
 }
