@@ -72,6 +72,7 @@ struct LabSSH: AsyncParsableCommand {
             guard let state = LabStateStore(url: options.paths.stateFile).load().state else {
                 throw RVBenchError(.notFound, "the lab is not up; run `rvbench lab up`")
             }
+            let command = self.command.first == "--" ? Array(self.command.dropFirst()) : self.command
             if command.isEmpty {
                 labOut(lab.sshArguments(state).joined(separator: " "))
             } else {

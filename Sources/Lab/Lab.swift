@@ -103,6 +103,8 @@ public struct Lab: Sendable {
         try Data(xml.utf8).write(to: paths.domainXMLFile)
 
         let t0 = Date()
+        // Whole seconds: the state file stores ISO 8601 without fractions.
+        let startedAt = Date(timeIntervalSince1970: t0.timeIntervalSince1970.rounded(.down))
         let domain = try local.create(xml: xml, paused: true)
         progress("L0 \(domainName) created (libvirt port \(ports[0]), ssh port \(ports[1])); booting L1")
         do {
@@ -116,7 +118,7 @@ public struct Lab: Sendable {
             let boot = Date().timeIntervalSince(t0)
             progress(String(format: "L1 ready after %.1f s; waiting for its libvirtd", boot))
             let state = LabState(domain: domainName, localURI: localURI, libvirtPort: ports[0], sshPort: ports[1],
-                                 startedAt: t0, buildID: manifest.id)
+                                 startedAt: startedAt, buildID: manifest.id)
             guard let v = try await Self.remoteVersions(uri: state.libvirtURI, logger: logger, timeout: libvirtTimeout)
             else {
                 throw RVBenchError(.guest, "L1's libvirtd did not answer at \(state.libvirtURI) within \(Int(libvirtTimeout)) s; see \(paths.consoleLog.path)")

@@ -223,12 +223,18 @@ public struct LabBuilder: Sendable {
             let debList = out.appendingPathComponent("debs.txt")
             try await self.runWithProgress(
                 ["mmdebstrap", "--variant=extract", "--architectures=riscv64", "--include=" + packages.joined(separator: ","),
-                 "--customize-hook=find \"$1/var/cache/apt/archives\" -maxdepth 1 -name '*.deb' -printf '%f\\n' | sort > \"$1/../debs.txt\"",
+                 "--skip=cleanup/apt/cache",
                  release.suite, root.path, "deb \(mirror) \(release.suite) main"],
                 timeout: 1800, label: "\(kind) root", counting: nil)
-            guard FileManager.default.fileExists(atPath: debList.path) else {
-                throw RVBenchError(.process, "mmdebstrap left no package list for the \(kind) root")
+            // The archives apt kept (--skip=cleanup/apt/cache) name every unpacked package and version;
+            // the fix-ups delete them.
+            let archives = root.appendingPathComponent("var/cache/apt/archives")
+            let debs = ((try? FileManager.default.contentsOfDirectory(atPath: archives.path)) ?? [])
+                .filter { $0.hasSuffix(".deb") }.sorted()
+            guard !debs.isEmpty else {
+                throw RVBenchError(.process, "mmdebstrap left no package archives for the \(kind) root; check mmdebstrap's --skip=cleanup/apt/cache support")
             }
+            try Data((debs.joined(separator: "\n") + "\n").utf8).write(to: debList)
             self.progress("\(kind) root: fix-ups")
             try await Subprocess.check(["sh", fixup.path, kind, root.path], timeout: 600)
             if kind == "host" {
