@@ -146,6 +146,10 @@ public final class RemoteProbeCounterSource: CounterSource, @unchecked Sendable 
     public let includeKVMStats: Bool
     public let timeout: Double
 
+    /// The command prefix that runs a shell command on the host: ssh's arguments and "--".
+    /// Tests replace it with a local shell.
+    var transport: [String]
+
     private let lock = NSLock()
     private var session: BlockingProcess?
     private var before: KVMStatsSnapshot?
@@ -155,6 +159,7 @@ public final class RemoteProbeCounterSource: CounterSource, @unchecked Sendable 
                 includeKVMStats: Bool = true, timeout: Double = 60) {
         self.target = target; self.remoteProbe = remoteProbe; self.pid = pid; self.events = events
         self.threads = threads; self.includeKVMStats = includeKVMStats; self.timeout = timeout
+        self.transport = target.sshArguments() + ["--"]
     }
 
     /// Installs the probe through `facts` and returns a source for `pid`.
@@ -166,7 +171,7 @@ public final class RemoteProbeCounterSource: CounterSource, @unchecked Sendable 
     }
 
     private func sshArgv(_ command: String) -> [String] {
-        target.sshArguments() + ["--", command]
+        transport + [command]
     }
 
     private func kvmSnapshot() throws -> KVMStatsSnapshot {
@@ -230,8 +235,8 @@ final class BlockingProcess: @unchecked Sendable {
     }
 
     init(_ argv: [String], keepStdinOpen: Bool) throws {
-        guard let exe = Subprocess.which(argv[0]) else {
-            throw RVBenchError(.notFound, "\(argv[0]) is not installed; install openssh-client")
+        guard let exe = argv[0].contains("/") ? argv[0] : Subprocess.which(argv[0]) else {
+            throw RVBenchError(.notFound, "\(argv[0]) is not installed" + (argv[0] == "ssh" ? "; install openssh-client" : ""))
         }
         process.executableURL = URL(fileURLWithPath: exe)
         process.arguments = Array(argv.dropFirst())

@@ -146,3 +146,61 @@ struct NativeProbeTests {
         #expect(bytes[18] == 0xf3 && bytes[19] == 0x00)             // e_machine EM_RISCV (243)
     }
 }
+
+/// `RemoteProbeCounterSource` with a local shell in place of ssh: the same start/stop protocol
+/// (counting announced on stderr, ended by closing stdin) and KVM statistics from a fixture tree.
+@Suite("remote counter source, over a local shell", .enabled(if: Subprocess.which("cc") != nil && Subprocess.which("make") != nil))
+struct RemoteCounterSourceTests {
+    @Test("start/stop counts a child process and adds KVM statistic deltas")
+    func localShell() async throws {
+        let probe = try #require(try await NativeProbe.shared.path())
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/bin/sh")
+        child.arguments = ["-c", "i=0; while [ $i -lt 3000000 ]; do i=$((i+1)); done"]
+        try child.run()
+        defer {
+            if child.isRunning { child.terminate() }
+            child.waitUntilExit()
+        }
+        let remoteProbe = "\(probe.path) --root \(Fixtures.sysfsTree("host-can"))"
+        let source = RemoteProbeCounterSource(target: SSHTarget(host: "unused"), remoteProbe: remoteProbe,
+                                              pid: child.processIdentifier, events: ["task-clock", "cycles"])
+        source.transport = ["/bin/sh", "-c"]
+        let (_, readings) = try await withCounters(source) { try await Task.sleep(nanoseconds: 200_000_000) }
+        #expect((readings["task-clock"]?.rawValue ?? 0) > 0, "\(readings)")
+        let cycles = try #require(readings["cycles"])
+        #expect(cycles.rawValue != nil || cycles.unavailableReason != nil)
+        // The tree does not change between the snapshots: every delta is 0, and the child has no VM directory.
+        #expect(readings["kvm.host.exits"]?.rawValue == 0)
+        #expect(readings["kvm.vm"]?.unavailableReason?.hasPrefix("no KVM debugfs directory for pid") == true)
+        #expect(throws: RVBenchError.self) { _ = try source.stop() }
+    }
+
+    @Test("an event the probe does not know fails start() with the probe's message")
+    func unknownEvent() async throws {
+        let probe = try #require(try await NativeProbe.shared.path())
+        let source = RemoteProbeCounterSource(target: SSHTarget(host: "unused"), remoteProbe: probe.path,
+                                              pid: getpid(), events: ["perf::NO-SUCH-EVENT"], includeKVMStats: false)
+        source.transport = ["/bin/sh", "-c"]
+        let error = try #require(throws: RVBenchError.self) { try source.start() }
+        #expect(error.message.contains("unknown event \"perf::NO-SUCH-EVENT\""))
+    }
+}
+
+/// The cross-built riscv64 probe, run under user-mode emulation on the fixture trees.
+@Suite("riscv64 rvbench-probe under qemu-riscv64-static",
+       .enabled(if: Subprocess.which("riscv64-linux-gnu-gcc") != nil && Subprocess.which("qemu-riscv64-static") != nil))
+struct CrossProbeTests {
+    @Test("the riscv64 binary reads a tree exactly as the native one does")
+    func sameFacts() async throws {
+        let cross = try await ProbeBinary.ensure(.riscv64, sourceDirectory: Fixtures.probeSource)
+        let native = try #require(try await NativeProbe.shared.path())
+        let tree = Fixtures.sysfsTree("host-can")
+        let a = try await Subprocess.run(["qemu-riscv64-static", cross.path, "--root", tree, "facts"], timeout: 120)
+        let b = try await Subprocess.run([native.path, "--root", tree, "facts"], timeout: 60)
+        #expect(a.status == 0, "\(a.stderrString)")
+        #expect(try ProbeFacts.decode(a.stdout) == (try ProbeFacts.decode(b.stdout)))
+        let stats = try await Subprocess.run(["qemu-riscv64-static", cross.path, "--root", tree, "kvm-stats"], timeout: 120)
+        #expect(try KVMStatsSnapshot.decode(stats.stdout).global["exits"] == 48213)
+    }
+}
