@@ -128,7 +128,7 @@ public enum HTMLReport {
             } else if variant.variant == result.baseline {
                 cells += "<td>—</td><td>—</td><td>—</td>"
             } else {
-                cells += "<td colspan=\"3\" class=\"notrun\">no comparison</td>"
+                cells += "<td colspan=\"3\" class=\"notrun\">\(h(result.noComparisonReason(for: variant.variant)))</td>"
             }
             out.append("<tr><td>\(name)</td>\(cells)</tr>")
         }
@@ -141,7 +141,7 @@ public enum HTMLReport {
         out.append(SVGPlots.distribution(result, input: input))
         out.append("<figcaption>Distribution of \(h(result.metric)) per variant.</figcaption>")
         out.append("</figure>")
-        if result.variants.contains(where: { $0.variant != result.baseline }) {
+        if !result.comparisons.isEmpty {
             out.append("<figure>")
             out.append(SVGPlots.forest(result))
             out.append("<figcaption>Overhead ratio against \(h(result.baseline)) with 95% CI; the shaded band is the noise threshold.</figcaption>")
@@ -180,7 +180,7 @@ public enum HTMLReport {
         h2 { font-size: 1.25rem; margin-top: 2rem; border-bottom: 1px solid #d0d7de; padding-bottom: .2rem; }
         h3 { font-size: 1.05rem; margin-top: 1.4rem; }
         .warning { border-left: 5px solid #b35900; background: #fff4e5; padding: .6rem 1rem; font-weight: 600; }
-        table { border-collapse: collapse; margin: .4rem 0 1rem; }
+        table { border-collapse: collapse; margin: .4rem 0 1rem; display: block; overflow-x: auto; max-width: 100%; }
         th, td { border-bottom: 1px solid #d8dee4; padding: .25rem .7rem; text-align: left; vertical-align: top; }
         th { background: #f6f8fa; font-weight: 600; }
         table.facts th { background: none; font-weight: 500; color: #57606a; }

@@ -34,7 +34,7 @@ public enum JUnitReport {
                     }
                 } else {
                     skipped += 1
-                    body.append("      <skipped message=\"no comparison with \(x(result.baseline)): the baseline or this variant has too few samples\"/>")
+                    body.append("      <skipped message=\"\(x(result.noComparisonReason(for: variant.variant)))\"/>")
                 }
                 if !variant.failures.isEmpty {
                     body.append("      <system-err>\(x(variant.failures.joined(separator: "\n")))</system-err>")

@@ -123,7 +123,7 @@ public enum MarkdownReport {
                 p = Num.p(c.adjustedP)
                 verdict = c.verdict == .noChange ? c.verdict.label : "**\(c.verdict.label)**"
             } else if variant.variant != result.baseline {
-                ratio = "no comparison"
+                ratio = e(result.noComparisonReason(for: variant.variant))
             }
             out.append("| \(name) | \(d.n) | \(unit.format(d.mean)) | \(unit.format(d.median)) | \(Num.percent(d.cv)) | \(ratio) | \(p) | \(verdict) |")
         }

@@ -108,6 +108,16 @@ extension WorkloadResult {
         variants.first { $0.variant == baseline }?.descriptive
     }
 
+    /// Why a run variant has no comparison with the baseline.
+    func noComparisonReason(for variant: String) -> String {
+        guard let base = variants.first(where: { $0.variant == baseline }) else {
+            return "no comparison: \(baseline) has no samples of \(metric)"
+        }
+        if let reason = base.status.notRunReason { return "no comparison: \(baseline) was not run (\(reason))" }
+        if base.descriptive == nil { return "no comparison: \(baseline) has too few samples" }
+        return "no comparison: too few usable samples"
+    }
+
     /// A value typical of this metric, used to pick a display unit.
     var typicalValue: Double {
         baselineDescriptive?.median ?? variants.compactMap { $0.descriptive?.median }.first ?? 0

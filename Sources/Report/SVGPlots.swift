@@ -7,10 +7,12 @@ import RVBenchCore
 enum SVGPlots {
     static let width = 760.0
     static let labelWidth = 150.0
-    static let valueWidth = 210.0
+    static let valueWidth = 250.0
     static let rowHeight = 34.0
     static let top = 12.0
-    static let axisHeight = 40.0
+    static let axisHeight = 38.0
+    /// Room under the axis for a legend line.
+    static let legendHeight = 16.0
     /// At most this many points are drawn per variant; larger sets are thinned evenly.
     static let maxPoints = 1500
 
@@ -36,7 +38,8 @@ enum SVGPlots {
         }
         let title = "\(result.workload): \(result.metric) by variant"
         let plotRight = width - 20
-        let height = top + Double(max(rows.count, 1)) * rowHeight + axisHeight
+        let height = top + Double(max(rows.count, 1)) * rowHeight + axisHeight + legendHeight
+        let bottom = height - axisHeight - legendHeight
         var svg = open(title: title, height: height)
         guard low.isFinite, high.isFinite else {
             svg.append(text(x: labelWidth, y: top + rowHeight / 2, "no samples to plot", anchor: "start", cls: "muted"))
@@ -45,7 +48,7 @@ enum SVGPlots {
         }
         let scale = Scale(low: low / unit.divisor, high: high / unit.divisor, left: labelWidth, right: plotRight,
                           includeZero: false)
-        svg += grid(scale, top: top, bottom: height - axisHeight, label: "\(result.metric) (\(unit.label))")
+        svg += grid(scale, top: top, bottom: bottom, label: "\(result.metric) (\(unit.label))")
 
         for (index, variant) in rows.enumerated() {
             let y = top + (Double(index) + 0.5) * rowHeight
@@ -76,9 +79,9 @@ enum SVGPlots {
             let mx = x(d.mean)
             svg.append("<path class=\"mean\" d=\"M\(f(mx)) \(f(y - 5))L\(f(mx + 5)) \(f(y))L\(f(mx)) \(f(y + 5))L\(f(mx - 5)) \(f(y))Z\"/>")
         }
-        svg.append(text(x: plotRight, y: height - 4,
+        svg.append(text(x: labelWidth, y: height - 4,
                         "box p25–p75, bar median, whiskers p5–p95, ◆ mean" + (pointsByVariant.values.contains { !$0.isEmpty } ? ", dots samples" : ""),
-                        anchor: "end", cls: "muted small"))
+                        anchor: "start", cls: "muted small"))
         svg.append("</svg>")
         return svg.joined(separator: "\n")
     }
@@ -111,11 +114,11 @@ enum SVGPlots {
             let y = top + (Double(index) + 0.5) * rowHeight
             svg.append(text(x: labelWidth - 8, y: y + 4, clipped(variant.variant, 22), anchor: "end"))
             if let reason = variant.status.notRunReason {
-                svg.append(text(x: labelWidth + 4, y: y + 4, clipped("not run: \(reason)", 60), anchor: "start", cls: "muted"))
+                svg.append(text(x: plotRight + 10, y: y + 4, clipped("not run: \(reason)", 38), anchor: "start", cls: "muted small"))
                 continue
             }
             guard let c = result.comparison(for: variant.variant) else {
-                svg.append(text(x: labelWidth + 4, y: y + 4, "no comparison", anchor: "start", cls: "muted"))
+                svg.append(text(x: plotRight + 10, y: y + 4, "no comparison", anchor: "start", cls: "muted small"))
                 continue
             }
             let color = colors[c.verdict] ?? "#000"
@@ -131,7 +134,7 @@ enum SVGPlots {
             }
             svg.append(text(x: plotRight + 10, y: y + 4,
                             "\(Num.ratio(c.ratioOfMeans)) \(Num.interval(ci)) \(c.verdict.label)", anchor: "start",
-                            cls: "v-\(c.verdict.rawValue)"))
+                            cls: "v-\(c.verdict.rawValue) small"))
         }
         svg.append("</svg>")
         return svg.joined(separator: "\n")
@@ -166,6 +169,17 @@ enum SVGPlots {
             self.low = low; self.high = high; self.left = left; self.right = right; self.ticks = ticks
         }
 
+        /// A tick label with as many decimals as the tick step needs.
+        func label(_ tick: Double) -> String {
+            guard ticks.count >= 2 else { return Num.sig(tick) }
+            let step = ticks[1] - ticks[0]
+            let magnitude = max(abs(ticks.first!), abs(ticks.last!))
+            if magnitude >= 1e7 || magnitude < 1e-3 { return Num.exponent(tick, 3) }
+            let decimals = max(0, Int(-floor(log10(step) + 1e-9)))
+            let text = String(format: "%.\(decimals)f", tick)
+            return text.hasPrefix("-") && Double(text) == 0 ? String(text.dropFirst()) : text
+        }
+
         func x(_ value: Double) -> Double {
             left + (value - low) / (high - low) * (right - left)
         }
@@ -188,7 +202,7 @@ enum SVGPlots {
         for tick in scale.ticks {
             let x = scale.x(tick)
             out.append(line(x1: x, y1: top, x2: x, y2: bottom, cls: "grid"))
-            out.append(text(x: x, y: bottom + 14, Num.sig(tick, 4), anchor: "middle", cls: "small"))
+            out.append(text(x: x, y: bottom + 14, scale.label(tick), anchor: "middle", cls: "small"))
         }
         out.append(line(x1: scale.left, y1: bottom, x2: scale.right, y2: bottom, cls: "axis"))
         out.append(text(x: (scale.left + scale.right) / 2, y: bottom + 30, label, anchor: "middle", cls: "small"))
