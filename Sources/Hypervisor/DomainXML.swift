@@ -126,19 +126,29 @@ public struct GuestDomainSpec: Sendable, Codable, Equatable {
     public enum CPUMode: Sendable, Codable, Equatable {
         /// `<cpu mode='host-passthrough'/>`: the host's CPU as it is (QEMU `-cpu host`).
         case hostPassthrough
-        /// `<cpu mode='custom'>` with this model name (QEMU `-cpu NAME`).
+        /// `<cpu mode='custom'>` with this model name (QEMU `-cpu NAME`). Needs a libvirt whose
+        /// CPU driver knows riscv64; libvirt 9.0 refuses it ("'riscv64' architecture is not
+        /// supported by CPU driver").
         case named(String)
+        /// No `<cpu>` element: QEMU's default CPU for the machine (`rv64` for riscv `virt`).
+        /// The choice for TCG guests under libvirt 9.0.
+        case hypervisorDefault
 
-        /// Encoded as one string: `host-passthrough`, or the model name.
+        /// Encoded as one string: `host-passthrough`, `default`, or the model name.
         public init(from decoder: any Decoder) throws {
             let text = try decoder.singleValueContainer().decode(String.self)
-            self = text == "host-passthrough" ? .hostPassthrough : .named(text)
+            switch text {
+            case "host-passthrough": self = .hostPassthrough
+            case "default": self = .hypervisorDefault
+            default: self = .named(text)
+            }
         }
 
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.singleValueContainer()
             switch self {
             case .hostPassthrough: try c.encode("host-passthrough")
+            case .hypervisorDefault: try c.encode("default")
             case .named(let model): try c.encode(model)
             }
         }
@@ -321,6 +331,8 @@ public enum DomainXML {
             x.open("cpu", ["mode": "custom", "match": "exact", "check": "none"])
             x.leaf("model", ["fallback": "forbid"], text: model)
             x.close("cpu")
+        case .hypervisorDefault:
+            break
         }
         x.empty("clock", ["offset": "utc"])
         x.leaf("on_poweroff", text: spec.onPoweroff)

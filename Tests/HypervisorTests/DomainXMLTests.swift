@@ -76,6 +76,15 @@ import Testing
         #expect(throws: RVBenchError.self) { try spec.validate() }
     }
 
+    @Test func hypervisorDefaultCPUEmitsNoCPUElement() throws {
+        let spec = GuestDomainSpec(name: "g", virtType: "qemu", cpuMode: .hypervisorDefault, kernel: "/k", cmdline: "")
+        #expect(!DomainXML.guest(spec).contains("<cpu"))
+        let decoded = try JSONDecoder().decode(GuestDomainSpec.CPUMode.self, from: Data(#""default""#.utf8))
+        #expect(decoded == .hypervisorDefault)
+        let passthrough = try JSONDecoder().decode(GuestDomainSpec.CPUMode.self, from: Data(#""host-passthrough""#.utf8))
+        #expect(passthrough == .hostPassthrough)
+    }
+
     @Test func aiaIsOnlyEmittedWhenSet() {
         var spec = GuestDomainSpec(name: "g", kernel: "/k", cmdline: "")
         #expect(!DomainXML.guest(spec).contains("<features>"))
