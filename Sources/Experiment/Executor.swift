@@ -92,6 +92,11 @@ public struct BootContext: Sendable {
     /// The spec's timeouts; the runner enforces them, executors may pass them on (e.g. to the guest runner).
     public var timeouts: Timeouts
     public var logger: Logger
+
+    public init(experiment: ExperimentContext, attempt: Int, domainName: String, timeouts: Timeouts, logger: Logger) {
+        self.experiment = experiment; self.attempt = attempt; self.domainName = domainName
+        self.timeouts = timeouts; self.logger = logger
+    }
 }
 
 /// Runs boots of variants: the seam between the run loop and the lab, libvirt, SSH and the probe.

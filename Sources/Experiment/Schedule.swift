@@ -79,6 +79,11 @@ public struct ScheduledBoot: Sendable, Equatable {
     /// In the order they run in this boot.
     public var workloads: [ScheduledWorkload]
 
+    public init(sequence: Int, round: Int, variant: VariantSpec, boot: Int, workloads: [ScheduledWorkload]) {
+        self.sequence = sequence; self.round = round; self.variant = variant; self.boot = boot
+        self.workloads = workloads
+    }
+
     public var key: BootKey { BootKey(variant: variant.name, boot: boot) }
 
     /// The scheduled workload with this label.
