@@ -149,4 +149,47 @@ struct LibvirtLocalTests {
             #expect(outcome.1, "a destroyed guest ends its console stream without an error")
         }
     }
+
+    /// A guest from `DomainXML.guest` boots to Linux under TCG. Needs a riscv64 kernel Image and
+    /// initramfs, named by `RVBENCH_TEST_GUEST_KERNEL` and `RVBENCH_TEST_GUEST_INITRD` (e.g. the
+    /// lab's guest kernel); skipped without them.
+    @Test(.enabled(if: GuestArtifacts.available, "set RVBENCH_TEST_GUEST_KERNEL and RVBENCH_TEST_GUEST_INITRD to a riscv64 Image and initramfs"))
+    func generatedGuestXMLBootsLinux() async throws {
+        let artifacts = try #require(GuestArtifacts.paths)
+        let spec = GuestDomainSpec(name: uniqueDomainName("rvbench-hvtest-guest"), virtType: "qemu", memoryMiB: 256,
+                                   cpuMode: .hypervisorDefault, kernel: artifacts.kernel, initrd: artifacts.initrd,
+                                   cmdline: "console=ttyS0 panic=1")
+        try spec.validate()
+        let logger = Logger(label: "rvbench.tests.hypervisor")
+        try await withHypervisor(uri: LocalLibvirt.uri, logger: logger) { hv in
+            let banner = try await withDomain(on: hv, xml: DomainXML.guest(spec), paused: true) { dom -> String? in
+                let console = try dom.openConsole()
+                let stream = console.lines()
+                try dom.resume()
+                let guardTask = Task {
+                    try await Task.sleep(for: .seconds(240))
+                    console.close()
+                }
+                defer { guardTask.cancel() }
+                for try await line in stream where line.text.contains("Linux version") {
+                    console.close()
+                    return line.text
+                }
+                return nil
+            }
+            #expect(banner != nil, "no 'Linux version' line on the guest console")
+            #expect(try hv.lookup(name: spec.name) == nil)
+        }
+    }
+}
+
+enum GuestArtifacts {
+    static var paths: (kernel: String, initrd: String)? {
+        let env = ProcessInfo.processInfo.environment
+        guard let kernel = env["RVBENCH_TEST_GUEST_KERNEL"], let initrd = env["RVBENCH_TEST_GUEST_INITRD"],
+              FileManager.default.fileExists(atPath: kernel), FileManager.default.fileExists(atPath: initrd)
+        else { return nil }
+        return (kernel, initrd)
+    }
+    static var available: Bool { paths != nil }
 }
