@@ -85,9 +85,18 @@ public enum ProbeBinary {
 }
 
 /// Runs one build at a time in this process, so parallel callers never write the same file.
+/// (An actor alone would not do: it lets a second call in while the first awaits make.)
 private actor BuildSerializer {
-    func run(_ body: @Sendable () async throws -> Void) async throws {
-        try await body()
+    private var tail: Task<Void, any Error>?
+
+    func run(_ body: @escaping @Sendable () async throws -> Void) async throws {
+        let previous = tail
+        let task = Task {
+            _ = try? await previous?.value
+            try await body()
+        }
+        tail = task
+        try await task.value
     }
 }
 
