@@ -51,8 +51,13 @@ public enum ResultsJSON {
         case .valueNotFound(let type, let context):
             return "expected \(type) but found null at \(path(context.codingPath))"
         case .dataCorrupted(let context):
-            let underlying = context.underlyingError.map { " (\($0.localizedDescription))" } ?? ""
-            return "\(context.debugDescription.lowercased())\(underlying) at \(path(context.codingPath))"
+            var message = context.debugDescription
+            while message.hasSuffix(".") { message.removeLast() }
+            if message.lowercased().contains("not valid json") { message = "not valid JSON" }
+            if let first = message.first, message.count > 1, message.dropFirst().first?.isLowercase == true {
+                message = first.lowercased() + message.dropFirst()
+            }
+            return context.codingPath.isEmpty ? message : "\(message) at \(path(context.codingPath))"
         @unknown default:
             return "\(error)"
         }
