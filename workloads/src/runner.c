@@ -803,6 +803,19 @@ static void run_one(const workload *w, const char *phase, long iteration) {
         jb_fmt(&metrics, "%llu", (unsigned long long)cap.lines);
         jb_key(&metrics, "fps");
         jb_number(&metrics, wall_s > 0 ? (double)cap.lines / wall_s : 0);
+        /* ffmpeg -benchmark ends stderr with "bench: utime=Us stime=Ss rtime=Rs": the
+           time of its processing loop, without process start-up and library loading */
+        char tail[STDERR_TAIL + 1];
+        memcpy(tail, cap.tail, cap.tail_n);
+        tail[cap.tail_n] = 0;
+        const char *b = strstr(tail, "bench: utime=");
+        double ut, st, rt;
+        if (b && sscanf(b, "bench: utime=%lfs stime=%lfs rtime=%lfs", &ut, &st, &rt) == 3 && rt > 0 && isfinite(rt)) {
+            jb_key(&metrics, "codec_s");
+            jb_number(&metrics, rt);
+            jb_key(&metrics, "codec_fps");
+            jb_number(&metrics, (double)cap.lines / rt);
+        }
     }
     jb_lit(&metrics, "}");
     jb_lit(&info, "}");
