@@ -58,13 +58,16 @@ public struct TextOutput: Sendable {
     }
 }
 
-/// Formats durations as `42s`, `3m05s`, `1h02m`.
-public func formatDuration(_ seconds: Double) -> String {
-    guard seconds.isFinite, seconds >= 0 else { return "?" }
-    let s = Int(seconds.rounded())
-    if s < 60 { return "\(s)s" }
-    if s < 3600 { return "\(s / 60)m" + String(format: "%02ds", s % 60) }
-    return "\(s / 3600)h" + String(format: "%02dm", s / 60 % 60)
+/// Short durations for progress lines.
+public enum DurationText {
+    /// `42s`, `3m05s`, `1h02m`; `?` for a negative or non-finite value.
+    public static func short(_ seconds: Double) -> String {
+        guard seconds.isFinite, seconds >= 0 else { return "?" }
+        let s = Int(seconds.rounded())
+        if s < 60 { return "\(s)s" }
+        if s < 3600 { return "\(s / 60)m" + String(format: "%02ds", s % 60) }
+        return "\(s / 3600)h" + String(format: "%02dm", s / 60 % 60)
+    }
 }
 
 /// Nothing at all (`--quiet`).
@@ -133,17 +136,17 @@ public final class PlainProgress: ProgressSink, @unchecked Sendable {
         case .sampleRecorded:
             break
         case .bootFinished(let p, let failure, let willRetry, let seconds):
-            let etaText = eta.map { ", ETA \(formatDuration($0))" } ?? ""
+            let etaText = eta.map { ", ETA \(DurationText.short($0))" } ?? ""
             if let failure {
-                output.write("\(position(p)) attempt \(p.attempt) failed after \(formatDuration(seconds)): \(failure)"
+                output.write("\(position(p)) attempt \(p.attempt) failed after \(DurationText.short(seconds)): \(failure)"
                     + (willRetry ? "; retrying" : "; giving up on this boot") + "\(etaText)\n")
             } else {
-                output.write("\(position(p)) ok in \(formatDuration(seconds))\(etaText)\n")
+                output.write("\(position(p)) ok in \(DurationText.short(seconds))\(etaText)\n")
             }
         case .stoppingDecision(let rounds, let more, let reason):
             output.write("after \(rounds) rounds: \(more ? "another round" : "stopping") (\(reason))\n")
         case .experimentFinished(let status, let ok, let failed, let seconds):
-            output.write("experiment \(status): \(ok) boots ok, \(failed) failed, \(formatDuration(seconds))\n")
+            output.write("experiment \(status): \(ok) boots ok, \(failed) failed, \(DurationText.short(seconds))\n")
         }
     }
 }
@@ -191,7 +194,7 @@ public final class TerminalProgress: ProgressSink, @unchecked Sendable {
         case .stoppingDecision(let rounds, let more, _):
             if more { current = "round \(rounds + 1): the CI is still too wide" }
         case .experimentFinished(let status, let ok, let failed, let seconds):
-            output.write(Self.clearLine + "\(status): \(ok) boots ok, \(failed) failed in \(formatDuration(seconds))\n")
+            output.write(Self.clearLine + "\(status): \(ok) boots ok, \(failed) failed in \(DurationText.short(seconds))\n")
             return
         }
         var text = Self.clearLine
@@ -204,7 +207,7 @@ public final class TerminalProgress: ProgressSink, @unchecked Sendable {
         let total = max(tally.total, 1)
         let done = min(tally.done, total)
         let filled = done * width / total
-        let eta = tally.eta.map { "ETA \(formatDuration($0))" } ?? "ETA --"
+        let eta = tally.eta.map { "ETA \(DurationText.short($0))" } ?? "ETA --"
         return "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "] "
             + "\(done)/\(total) boots  \(eta)" + (current.isEmpty ? "" : "  \(current)")
     }

@@ -79,11 +79,11 @@ final class Capture: @unchecked Sendable {
 
     @Test func silentWritesNothingAndDurationsFormat() {
         SilentProgress().report(Self.events[0])
-        #expect(formatDuration(0) == "0s")
-        #expect(formatDuration(59.4) == "59s")
-        #expect(formatDuration(65) == "1m05s")
-        #expect(formatDuration(3720) == "1h02m")
-        #expect(formatDuration(.nan) == "?")
+        #expect(DurationText.short(0) == "0s")
+        #expect(DurationText.short(59.4) == "59s")
+        #expect(DurationText.short(65) == "1m05s")
+        #expect(DurationText.short(3720) == "1h02m")
+        #expect(DurationText.short(.nan) == "?")
     }
 
     @Test func modesPickTheirSinks() {
