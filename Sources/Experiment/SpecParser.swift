@@ -555,6 +555,10 @@ final class SpecReader {
                 if text.isEmpty || text.contains(where: \.isWhitespace) {
                     report(node, "expected a metric name without spaces, such as wall_ns or fps, for \(path).metric, "
                         + "found \(Self.found(node))")
+                } else if let known = entry.knownMetrics, !known.contains(text) {
+                    report(node, "unknown metric \"\(text)\" for \(path).metric"
+                        + Suggestion.clause(for: text, among: known)
+                        + " (\(name) reports \(known.joined(separator: ", ")))")
                 } else {
                     metric = text
                 }
@@ -599,7 +603,30 @@ final class SpecReader {
                 expected("a string, number or boolean", for: "\(path).\(name)", found: value)
                 continue
             }
-            if scalar.style == .plain || scalar.style == .any {
+            let plain = scalar.style == .plain || scalar.style == .any
+            if let type = entry.parameterTypes[name] {
+                let shown = "\(path).\(name)"
+                switch type {
+                case .string:
+                    params[name] = .string(scalar.string)
+                case .integer:
+                    if plain, let i = Int(scalar.string) { params[name] = .integer(i) } else {
+                        expected("an integer (like the manifest's default)", for: shown, found: value)
+                    }
+                case .number:
+                    if plain, let i = Int(scalar.string) {
+                        params[name] = .integer(i)
+                    } else if plain, let d = Double(scalar.string), d.isFinite {
+                        params[name] = .number(d)
+                    } else {
+                        expected("a number (like the manifest's default)", for: shown, found: value)
+                    }
+                case .bool:
+                    if let b = bool(value, path: shown) { params[name] = .bool(b) }
+                }
+                continue
+            }
+            if plain {
                 if let i = Int(scalar.string) {
                     params[name] = .integer(i)
                 } else if let d = Double(scalar.string), d.isFinite {

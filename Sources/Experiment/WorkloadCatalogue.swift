@@ -33,16 +33,40 @@ public struct WorkloadCatalogue: Sendable, Equatable {
         public var direction: Direction?
         /// Parameter names the workload accepts; nil when the manifest does not list them (any is accepted).
         public var parameters: [String]?
+        /// The type of each parameter whose manifest default shows one.
+        public var parameterTypes: [String: ParameterType]
+        /// Metrics the workload reports besides the runner's own (`wall_ns`, `user_ns`, `sys_ns`);
+        /// nil when the manifest does not list them (any metric is accepted).
+        public var metrics: [String]?
 
         public init(name: String, kind: WorkloadKind, metric: String? = nil, direction: Direction? = nil,
-                    parameters: [String]? = nil) {
+                    parameters: [String]? = nil, parameterTypes: [String: ParameterType] = [:],
+                    metrics: [String]? = nil) {
             self.name = name; self.kind = kind; self.metric = metric; self.direction = direction
-            self.parameters = parameters
+            self.parameters = parameters; self.parameterTypes = parameterTypes; self.metrics = metrics
+        }
+
+        /// Every metric a spec may name as primary, or nil when any is accepted.
+        public var knownMetrics: [String]? {
+            metrics.map { list in list + WorkloadCatalogue.runnerMetrics.filter { !list.contains($0) } }
         }
 
         /// The metric used when the spec names none: the manifest's, else the kind's default.
         public var defaultMetric: String { metric ?? kind.defaultMetric }
     }
+
+    /// The type of a workload parameter, from its default in the manifest.
+    public enum ParameterType: String, Sendable, Equatable {
+        case integer
+        /// An integer or a decimal.
+        case number
+        case bool
+        /// Any scalar, taken as text.
+        case string
+    }
+
+    /// Metrics the guest runner reports for every workload.
+    public static let runnerMetrics = ["wall_ns", "user_ns", "sys_ns"]
 
     public var entries: [Entry]
 
@@ -71,9 +95,10 @@ public struct WorkloadCatalogue: Sendable, Equatable {
     ///
     /// Keys read (others are ignored): `name` (defaults to the folder's name), `kind` (`ai`, `video`
     /// or `micro`; required), `metric` or `primary_metric` or else the first of `metrics` (optional),
-    /// `direction` (optional), and
+    /// `metrics` (optional: what the workload reports), `direction` (optional), and
     /// `params` or `parameters` (optional: an object whose keys are the parameter names, or a list of
-    /// names or of objects with a `name`). A folder without `workload.json` is skipped.
+    /// names or of objects with a `name`; an object's default values give the parameters' types). A
+    /// folder without `workload.json` is skipped.
     public static func load(from directory: URL) throws -> WorkloadCatalogue {
         let fm = FileManager.default
         guard let children = try? fm.contentsOfDirectory(atPath: directory.path) else {
@@ -117,9 +142,11 @@ public struct WorkloadCatalogue: Sendable, Equatable {
             direction = parsed
         }
         var parameters: [String]?
+        var types: [String: ParameterType] = [:]
         switch object["params"] ?? object["parameters"] {
         case let dictionary as [String: Any]:
             parameters = dictionary.keys.sorted()
+            types = parameterTypes(in: data)
         case let list as [Any]:
             parameters = list.compactMap { item in
                 (item as? String) ?? ((item as? [String: Any])?["name"] as? String)
@@ -127,6 +154,38 @@ public struct WorkloadCatalogue: Sendable, Equatable {
         default:
             parameters = nil
         }
-        return Entry(name: name, kind: kind, metric: metric, direction: direction, parameters: parameters)
+        let metrics = (object["metrics"] as? [Any])?.compactMap { $0 as? String }
+        return Entry(name: name, kind: kind, metric: metric, direction: direction, parameters: parameters,
+                     parameterTypes: types, metrics: metrics)
+    }
+
+    /// The types of the defaults in a manifest's `params` or `parameters` object.
+    static func parameterTypes(in data: Data) -> [String: ParameterType] {
+        struct Probe: Decodable {
+            var types: [String: ParameterType] = [:]
+            enum CodingKeys: String, CodingKey { case params, parameters }
+            init(from decoder: any Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                let values = (try? container.decode([String: Scalar].self, forKey: .params))
+                    ?? (try? container.decode([String: Scalar].self, forKey: .parameters)) ?? [:]
+                types = values.compactMapValues(\.type)
+            }
+        }
+        struct Scalar: Decodable {
+            var type: ParameterType?
+            init(from decoder: any Decoder) throws {
+                let c = try decoder.singleValueContainer()
+                if (try? c.decode(Bool.self)) != nil {
+                    type = .bool
+                } else if (try? c.decode(Int.self)) != nil {
+                    type = .integer
+                } else if (try? c.decode(Double.self)) != nil {
+                    type = .number
+                } else if (try? c.decode(String.self)) != nil {
+                    type = .string
+                }
+            }
+        }
+        return (try? JSONDecoder().decode(Probe.self, from: data))?.types ?? [:]
     }
 }

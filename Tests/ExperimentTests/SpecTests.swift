@@ -335,13 +335,51 @@ import RVBenchCore
         try fm.createDirectory(at: dir.appendingPathComponent("scripts"), withIntermediateDirectories: true)
         let catalogue = try WorkloadCatalogue.load(from: dir)
         #expect(catalogue.names == ["tiny", "x264-320"])
-        #expect(catalogue.entry(named: "x264-320") == .init(name: "x264-320", kind: .video, parameters: ["frames", "preset"]))
+        #expect(catalogue.entry(named: "x264-320") == .init(name: "x264-320", kind: .video, parameters: ["frames", "preset"],
+                                                            parameterTypes: ["frames": .integer, "preset": .string]))
         #expect(catalogue.entry(named: "tiny") == .init(name: "tiny", kind: .ai, metric: "tokens_per_s",
                                                         direction: .higherIsBetter, parameters: ["tokens"]))
         try Data(#"{"kind": "gpu"}"#.utf8).write(to: dir.appendingPathComponent("tiny").appendingPathComponent("workload.json"))
         #expect { try WorkloadCatalogue.load(from: dir) } throws: { error in
             (error as? RVBenchError)?.message == "tiny/workload.json has kind \"gpu\"; expected one of ai, video, micro"
         }
+    }
+
+    @Test func manifestTypesAndMetricsAreChecked() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("x264"), withIntermediateDirectories: true)
+        try Data(#"{"name": "x264-320", "kind": "video", "parameters": {"size": "320x240", "frames": 24, "crf": 23.5, "fast": false}, "metrics": ["fps", "frames"]}"#.utf8)
+            .write(to: dir.appendingPathComponent("x264/workload.json"))
+        let catalogue = try WorkloadCatalogue.load(from: dir)
+        let entry = try #require(catalogue.entry(named: "x264-320"))
+        #expect(entry.parameterTypes == ["size": .string, "frames": .integer, "crf": .number, "fast": .bool])
+        #expect(entry.defaultMetric == "fps" && entry.knownMetrics == ["fps", "frames", "wall_ns", "user_ns", "sys_ns"])
+        let base = SpecParsingTests.minimal.replacingOccurrences(of: "workloads: [x264-320]", with: "workloads:\n  - name: x264-320\n    PLACE")
+        func check(_ text: String) -> Result<ExperimentSpec, SpecValidationError> {
+            ExperimentSpec.validate(yaml: base.replacingOccurrences(of: "PLACE", with: text), file: "t.yaml", catalogue: catalogue)
+        }
+        let good = try check("params: {size: 640x360, frames: 12, crf: 20, fast: true}").get()
+        #expect(good.workloads[0].params == ["size": .string("640x360"), "frames": .integer(12), "crf": .integer(20),
+                                             "fast": .bool(true)])
+        #expect(try check("params: {size: 640}").get().workloads[0].params == ["size": .string("640")])
+        #expect(try check("metric: wall_ns").get().workloads[0].direction == .lowerIsBetter)
+        guard case .failure(let bad) = check("params: {frames: many, crf: x, fast: 1}") else {
+            Issue.record("bad parameter types were accepted")
+            return
+        }
+        #expect(bad.diagnostics.map(\.message) == [
+            #"expected an integer (like the manifest's default) for workloads[0].params.frames, found "many""#,
+            #"expected a number (like the manifest's default) for workloads[0].params.crf, found "x""#,
+            #"expected true or false for workloads[0].params.fast, found "1""#,
+        ])
+        guard case .failure(let metric) = check("metric: fsp") else {
+            Issue.record("an unknown metric was accepted")
+            return
+        }
+        #expect(metric.diagnostics.map(\.description) == [
+            #"t.yaml:9:13: unknown metric "fsp" for workloads[0].metric; did you mean "fps"? (x264-320 reports fps, frames, wall_ns, user_ns, sys_ns)"#,
+        ])
     }
 
     /// The example specs in analysis/ must stay valid: against the real catalogue once workloads/ has
