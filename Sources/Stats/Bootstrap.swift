@@ -236,6 +236,20 @@ enum Bootstrap {
         p = min(max(p, clamp), 1 - clamp)
         let z0 = GSL.normalPinv(p)
 
+        let a = acceleration(jackknife: jackknife)
+
+        let zAlpha = GSL.normalPinv((1 - level) / 2)
+        func adjusted(_ z: Double) -> Double {
+            let s = z0 + z
+            let q = GSL.normalP(z0 + s / (1 - a * s))
+            return q.isFinite ? min(max(q, 0), 1) : 0.5
+        }
+        let lowQ = adjusted(zAlpha), highQ = adjusted(-zAlpha)
+        return Interval(low: GSL.quantile(sorted: d, lowQ), high: GSL.quantile(sorted: d, highQ), level: level)
+    }
+
+    /// The BCa acceleration from per-sample jackknife values (see `bca`).
+    static func acceleration(jackknife: [[Double]]) -> Double {
         var num = 0.0, den = 0.0
         for values in jackknife where !values.isEmpty {
             let n = Double(values.count)
@@ -249,17 +263,8 @@ enum Bootstrap {
             num += s3 / (n * n * n)
             den += s2 / (n * n)
         }
-        var a = den > 0 ? num / (6 * den * den.squareRoot()) : 0
-        if !a.isFinite { a = 0 }
-
-        let zAlpha = GSL.normalPinv((1 - level) / 2)
-        func adjusted(_ z: Double) -> Double {
-            let s = z0 + z
-            let q = GSL.normalP(z0 + s / (1 - a * s))
-            return q.isFinite ? min(max(q, 0), 1) : 0.5
-        }
-        let lowQ = adjusted(zAlpha), highQ = adjusted(-zAlpha)
-        return Interval(low: GSL.quantile(sorted: d, lowQ), high: GSL.quantile(sorted: d, highQ), level: level)
+        let a = den > 0 ? num / (6 * den * den.squareRoot()) : 0
+        return a.isFinite ? a : 0
     }
 
     static func lowerBound(_ d: [Double], _ x: Double) -> Int {

@@ -134,6 +134,16 @@ struct ReferenceTests {
             #expect(abs(ours.low - theirs[0]) <= 0.1 * width, "\(key) low \(ours.low) vs SciPy \(theirs[0])")
             #expect(abs(ours.high - theirs[1]) <= 0.1 * width, "\(key) high \(ours.high) vs SciPy \(theirs[1])")
         }
+        // The acceleration is deterministic, so it must match the direct leave-one-out jackknife.
+        let mb = b.reduce(0, +) / Double(b.count), mc = c.reduce(0, +) / Double(c.count)
+        let aMeans = Bootstrap.acceleration(jackknife: [Bootstrap.jackknifeMeans(b).map { mc / $0 },
+                                                        Bootstrap.jackknifeMeans(c).map { $0 / mb }])
+        #expect(close(aMeans, number(root["means_acceleration"]), rel: 1e-9), "a \(aMeans) vs \(number(root["means_acceleration"]))")
+        let sb = b.sorted(), sc = c.sorted()
+        let medB = try Statistics.describe(b).median, medC = try Statistics.describe(c).median
+        let aMedians = Bootstrap.acceleration(jackknife: [Bootstrap.jackknifeMedians(sorted: sb).map { medC / $0 },
+                                                          Bootstrap.jackknifeMedians(sorted: sc).map { $0 / medB }])
+        #expect(close(aMedians, number(root["medians_acceleration"]), rel: 1e-9, abs: 1e-12), "a \(aMedians) vs \(number(root["medians_acceleration"]))")
         // BCa shifts the interval the same way SciPy's does (both move up for this right-skewed ratio).
         let scipyShift = doubles(root["means_bca"])[0] - doubles(root["means_percentile"])[0]
         let ourShift = cmp.ratioOfMeansBCa.low - cmp.ratioOfMeansCI.low

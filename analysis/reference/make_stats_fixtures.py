@@ -22,7 +22,8 @@ Writes JSON fixtures into Tests/StatsTests/Fixtures/ (run from the repository ro
                    0.6745 (x - median) / MAD > 3.5.
   bootstrap.json   scipy.stats.bootstrap percentile and BCa 95% intervals of the ratio of means and
                    of the ratio of medians (paired=False, 20000 resamples). rvbench uses another
-                   generator, so tests compare these loosely.
+                   generator, so tests compare these loosely. The BCa acceleration constants come
+                   from a direct leave-one-out jackknife and are compared tightly.
 
 Usage: python3 analysis/reference/make_stats_fixtures.py
 """
@@ -130,6 +131,20 @@ def main():
         return np.median(c, axis=axis) / np.median(b, axis=axis)
 
     boot = {"baseline": lb.tolist(), "candidate": lc.tolist(), "resamples": 20000, "level": 0.95}
+    # The BCa acceleration is deterministic: jackknife each sample by deleting one observation at a
+    # time (direct O(n^2) leave-one-out), then combine the samples as scipy.stats.bootstrap does.
+    for label, fn in [("means", lambda c, b: np.mean(c) / np.mean(b)),
+                      ("medians", lambda c, b: np.median(c) / np.median(b))]:
+        num = den = 0.0
+        for side in ("baseline", "candidate"):
+            sample = lb if side == "baseline" else lc
+            theta = np.array([fn(lc, np.delete(lb, i)) if side == "baseline" else fn(np.delete(lc, i), lb)
+                              for i in range(sample.size)])
+            n = float(sample.size)
+            u = (n - 1) * (theta.mean() - theta)
+            num += np.sum(u ** 3) / n ** 3
+            den += np.sum(u ** 2) / n ** 2
+        boot[f"{label}_acceleration"] = float(num / (6 * den ** 1.5))
     for label, fn in [("means", ratio_means), ("medians", ratio_medians)]:
         for method in ["percentile", "BCa"]:
             res = stats.bootstrap((lc, lb), fn, n_resamples=20000, paired=False, vectorized=True,
