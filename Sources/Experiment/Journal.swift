@@ -166,7 +166,7 @@ public struct JournalState: Sendable, Equatable {
 /// `boot-end ok` entry reaches `journal.jsonl`. A boot that fails has its samples rolled back (the file is
 /// truncated to the length at its `boot-start`) before its failure is recorded; a boot cut short by a
 /// crash is rolled back the same way by `reopen`. So `samples.jsonl` only ever keeps the samples of boots
-/// that ended ok, each once.
+/// that ended ok, each once. An open journal holds an exclusive `flock` on `journal.jsonl`.
 public final class Journal {
     public static let journalName = "journal.jsonl"
     public static let samplesName = ResultsDirectory.samplesName
@@ -219,7 +219,10 @@ public final class Journal {
         }
         let journalFD = try openAppend(directory.appendingPathComponent(journalName))
         let samplesFD: Int32
-        do { samplesFD = try openAppend(directory.appendingPathComponent(samplesName)) } catch {
+        do {
+            try lock(journalFD, directory: directory)
+            samplesFD = try openAppend(directory.appendingPathComponent(samplesName))
+        } catch {
             _ = Glibc_close(journalFD)
             throw error
         }
@@ -236,7 +239,10 @@ public final class Journal {
         let samplesURL = directory.appendingPathComponent(samplesName)
         let journalFD = try openAppend(journalURL)
         let samplesFD: Int32
-        do { samplesFD = try openAppend(samplesURL) } catch {
+        do {
+            try lock(journalFD, directory: directory)
+            samplesFD = try openAppend(samplesURL)
+        } catch {
             _ = Glibc_close(journalFD)
             throw error
         }
@@ -400,6 +406,17 @@ public final class Journal {
                 + "check the results directory's permissions")
         }
         return fd
+    }
+
+    /// An exclusive `flock` on `journal.jsonl` for as long as the journal is open, so that two
+    /// processes never write one experiment. The kernel drops it when the process dies.
+    static func lock(_ fd: Int32, directory: URL) throws {
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let reason = errno == EWOULDBLOCK ? "another rvbench is running this experiment"
+                : String(cString: strerror(errno))
+            throw RVBenchError(.badInput, "cannot lock \(journalName) in \(directory.path) (\(reason)); "
+                + "wait for it to finish or stop it first")
+        }
     }
 
     static func fileSize(_ url: URL) -> Int64? {

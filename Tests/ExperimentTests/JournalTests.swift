@@ -104,6 +104,19 @@ final class OperationLog: @unchecked Sendable {
         }
     }
 
+    @Test func oneWriterAtATime() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let journal = try Journal.create(in: dir)
+        try journal.beginSession(experiment: "unit", specSHA256: nil, seed: 1, runID: "00000001", session: 0)
+        let state = try Journal.replay(dir)
+        #expect { try Journal.reopen(in: dir, state: state) } throws: { error in
+            (error as? RVBenchError)?.message.contains("another rvbench is running this experiment") == true
+        }
+        journal.close()
+        try Journal.reopen(in: dir, state: state).close()
+    }
+
     @Test func damageThatNoCrashMakesIsAnError() throws {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
