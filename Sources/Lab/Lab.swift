@@ -94,9 +94,12 @@ public struct Lab: Sendable {
 
         try FileManager.default.createDirectory(at: paths.runDirectory, withIntermediateDirectories: true)
         let ports = try Self.freeLoopbackPorts(2)
+        let base = manifest.artifacts["l1-initramfs"]!
+        let seeded = try await seededInitramfs(base)
+        if seeded != nil { progress("using the QEMU capabilities libvirt recorded on an earlier boot") }
         let spec = LabDomainSpec(
             name: domainName, kernel: manifest.artifacts["l1-kernel"]!.path,
-            initrd: manifest.artifacts["l1-initramfs"]!.path,
+            initrd: seeded?.path ?? base.path,
             workloadDisk: manifest.artifacts["workload-disk"]?.path,
             libvirtPort: ports[0], sshPort: ports[1], consoleLog: paths.consoleLog.path)
         let xml = LabDomainXML.render(spec)
@@ -125,6 +128,13 @@ public struct Lab: Sendable {
             }
             let ready = Date().timeIntervalSince(t0)
             try store.save(state)
+            if seeded == nil {
+                do {
+                    try await captureCapabilities(state, base: base)
+                } catch {
+                    logger.warning("could not keep L1's QEMU capabilities for the next boot", metadata: ["error": "\(error)"])
+                }
+            }
             return UpResult(state: state, reused: false, bootSeconds: boot, libvirtReadySeconds: ready, versions: v)
         } catch {
             try? domain.destroy()
@@ -134,6 +144,55 @@ public struct Lab: Sendable {
             try? FileManager.default.removeItem(at: paths.runDirectory)
             throw RVBenchError(.guest, "lab up failed: \(error)\nlast L1 console lines:\n\(tail)")
         }
+    }
+
+    // MARK: - Capabilities cache
+
+    /// Where the QEMU capabilities libvirt probed in L1 are kept, per L1 initramfs.
+    func capabilitiesDirectory(_ base: Artifact) -> URL {
+        paths.lab.appendingPathComponent("l1-capabilities", isDirectory: true)
+            .appendingPathComponent(String(base.sha256.prefix(16)), isDirectory: true)
+    }
+
+    /// The L1 initramfs plus a third archive with libvirt's capabilities cache, if one was
+    /// captured for this initramfs; built once and kept next to the captured files.
+    func seededInitramfs(_ base: Artifact) async throws -> URL? {
+        let dir = capabilitiesDirectory(base)
+        let caps = dir.appendingPathComponent("capabilities.cpio")
+        let seeded = dir.appendingPathComponent("initramfs.cpio")
+        let fm = FileManager.default
+        guard fm.fileExists(atPath: caps.path) else { return nil }
+        if !fm.fileExists(atPath: seeded.path) {
+            let partial = dir.appendingPathComponent("initramfs.cpio.partial")
+            try await Subprocess.check(["sh", "-c", "cat \"$1\" \"$2\" > \"$3\"", "sh", base.path, caps.path, partial.path],
+                                       timeout: 600)
+            try fm.moveItem(at: partial, to: seeded)
+        }
+        return seeded
+    }
+
+    /// Copies `/var/cache/libvirt/qemu/capabilities/*.xml` out of L1 into a small cpio archive.
+    func captureCapabilities(_ state: LabState, base: Artifact) async throws {
+        let remote = "/var/cache/libvirt/qemu/capabilities"
+        let names = try await ssh(state, "cd \(remote) && ls *.xml", timeout: 60)
+            .split(separator: "\n").map(String.init).filter { $0.hasSuffix(".xml") && !$0.contains("/") }
+        guard !names.isEmpty else { return }
+        let dir = capabilitiesDirectory(base)
+        let tree = dir.appendingPathComponent("tree")
+        let target = tree.appendingPathComponent(String(remote.dropFirst()))
+        try? FileManager.default.removeItem(at: tree)
+        try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
+        for name in names {
+            let xml = try await ssh(state, "cat \(remote)/\(name)", timeout: 60)
+            let file = target.appendingPathComponent(name)
+            try Data(xml.utf8).write(to: file)
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
+        }
+        let partial = dir.appendingPathComponent("capabilities.cpio.partial")
+        try await LabBuilder.packCPIO(tree, to: partial)
+        try FileManager.default.removeItem(at: tree)
+        try FileManager.default.moveItem(at: partial, to: dir.appendingPathComponent("capabilities.cpio"))
+        progress("kept L1's QEMU capabilities for the next boot (\(names.count) file)")
     }
 
     // MARK: - down

@@ -73,6 +73,18 @@ if [ "$kind" = host ]; then
         [ "${f##*/}" = qemu-system-riscv64 ] || rm -f "$f"
     done
     rm -rf "$root/usr/lib/riscv32-linux-gnu"
+    # Script runtimes that only perf's scripting uses (perf itself only links their libraries),
+    # udev's hardware database and systemd units (no udev or systemd runs in L1).
+    rm -rf "$root/usr/share/perl" "$root/usr/lib/riscv64-linux-gnu/perl" "$root/usr/lib/python3.13" \
+           "$root/usr/lib/python3" "$root/usr/lib/udev/hwdb.bin" "$root/usr/lib/udev/hwdb.d" \
+           "$root/usr/lib/systemd/system" "$root/usr/lib/systemd/user"
+    # Firmware of other emulated machines.
+    for f in "$root"/usr/share/qemu/*; do
+        case "${f##*/}" in
+            opensbi*|efi-virtio.rom|efi-e1000*.rom|vgabios-virtio.bin|vgabios-stdvga.bin|keymaps|firmware|edk2-riscv*) ;;
+            *) rm -rf "$f" ;;
+        esac
+    done
     # Firmware blobs for other machines, and ROMs nothing boots.
     rm -rf "$root/usr/lib/firmware"
     # Modules for hardware an emulated virt machine does not have.
