@@ -112,7 +112,7 @@ final class SpecReader {
         return (line, column)
     }
 
-    // MARK: Node helpers
+    // MARK: Node accessors
 
     static func isNull(_ node: Node) -> Bool {
         guard case .scalar(let scalar) = node, scalar.style == .plain || scalar.style == .any else { return false }
