@@ -205,9 +205,10 @@ public struct GuestProtocolParser: Sendable {
         return outcome
     }
 
-    /// Records a line whose bytes were cut by a ``GuestLineSplitter``: only its
-    /// head was kept, its real length is `totalLength`.
-    mutating func parse(head: ArraySlice<UInt8>, totalLength: Int) -> ParseOutcome {
+    /// Parses a line of which a bounded reader kept only the first bytes (`head`,
+    /// without its terminator); `totalLength` is the line's real length, so a cut
+    /// protocol line is counted as oversized. ``GuestLineSplitter`` uses this.
+    public mutating func parse(head: ArraySlice<UInt8>, totalLength: Int) -> ParseOutcome {
         let outcome = Self.classify(head, totalLength: totalLength)
         record(outcome)
         return outcome
