@@ -1,0 +1,491 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import Foundation
+import Hypervisor
+import Lab
+import Logging
+import Probe
+import RVBenchCore
+
+/// Where the guest-side files live on the riscv64 host. The lab builds exactly this layout; a board
+/// gets it by installing the lab's workload disk and guest kernel (see docs/spec.md).
+public struct HostLayout: Sendable, Codable, Equatable {
+    /// The L2 guest kernel, on the host.
+    public var guestKernel: String
+    /// The L2 initramfs whose `/init` is the workload runner.
+    public var guestInitramfs: String
+    /// Where the workload root (ffmpeg, ONNX Runtime, models, clips) is mounted read-only on the host.
+    public var workloadRoot: String
+
+    public init(guestKernel: String, guestInitramfs: String, workloadRoot: String) {
+        self.guestKernel = guestKernel; self.guestInitramfs = guestInitramfs; self.workloadRoot = workloadRoot
+    }
+
+    /// The layout of the emulated lab's L1.
+    public static let lab = HostLayout(
+        guestKernel: LabBuilder.l1GuestDirectory + "/Image",
+        guestInitramfs: LabBuilder.l1GuestDirectory + "/initramfs.cpio",
+        workloadRoot: "/opt/rvbench-root")
+
+    /// The runner inside the workload root.
+    public var runner: String { workloadRoot + "/opt/rvbench/bin/rvbench-runner" }
+}
+
+/// What `HostExecutor.prepare` learned about the host; recorded in the manifest.
+public struct HostFactsRecord: Sendable, Codable {
+    public var uri: String
+    public var ssh: String
+    public var emulated: Bool
+    public var kind: String
+    public var versions: HypervisorVersions?
+    public var kernel: String?
+    public var isa: String?
+    public var workloadDevice: String?
+    public var labBuildID: String?
+}
+
+/// The real executor: boots guests through libvirt (local or remote URI) and runs the `native`
+/// variant over SSH, on the emulated lab or on a riscv64 board.
+///
+/// `@unchecked Sendable`: all mutable state is guarded by `lock`; libvirt handles are thread-safe.
+public final class HostExecutor: VariantExecutor, @unchecked Sendable {
+    /// Label of the per-boot host counters (KVM exit statistics), which belong to no single workload.
+    public static let bootLabel = "boot"
+
+    private let lock = NSLock()
+    private let logger: Logger
+    private let layout: HostLayout
+    private let labProgress: @Sendable (String) -> Void
+    private var hypervisor: LibvirtHypervisor?
+    private var lab: Lab?
+    private var startedLab = false
+    private var sshTarget: Probe.SSHTarget?
+    private var probe: RemoteHostFacts?
+    private var workloadDevice: String?
+    private var kvmAvailable = false
+    private var facts: HostFactsRecord?
+    private var domainXML: [String: String] = [:]
+
+    public init(layout: HostLayout = .lab, logger: Logger, labProgress: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.layout = layout
+        self.logger = logger
+        self.labProgress = labProgress
+    }
+
+    private func locked<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock(); defer { lock.unlock() }
+        return try body()
+    }
+
+    /// Host facts gathered by `prepare`.
+    public var hostFacts: HostFactsRecord? { locked { facts } }
+    /// One generated domain XML per guest variant (the first boot's, with its domain name).
+    public var generatedDomainXML: [String: String] { locked { domainXML } }
+    /// True when this executor started the lab (and `finish` will stop it).
+    public var labStartedHere: Bool { locked { startedLab } }
+
+    // MARK: - prepare
+
+    public func prepare(_ context: ExperimentContext) async throws -> [VariantUnavailable] {
+        let spec = context.spec
+        var uri: String
+        var target: Probe.SSHTarget
+        var emulated = false
+        var kind: String
+        var buildID: String?
+        switch spec.host {
+        case .lab(let options):
+            if options.qemu != .debian12 {
+                throw RVBenchError(.unsupported, "lab qemu \(options.qemu.rawValue) is not supported by `rvbench run` yet; use qemu: debian12")
+            }
+            let lab = Lab(paths: LabPaths.fromEnvironment(), logger: logger, progress: labProgress)
+            let up = try await lab.up()
+            locked {
+                self.lab = lab
+                self.startedLab = !up.reused
+            }
+            uri = up.state.libvirtURI
+            target = Probe.SSHTarget(user: "root", host: "127.0.0.1", port: up.state.sshPort,
+                                     identityFile: lab.paths.sshKey.path, knownHostsFile: "/dev/null")
+            emulated = true
+            kind = "emulated RISC-V host (QEMU TCG)"
+            buildID = up.state.buildID
+        case .remote(let remote):
+            uri = remote.uri
+            guard let ssh = remote.ssh else {
+                throw RVBenchError(.badInput, "host.ssh is required for a remote host: the native variant and the probe run over SSH")
+            }
+            target = Probe.SSHTarget(user: ssh.user ?? "root", host: ssh.host, port: ssh.port,
+                                     identityFile: remote.identity.map { NSString(string: $0).expandingTildeInPath })
+            kind = "riscv64 host \(ssh.host)"
+        }
+        let hv = try LibvirtHypervisor(uri: uri, logger: logger)
+        let probe = RemoteHostFacts(sshTarget: target)
+        locked {
+            self.hypervisor = hv
+            self.sshTarget = target
+            self.probe = probe
+        }
+
+        // Domains that an earlier, killed session of this run may have left behind.
+        let stale = try await Task.detached { try hv.domainNames(includeInactive: true) }.value
+            .filter { $0.hasPrefix(context.domainPrefix) }
+        for name in stale {
+            logger.notice("destroying a stale domain of this run", metadata: ["vm.name": "\(name)"])
+            if let dom = try hv.lookup(name: name) {
+                try? dom.destroy()
+                try? dom.undefine()
+            }
+        }
+
+        let versions = try? await Task.detached { try hv.versions() }.value
+        let hostFacts = try await probe.facts()
+        let device = try await remoteShell(target, "awk '$2==\"\(layout.workloadRoot)\"{print $1}' /proc/mounts", timeout: 60)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let record = HostFactsRecord(uri: uri, ssh: target.description, emulated: emulated, kind: kind, versions: versions,
+                                     kernel: hostFacts.kernel, isa: hostFacts.cpu.isa,
+                                     workloadDevice: device.isEmpty ? nil : device, labBuildID: buildID)
+        let kvm = hostFacts.kvm.openable
+        locked {
+            self.facts = record
+            self.workloadDevice = device.isEmpty ? nil : device
+            self.kvmAvailable = kvm
+        }
+
+        var unavailable: [VariantUnavailable] = []
+        for variant in spec.variants {
+            switch variant.kind {
+            case .native:
+                if device.isEmpty {
+                    unavailable.append(.init(variant: variant.name, reason:
+                        "the workload root is not mounted at \(layout.workloadRoot) on the host; rebuild the lab (rvbench lab build)"))
+                }
+            case .virtio:
+                if !kvm {
+                    unavailable.append(.init(variant: variant.name, reason: "no usable /dev/kvm on the host: KVM guests cannot run"))
+                } else if device.isEmpty {
+                    unavailable.append(.init(variant: variant.name, reason:
+                        "no workload disk on the host (nothing mounted at \(layout.workloadRoot)); rebuild the lab"))
+                }
+            case .passthrough:
+                let reasons = PassthroughGate.reasons(facts: hostFacts, device: variant.device)
+                if !reasons.isEmpty {
+                    unavailable.append(.init(variant: variant.name, reason: reasons.joined(separator: "; ")))
+                }
+            case .vdpa:
+                let reasons = VDPAGate.reasons(facts: hostFacts)
+                if !reasons.isEmpty {
+                    unavailable.append(.init(variant: variant.name, reason: reasons.joined(separator: "; ")))
+                }
+            }
+        }
+        return unavailable
+    }
+
+    // MARK: - boots
+
+    public func runBoot(_ boot: ScheduledBoot, context: BootContext) async throws -> AsyncThrowingStream<BootEvent, any Error> {
+        let (hv, target, probe, device, layout) = try locked { () throws -> (LibvirtHypervisor, Probe.SSHTarget, RemoteHostFacts, String?, HostLayout) in
+            guard let hv = self.hypervisor, let target = self.sshTarget, let probe = self.probe else {
+                throw RVBenchError(.internal, "runBoot before prepare")
+            }
+            return (hv, target, probe, workloadDevice, self.layout)
+        }
+        let logger = context.logger
+        let names = Self.runnerWorkloads(boot)
+        let iterations = boot.workloads.map(\.iterations).max() ?? 1
+        let warmup = boot.workloads.map(\.warmup).max() ?? 0
+        let seed = context.experiment.spec.seed &+ UInt64(boot.sequence)
+        let workloadTimeout = Int(context.timeouts.workloadSeconds)
+
+        return AsyncThrowingStream { continuation in
+            let translator = RunnerOutputTranslator(boot: boot, continuation: continuation)
+            let task = Task {
+                do {
+                    switch boot.variant.kind {
+                    case .native:
+                        let command = "exec \(shellQuote(layout.runner)) --root \(shellQuote(layout.workloadRoot))"
+                            + " --workloads \(shellQuote(names.joined(separator: ",")))"
+                            + " --iterations \(iterations) --warmup \(warmup) --seed \(seed) --timeout \(workloadTimeout)"
+                        continuation.yield(.booted)
+                        let r = try await Subprocess.run(target.sshArguments() + [command], outputLimit: 1 << 20,
+                                                         onOutput: { isStderr, chunk in
+                            if !isStderr { translator.feed(chunk) }
+                        })
+                        translator.finish()
+                        if !translator.sawEnd {
+                            let tail = r.stderrString.split(separator: "\n").suffix(3).joined(separator: " | ")
+                            continuation.yield(.failed(reason: "the runner on the host ended without a done line "
+                                + "(ssh status \(r.status)): \(tail)", workload: nil, iteration: nil))
+                        }
+                    case .virtio, .vdpa, .passthrough:
+                        guard let device else { throw RVBenchError(.notFound, "no workload device on the host") }
+                        let spec = Self.domainSpec(boot: boot, name: context.domainName, layout: layout, device: device,
+                                                   names: names, iterations: iterations, warmup: warmup, seed: seed,
+                                                   workloadTimeout: workloadTimeout)
+                        let xml = DomainXML.guest(spec)
+                        self.locked { if self.domainXML[boot.variant.name] == nil { self.domainXML[boot.variant.name] = xml } }
+                        try Self.saveDomainXML(xml, name: context.domainName, in: context.experiment.directory)
+                        let before = try? await probe.kvmStatsSnapshot()
+                        let domain = try await Task.detached { try hv.create(xml: xml, paused: true) }.value
+                        logger.info("guest created", metadata: ["vm.name": "\(context.domainName)"])
+                        let console = try domain.openConsole()
+                        try domain.resume()
+                        for try await line in console.lines(maxLineBytes: GuestProtocol.maxLineBytes) {
+                            translator.feedLine(line.bytes, oversized: line.oversized)
+                            if translator.sawEnd { break }
+                        }
+                        console.close()
+                        // The runner powers the guest off after its last line; wait briefly for that.
+                        for _ in 0..<50 {
+                            guard let state = try? domain.state(), state == .running else { break }
+                            try await Task.sleep(nanoseconds: 100_000_000)
+                        }
+                        if let before, let after = try? await probe.kvmStatsSnapshot() {
+                            for sample in Self.kvmDeltas(before: before, after: after) {
+                                continuation.yield(.sample(sample))
+                            }
+                        }
+                        if !translator.sawEnd {
+                            continuation.yield(.failed(reason: "the guest console closed before the runner's done line "
+                                + "(the VM died or powered off early)", workload: nil, iteration: nil))
+                        }
+                    }
+                    if let summary = translator.rejectionSummary {
+                        logger.warning("guest lines rejected", metadata: ["run.rejected": "\(summary)"])
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    public func cleanUpBoot(_ boot: ScheduledBoot, context: BootContext) async {
+        let (hv, target) = locked { (hypervisor, sshTarget) }
+        if boot.variant.kind == .native {
+            // A runner whose SSH session was cut may still run on the host: end it.
+            if let target {
+                _ = try? await Subprocess.run(target.sshArguments() + ["pkill -KILL -f rvbench-runner || true"], timeout: 30)
+            }
+            return
+        }
+        guard let hv else { return }
+        let name = context.domainName
+        await Task.detached {
+            if let dom = try? hv.lookup(name: name) {
+                try? dom.destroy()
+                try? dom.undefine()
+            }
+        }.value
+    }
+
+    public func finish(_ context: ExperimentContext) async {
+        let (hv, lab, started) = locked { (hypervisor, self.lab, startedLab) }
+        if let hv {
+            let prefix = context.domainPrefix
+            await Task.detached {
+                for name in (try? hv.domainNames(includeInactive: true)) ?? [] where name.hasPrefix(prefix) {
+                    if let dom = try? hv.lookup(name: name) { try? dom.destroy(); try? dom.undefine() }
+                }
+                hv.close()
+            }.value
+        }
+        locked { hypervisor = nil }
+        if started, let lab {
+            do { _ = try await lab.down() } catch {
+                logger.error("could not bring the lab down", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    // MARK: - helpers
+
+    /// The runner's workload names for a boot (labels without the counter-overhead suffix).
+    static func runnerWorkloads(_ boot: ScheduledBoot) -> [String] {
+        var seen = Set<String>(), names: [String] = []
+        for w in boot.workloads where seen.insert(w.workload.name).inserted { names.append(w.workload.name) }
+        return names
+    }
+
+    static func domainSpec(boot: ScheduledBoot, name: String, layout: HostLayout, device: String, names: [String],
+                           iterations: Int, warmup: Int, seed: UInt64, workloadTimeout: Int) -> GuestDomainSpec {
+        let cmdline = [
+            "console=ttyS0", "panic=1", "quiet", "loglevel=3",
+            "rvbench.workloads=\(names.joined(separator: ","))",
+            "rvbench.iterations=\(iterations)", "rvbench.warmup=\(warmup)",
+            "rvbench.seed=\(seed)", "rvbench.timeout=\(workloadTimeout)",
+            "rvbench.device=/dev/vda",
+        ].joined(separator: " ")
+        let variant = boot.variant
+        var spec = GuestDomainSpec(name: name, kernel: layout.guestKernel, initrd: layout.guestInitramfs, cmdline: cmdline)
+        spec.vcpus = variant.vcpus
+        spec.memoryMiB = variant.memoryMiB
+        spec.machine = variant.machine
+        spec.aia = variant.aia == .none ? nil : variant.aia.rawValue
+        spec.cpuMode = variant.cpu == "host-passthrough" ? .hostPassthrough : .named(variant.cpu)
+        spec.disks = [DiskSpec(source: device, target: "vda", type: .block, readOnly: true)]
+        return spec
+    }
+
+    static func saveDomainXML(_ xml: String, name: String, in directory: URL) throws {
+        let dir = directory.appendingPathComponent("domains", isDirectory: true)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try Data(xml.utf8).write(to: dir.appendingPathComponent("\(name).xml"), options: .atomic)
+    }
+
+    /// Host KVM exit statistics of one boot, as samples of the boot label.
+    static func kvmDeltas(before: KVMStatsSnapshot, after: KVMStatsSnapshot) -> [BootSample] {
+        guard before.available, after.available else { return [] }
+        return after.global.keys.sorted().compactMap { key in
+            guard let a = after.global[key], let b = before.global[key], a >= b else { return nil }
+            return BootSample(workload: bootLabel, iteration: 0, metric: "host.kvm.\(key)", value: Double(a - b), unit: "events")
+        }
+    }
+
+    private func remoteShell(_ target: Probe.SSHTarget, _ command: String, timeout: Double) async throws -> String {
+        try await Subprocess.check(target.sshArguments() + [command], timeout: timeout)
+    }
+}
+
+/// Single-quotes a word for a POSIX shell.
+func shellQuote(_ s: String) -> String {
+    "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}
+
+/// Turns the runner's output (console or SSH) into boot events, strictly and with bounded memory.
+///
+/// `@unchecked Sendable`: fed from one reader thread at a time; state guarded by `lock`.
+final class RunnerOutputTranslator: @unchecked Sendable {
+    /// More rejected lines than this in one boot ends it: the guest is printing garbage.
+    static let maxRejected = 200
+
+    private let lock = NSLock()
+    private var splitter = GuestLineSplitter()
+    private var parser = GuestProtocolParser()
+    private let boot: ScheduledBoot
+    private let continuation: AsyncThrowingStream<BootEvent, any Error>.Continuation
+    private var booted = false
+    private var current: String?
+    private(set) var sawEnd = false
+
+    init(boot: ScheduledBoot, continuation: AsyncThrowingStream<BootEvent, any Error>.Continuation) {
+        self.boot = boot
+        self.continuation = continuation
+    }
+
+    var rejectionSummary: String? {
+        lock.lock(); defer { lock.unlock() }
+        let c = parser.counts
+        guard c.rejected > 0 else { return nil }
+        return "malformed \(c.malformed), oversized \(c.oversized), unknown version \(c.unknownVersion)"
+    }
+
+    /// Feeds a chunk of a byte stream (SSH output).
+    func feed(_ chunk: Data) {
+        lock.lock(); defer { lock.unlock() }
+        for outcome in splitter.feed(chunk, into: &parser) { handle(outcome) }
+    }
+
+    func finish() {
+        lock.lock(); defer { lock.unlock() }
+        if let outcome = splitter.finish(into: &parser) { handle(outcome) }
+    }
+
+    /// Feeds one line already split by the console stream; `oversized` marks a piece of a longer line.
+    func feedLine(_ bytes: [UInt8], oversized: Bool) {
+        lock.lock(); defer { lock.unlock() }
+        let total = oversized ? GuestProtocol.maxLineBytes + 1 : bytes.count
+        handle(parser.parse(head: bytes[...], totalLength: total))
+    }
+
+    private func handle(_ outcome: ParseOutcome) {
+        if sawEnd { return }
+        if !booted {
+            booted = true
+            continuation.yield(.booted)
+        }
+        switch outcome {
+        case .rejected(let rejection):
+            continuation.yield(.log("rejected guest line: \(rejection)"))
+            if parser.counts.rejected > Self.maxRejected {
+                sawEnd = true
+                continuation.yield(.failed(reason: "the guest printed more than \(Self.maxRejected) malformed protocol lines",
+                                           workload: current, iteration: nil))
+            }
+        case .line(.other):
+            break
+        case .line(.result(let r)):
+            if current != r.workload {
+                if let current { continuation.yield(.workloadFinished(current)) }
+                current = r.workload
+                continuation.yield(.workloadStarted(r.workload))
+            }
+            guard r.phase == .measure else { return }
+            if !r.checksumOK {
+                sawEnd = true
+                continuation.yield(.failed(reason: "output check failed: \(r.verifyProblem ?? "checksum \(r.checksum) does not match")",
+                                           workload: r.workload, iteration: r.iteration))
+                return
+            }
+            for sample in Self.samples(of: r) { continuation.yield(.sample(sample)) }
+        case .line(.done):
+            if let current { continuation.yield(.workloadFinished(current)) }
+            current = nil
+            sawEnd = true
+        case .line(.error(let e)):
+            sawEnd = true
+            continuation.yield(.failed(reason: "runner error: \(e.reason)", workload: e.workload ?? current, iteration: e.iteration))
+        }
+    }
+
+    /// The samples of one measured result: times, the workload's own metrics, and guest counters.
+    static func samples(of r: GuestResult) -> [BootSample] {
+        var out = [
+            BootSample(workload: r.workload, iteration: r.iteration, metric: "wall_s", value: Double(r.wallNanoseconds) / 1e9, unit: "s"),
+            BootSample(workload: r.workload, iteration: r.iteration, metric: "user_s", value: Double(r.userNanoseconds) / 1e9, unit: "s"),
+            BootSample(workload: r.workload, iteration: r.iteration, metric: "sys_s", value: Double(r.systemNanoseconds) / 1e9, unit: "s"),
+        ]
+        for (name, value) in r.metrics.sorted(by: { $0.key < $1.key }) where value.isFinite {
+            out.append(BootSample(workload: r.workload, iteration: r.iteration, metric: name, value: value, unit: unit(of: name)))
+        }
+        for (name, value) in r.counters.sorted(by: { $0.key < $1.key }) {
+            out.append(BootSample(workload: r.workload, iteration: r.iteration, metric: "guest.\(name)", value: Double(value), unit: "events"))
+        }
+        return out
+    }
+
+    static func unit(of metric: String) -> String {
+        if metric == "fps" || metric.hasSuffix("_fps") { return "frames/s" }
+        if metric.hasSuffix("_per_s") { return "1/s" }
+        if metric.hasSuffix("_ms") { return "ms" }
+        if metric.hasSuffix("_ns") || metric.hasPrefix("ns_per") { return "ns" }
+        if metric.hasSuffix("_s") { return "s" }
+        return ""
+    }
+}
+
+/// Why a passthrough variant cannot run, from the host's facts (empty when it can).
+enum PassthroughGate {
+    static func reasons(facts: ProbeFacts, device: PCIDeviceSelector?) -> [String] {
+        guard let device else { return ["no device named in the spec (variants[].device)"] }
+        guard let selector = DeviceSelector(string: device.description) else {
+            return ["device \(device) is not a PCI address or vendor:device#index"]
+        }
+        switch PassthroughPreflight.check(facts: facts, device: selector) {
+        case .runnable: return []
+        case .notRun(let reasons): return reasons
+        }
+    }
+}
+
+/// Why a vdpa variant cannot run (empty when it can).
+enum VDPAGate {
+    static func reasons(facts: ProbeFacts) -> [String] {
+        facts.vdpa.vhostVDPADevices.isEmpty
+            ? ["no vhost-vdpa device on the host (needs the vhost_vdpa module and a vDPA device such as vdpa_sim_blk; "
+               + "Debian's riscv64 kernel has no VDPA_SIM_BLK)"]
+            : ["the vdpa variant is not wired into `rvbench run` yet"]
+    }
+}
