@@ -83,6 +83,16 @@ public struct LabBuilder: Sendable {
         let (disk, treeHash) = try await buildWorkloadDisk(workloadRoot: workloadRoot.dir,
                                                            workloadRootKey: workloadRoot.record.key, steps: &steps)
 
+        let id = String(SHA256.hex(of: steps.map { "\($0.name)=\($0.key)" }.joined(separator: "\n")).prefix(16))
+        var previous: LabManifest?
+        if FileManager.default.fileExists(atPath: paths.manifest.path) {
+            previous = try? LabManifest.load(from: paths.manifest)
+        }
+        if let previous, steps.allSatisfy(\.reused), previous.id == id {
+            progress("lab build: nothing to do; every artifact is cached (build \(id))")
+            return previous
+        }
+
         var artifacts: [String: Artifact] = [:]
         artifacts["l1-kernel"] = try await artifact(l1Kernel)
         artifacts["l1-initramfs"] = try await artifact(l1Initramfs)
@@ -91,9 +101,8 @@ public struct LabBuilder: Sendable {
         artifacts["workload-disk"] = try await artifact(disk)
         artifacts["firmware"] = try await artifact(URL(fileURLWithPath: Self.firmware))
 
-        let id = SHA256.hex(of: steps.map { "\($0.name)=\($0.key)" }.joined(separator: "\n"))
         let manifest = LabManifest(
-            schema: LabManifest.schemaString, id: String(id.prefix(16)), builtAt: Date(), archive: release,
+            schema: LabManifest.schemaString, id: id, builtAt: Date(), archive: release,
             tools: try await toolVersions(), guestKernel: guestKernel, hostRoot: hostRoot.record,
             workloadRoot: workloadRoot.record, hostKernelRelease: kernelRelease,
             hostKernelConfigSHA256: try await fileSHA256(l1Config), hostKernelOptions: checks,
@@ -101,14 +110,6 @@ public struct LabBuilder: Sendable {
             l1GuestKernelPath: Self.l1GuestDirectory + "/Image",
             l1GuestInitramfsPath: Self.l1GuestDirectory + "/initramfs.cpio", steps: steps)
 
-        var previous: LabManifest?
-        if FileManager.default.fileExists(atPath: paths.manifest.path) {
-            previous = try? LabManifest.load(from: paths.manifest)
-        }
-        if steps.allSatisfy(\.reused), previous?.id == manifest.id {
-            progress("lab build: nothing to do; every artifact is cached (build \(manifest.id))")
-            return previous!
-        }
         try manifest.encoded().write(to: paths.manifest, options: .atomic)
         let built = steps.filter { !$0.reused }.map(\.name)
         progress("lab build: done in \(Self.format(Date().timeIntervalSince(started))); built \(built.isEmpty ? "nothing" : built.joined(separator: ", ")); build \(manifest.id); manifest \(paths.manifest.path)")
@@ -322,7 +323,7 @@ public struct LabBuilder: Sendable {
         let t0 = Date()
         var treeHash: String?
         if let out = workloadsOut, FileManager.default.fileExists(atPath: out.path) {
-            treeHash = try TreeHash.hex(of: out)
+            treeHash = try await TreeHash.hex(of: out)
         }
         let key = CacheKey(kind: "workload-disk", inputs: [
             "workloadRoot": workloadRootKey, "workloadsTree": treeHash ?? "none", "recipe": "cp -al+mke2fs -d ext4 v1",

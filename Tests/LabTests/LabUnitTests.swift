@@ -217,20 +217,20 @@ func temporaryDirectory() throws -> URL {
         #expect(key.hex == SHA256.hex(of: #"{"a":"1","kind":"k","scheme":"rvbench-lab-cache-v1"}"#))
     }
 
-    @Test func treeHashFollowsContentNotTimestamps() throws {
+    @Test func treeHashFollowsContentNotTimestamps() async throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("sub"), withIntermediateDirectories: true)
         let file = dir.appendingPathComponent("sub/f")
         try Data("one".utf8).write(to: file)
-        let h1 = try TreeHash.hex(of: dir)
+        let h1 = try await TreeHash.hex(of: dir)
         try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 0)], ofItemAtPath: file.path)
-        #expect(try TreeHash.hex(of: dir) == h1)
+        #expect(try await TreeHash.hex(of: dir) == h1)
         try Data("two".utf8).write(to: file)
-        let h2 = try TreeHash.hex(of: dir)
+        let h2 = try await TreeHash.hex(of: dir)
         #expect(h2 != h1)
         try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("link").path, withDestinationPath: "sub/f")
-        #expect(try TreeHash.hex(of: dir) != h2)
+        #expect(try await TreeHash.hex(of: dir) != h2)
     }
 }
 
