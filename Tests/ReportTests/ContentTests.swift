@@ -184,3 +184,72 @@ final class XMLCollector: NSObject, XMLParserDelegate {
         attributes += attributeDict.values
     }
 }
+
+/// Each hostile string, put into every data field, must come out inert in every markup format.
+@Suite struct HostileStringTests {
+    static let hostile = [
+        "<script>alert(1)</script>",
+        "\"onload=alert(3)",
+        "' onmouseover='alert(4)",
+        "</td></tr></table><img src=x onerror=alert(5)>",
+        "]]><!--",
+        "a\u{0}b\u{1b}[31mc",
+    ]
+
+    static func document(_ s: String) -> ReportInput {
+        var results = ReportFixtures.hostileResults
+        results.experiment = s
+        results.hostKind = s
+        results.modelled = [s]
+        results.notes = [s]
+        results.unavailable = [UnavailableMetric(metric: s, variant: s, reason: s)]
+        for i in results.workloads.indices {
+            results.workloads[i].workload = s
+            results.workloads[i].metric = s
+            results.workloads[i].unit = s
+            for j in results.workloads[i].variants.indices where results.workloads[i].variants[j].variant != "native" {
+                results.workloads[i].variants[j].variant = s
+                results.workloads[i].variants[j].failures = [s]
+                if results.workloads[i].variants[j].status != .run {
+                    results.workloads[i].variants[j].status = .notRun(reason: s)
+                }
+            }
+            for k in results.workloads[i].comparisons.indices {
+                results.workloads[i].comparisons[k].candidate = s
+            }
+        }
+        let samples = (0 ..< 4).map { i in
+            Sample(experiment: s, variant: s, workload: s, boot: 0, iteration: i, metric: s, value: Double(i), unit: s,
+                   timestamp: 0)
+        }
+        return ReportInput(results: results, journal: JournalContents(samples: samples))
+    }
+
+    @Test(arguments: hostile)
+    func markupFormatsStayInert(string: String) throws {
+        let input = Self.document(string)
+        for format in [ReportFormat.html, .junit, .md] {
+            let text = String(decoding: try Report.render(format, input), as: UTF8.self)
+            #expect(!text.contains("<script"), "\(format)")
+            #expect(!text.contains("<img"), "\(format)")
+            if format != .md {
+                // Quotes only matter inside markup attributes; Markdown text has no attributes once < is escaped.
+                #expect(!text.contains("\"onload="), "\(format)")
+                #expect(!text.contains("' onmouseover='"), "\(format)")
+            }
+            #expect(!text.contains("</td></tr></table><img"), "\(format)")
+            #expect(!text.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" && $0 != "\r" && $0 != "\t" }, "\(format)")
+        }
+        let junit = try Report.render(.junit, input)
+        let parser = XMLParser(data: junit)
+        #expect(parser.parse(), "junit.xml must stay well-formed")
+    }
+
+    @Test(arguments: hostile)
+    func csvStaysRectangular(string: String) throws {
+        let text = String(decoding: try Report.render(.csv, Self.document(string)), as: UTF8.self)
+        let rows = ContentTests().parseCSV(text)
+        #expect(rows.count > 5)
+        #expect(rows.allSatisfy { $0.count == CSVReport.columns.count })
+    }
+}
