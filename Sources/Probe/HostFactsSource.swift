@@ -145,11 +145,28 @@ public actor RemoteHostFacts: HostFactsSource {
     public nonisolated let sshTarget: SSHTarget
     /// The riscv64 probe on this machine; nil to build it with `ProbeBinary.ensure(.riscv64)`.
     public nonisolated let probePath: URL?
+    /// Where the probe is put on the host.
+    public nonisolated let remoteDirectory: String
     public nonisolated let timeout: Double
+    /// Runs a shell command on the host instead of ssh (tests use a local shell).
+    private let transport: [String]?
     private var installed: String?
 
-    public init(sshTarget: SSHTarget, probePath: URL? = nil, timeout: Double = 120) {
-        self.sshTarget = sshTarget; self.probePath = probePath; self.timeout = timeout
+    public init(sshTarget: SSHTarget, probePath: URL? = nil, remoteDirectory: String = "/tmp", timeout: Double = 120) {
+        self.sshTarget = sshTarget; self.probePath = probePath; self.remoteDirectory = remoteDirectory
+        self.timeout = timeout; self.transport = nil
+    }
+
+    init(sshTarget: SSHTarget, probePath: URL?, remoteDirectory: String, timeout: Double, transport: [String]) {
+        self.sshTarget = sshTarget; self.probePath = probePath; self.remoteDirectory = remoteDirectory
+        self.timeout = timeout; self.transport = transport
+    }
+
+    private func remote(_ command: String, input: Data? = nil) async throws -> ProcessResult {
+        guard let transport else { return try await ssh(sshTarget, command, input: input, timeout: timeout) }
+        let r = try await Subprocess.run(transport + [command], input: input, timeout: timeout)
+        if r.timedOut { throw RVBenchError(.process, "\(command) did not finish within \(Int(timeout)) s") }
+        return r
     }
 
     /// Copies the probe to the host unless a copy with the same content hash is there already;
@@ -159,17 +176,17 @@ public actor RemoteHostFacts: HostFactsSource {
         let local: URL
         if let probePath { local = probePath } else { local = try await ProbeBinary.ensure(.riscv64) }
         let hash = try SHA256.hex(ofFile: local)
-        let remote = "/tmp/rvbench-probe-\(hash.prefix(16))"
-        let present = try await ssh(sshTarget, "test -x \(remote) && echo present", timeout: timeout)
+        let remote = "\(remoteDirectory)/rvbench-probe-\(hash.prefix(16))"
+        let present = try await self.remote("test -x \(shellQuote(remote)) && echo present")
         if !present.stdoutString.contains("present") {
             let bytes: Data
             do { bytes = try Data(contentsOf: local) } catch {
                 throw RVBenchError(.notFound, "cannot read the probe \(local.path); rebuild it with make -C workloads/probe",
                                    cause: error)
             }
-            let tmp = "\(remote).tmp.$$"
-            let copy = try await ssh(sshTarget, "cat > \(tmp) && chmod 755 \(tmp) && mv -f \(tmp) \(remote)",
-                                     input: bytes, timeout: timeout)
+            let tmp = shellQuote("\(remote).tmp") + ".$$"
+            let copy = try await self.remote("cat > \(tmp) && chmod 755 \(tmp) && mv -f \(tmp) \(shellQuote(remote))",
+                                             input: bytes)
             guard copy.status == 0 else {
                 throw RVBenchError(.process, "copying rvbench-probe to \(sshTarget):\(remote) failed "
                     + "(status \(copy.status)): \(copy.stderrString.trimmingCharacters(in: .whitespacesAndNewlines)); "
@@ -182,7 +199,7 @@ public actor RemoteHostFacts: HostFactsSource {
 
     func run(_ arguments: String) async throws -> Data {
         let remote = try await installProbe()
-        let r = try await ssh(sshTarget, "\(remote) \(arguments)", timeout: timeout)
+        let r = try await self.remote("\(shellQuote(remote)) \(arguments)")
         if r.status != 0 && r.stdout.isEmpty {
             throw RVBenchError(.process, "rvbench-probe \(arguments) on \(sshTarget) exited with status \(r.status): "
                 + r.stderrString.trimmingCharacters(in: .whitespacesAndNewlines))

@@ -204,3 +204,38 @@ struct CrossProbeTests {
         #expect(try KVMStatsSnapshot.decode(stats.stdout).global["exits"] == 48213)
     }
 }
+
+/// `RemoteHostFacts` with a local shell in place of ssh: the copy-once install and the probe run.
+@Suite("remote host facts, over a local shell", .enabled(if: Subprocess.which("cc") != nil && Subprocess.which("make") != nil))
+struct RemoteHostFactsTests {
+    @Test("the probe is copied once under its content hash, then run")
+    func installAndRun() async throws {
+        let probe = try #require(try await NativeProbe.shared.path())
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rvbench-remote-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // The tree stands in for the host's /proc and /sys (and keeps the probe from mounting anything).
+        let transport = ["/usr/bin/env", "RVBENCH_SYSFS_ROOT=\(Fixtures.sysfsTree("host-can"))", "/bin/sh", "-c"]
+        func host() -> RemoteHostFacts {
+            RemoteHostFacts(sshTarget: SSHTarget(host: "unused"), probePath: probe, remoteDirectory: dir.path,
+                            timeout: 60, transport: transport)
+        }
+        let first = host()
+        let path = try await first.installProbe()
+        let hash = try SHA256.hex(ofFile: probe)
+        #expect(path == dir.path + "/rvbench-probe-" + hash.prefix(16))
+        #expect(FileManager.default.contentsEqual(atPath: path, andPath: probe.path))
+        #expect(FileManager.default.isExecutableFile(atPath: path))
+        let written = try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date
+
+        let facts = try await first.facts()
+        #expect(facts.arch == "riscv64" && facts.root == Fixtures.sysfsTree("host-can"))
+        #expect(try await first.kvmStats()["exits"] == 48213)
+
+        // Another connection finds the copy and does not write it again.
+        try await Task.sleep(nanoseconds: 20_000_000)
+        #expect(try await host().installProbe() == path)
+        #expect(try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date == written)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == [(path as NSString).lastPathComponent])
+    }
+}
