@@ -1434,7 +1434,6 @@ static void attach_threads(pid_t pid, int all_threads, int late)
         struct thread_fds *t = &g_thr[g_nthr];
         t->tid = tid;
         t->late = late;
-        int opened = 0;
         for (int e = 0; e < g_nctr; e++) {
             int user_only = 0;
             int fd = perf_open_best(g_ctr[e].type, g_ctr[e].config, tid, &user_only);
@@ -1446,12 +1445,10 @@ static void attach_threads(pid_t pid, int all_threads, int late)
                 continue;
             }
             g_nfds++;
-            opened++;
             g_ctr[e].ok = 1;
             if (user_only) g_ctr[e].user_only = 1;
             ioctl(fd, PERF_EVENT_IOC_ENABLE, 0);
         }
-        (void)opened;
         g_nthr++; /* kept even when nothing opened, so a failing thread is tried only once */
     }
     free_names(&tasks);
