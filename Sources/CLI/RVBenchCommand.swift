@@ -9,7 +9,8 @@ public struct RVBenchCommand: AsyncParsableCommand {
         abstract: "Measure what virtualization costs on RISC-V.",
         discussion: ExitStatus.helpText,
         version: RVBenchVersion.string,
-        subcommands: [StatsCommand.self, BenchCommand.self, ReportCommand.self, LabCommand.self, DoctorCommand.self]
+        subcommands: [StatsCommand.self, BenchCommand.self, ReportCommand.self, LabCommand.self, DoctorCommand.self,
+                      RunCommand.self, ResumeCommand.self, CompareCommand.self, ReproduceCommand.self]
     )
 
     public init() {}

@@ -443,9 +443,9 @@ final class RunnerOutputTranslator: @unchecked Sendable {
     /// The samples of one measured result: times, the workload's own metrics, and guest counters.
     static func samples(of r: GuestResult) -> [BootSample] {
         var out = [
-            BootSample(workload: r.workload, iteration: r.iteration, metric: "wall_s", value: Double(r.wallNanoseconds) / 1e9, unit: "s"),
-            BootSample(workload: r.workload, iteration: r.iteration, metric: "user_s", value: Double(r.userNanoseconds) / 1e9, unit: "s"),
-            BootSample(workload: r.workload, iteration: r.iteration, metric: "sys_s", value: Double(r.systemNanoseconds) / 1e9, unit: "s"),
+            BootSample(workload: r.workload, iteration: r.iteration, metric: "wall_ns", value: Double(r.wallNanoseconds), unit: "ns"),
+            BootSample(workload: r.workload, iteration: r.iteration, metric: "user_ns", value: Double(r.userNanoseconds), unit: "ns"),
+            BootSample(workload: r.workload, iteration: r.iteration, metric: "sys_ns", value: Double(r.systemNanoseconds), unit: "ns"),
         ]
         for (name, value) in r.metrics.sorted(by: { $0.key < $1.key }) where value.isFinite {
             out.append(BootSample(workload: r.workload, iteration: r.iteration, metric: name, value: value, unit: unit(of: name)))

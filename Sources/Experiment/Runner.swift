@@ -45,6 +45,10 @@ public struct RunSummary: Sendable, Equatable {
 /// - **Cancellation** (SIGINT, SIGTERM through task cancellation): the current attempt is abandoned, the
 ///   executor cleans up, and `CancellationError` is thrown; `resume` continues.
 public struct ExperimentRunner: Sendable {
+    /// The workload label of per-boot samples that belong to no single workload (host counters
+    /// over the whole boot). Iteration is always 0.
+    public static let bootLabel = "boot"
+
     public var spec: ExperimentSpec
     public var directory: URL
     public var executor: any VariantExecutor
@@ -492,6 +496,15 @@ struct BootMonitor {
             let text = reason.split(whereSeparator: \.isNewline).joined(separator: " ")
             return .fail(reason: text.isEmpty ? "the executor reported a failure without a reason" : Self.clip(text, 500),
                          workload: workload ?? currentWorkload, iteration: iteration)
+        case .sample(let s) where s.workload == ExperimentRunner.bootLabel:
+            // Per-boot host measurements (e.g. KVM exit counts over the whole boot).
+            booted = true
+            guard s.iteration == 0, s.value.isFinite, !s.metric.isEmpty, s.metric.count <= Self.maxMetricLength,
+                  !s.metric.contains(where: { $0.isWhitespace || $0.isNewline }),
+                  seen.insert("\(s.workload)\u{0}0\u{0}\(s.metric)").inserted else {
+                return .fail(reason: "malformed boot-level sample \(Self.clip(s.metric))", workload: nil, iteration: nil)
+            }
+            return .sample(s)
         case .sample(let s):
             booted = true
             guard let scheduled = boot.workload(labelled: s.workload) else {

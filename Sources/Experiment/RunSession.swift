@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import Foundation
+import Lab
+import Logging
+import Report
+import RVBenchCore
+import Stats
+
+/// What `rvbench run`, `resume` and `reproduce` produce.
+public struct RunOutcome: Sendable {
+    public var directory: URL
+    public var summary: RunSummary
+    public var results: ResultsDocument
+    /// Report files written, by format.
+    public var reports: [ReportFormat: URL]
+
+    /// The exit status a CLI should return: run failed when nothing was measured.
+    public var exitStatus: ExitStatus {
+        results.workloads.contains { w in w.variants.contains { $0.descriptive != nil } } ? .success : .runFailed
+    }
+}
+
+/// Ties a spec to the executor, the run loop, the journal, the statistics and the reports.
+public enum RunSession {
+    /// The sentence every report from an emulated host carries on its first page.
+    public static let emulatedNotice = "emulated RISC-V host (QEMU TCG): timings show relative behaviour, not silicon speed"
+
+    /// `results/<UTC timestamp>-<name>/`.
+    public static func newDirectory(base: URL, name: String, now: Date = Date()) -> URL {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyyMMdd-HHmmss"
+        let safe = String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "-" }.prefix(64))
+        return base.appendingPathComponent("\(f.string(from: now))-\(safe)", isDirectory: true)
+    }
+
+    /// The workload catalogue of the source tree.
+    public static func catalogue() throws -> WorkloadCatalogue {
+        try WorkloadCatalogue.load(from: try SourceTree.locate().appendingPathComponent("workloads", isDirectory: true))
+    }
+
+    /// Starts a new experiment from a spec file.
+    public static func run(spec: ExperimentSpec, directory: URL, progress: any ProgressSink, logger: Logger,
+                           commandLine: [String], labProgress: @escaping @Sendable (String) -> Void) async throws -> RunOutcome {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try writeManifest(spec: spec, directory: directory, executor: nil, commandLine: commandLine)
+        let executor = HostExecutor(logger: logger, labProgress: labProgress)
+        let runner = ExperimentRunner(spec: spec, directory: directory, executor: executor, progress: progress, logger: logger)
+        let summary = try await runner.run()
+        try writeManifest(spec: spec, directory: directory, executor: executor, commandLine: commandLine)
+        return try finalize(spec: spec, directory: directory, summary: summary, emulated: spec.host.isLab)
+    }
+
+    /// Continues an interrupted experiment: its spec comes from the directory's manifest.
+    public static func resume(directory: URL, progress: any ProgressSink, logger: Logger, commandLine: [String],
+                              labProgress: @escaping @Sendable (String) -> Void) async throws -> RunOutcome {
+        let spec = try specOfRun(directory)
+        let executor = HostExecutor(logger: logger, labProgress: labProgress)
+        let runner = ExperimentRunner(spec: spec, directory: directory, executor: executor, progress: progress, logger: logger)
+        let summary = try await runner.resume()
+        if executor.hostFacts != nil {
+            try writeManifest(spec: spec, directory: directory, executor: executor, commandLine: commandLine)
+        }
+        return try finalize(spec: spec, directory: directory, summary: summary, emulated: spec.host.isLab)
+    }
+
+    /// The spec recorded in a results directory's manifest, validated again.
+    public static func specOfRun(_ directory: URL) throws -> ExperimentSpec {
+        let dir = ResultsDirectory(url: directory)
+        try dir.checkExists()
+        let manifest = try dir.readManifest()
+        return try ExperimentSpec.parse(yaml: manifest.spec.yaml, file: manifest.spec.path ?? "manifest.json:spec",
+                                        catalogue: try catalogue())
+    }
+
+    /// Analyses the journal, writes `results.json` and every report format.
+    public static func finalize(spec: ExperimentSpec, directory: URL, summary: RunSummary, emulated: Bool) throws -> RunOutcome {
+        let dir = ResultsDirectory(url: directory)
+        var directions: [String: Direction] = [:]
+        for w in spec.workloads { directions[w.metric] = w.direction }
+        for sample in summary.samples where directions[sample.metric] == nil {
+            directions[sample.metric] = WorkloadCatalogue.defaultDirection(forMetric: sample.metric)
+        }
+        var notRun: [String: String] = [:]
+        for record in summary.notRun { notRun[record.variant] = record.reason }
+        let options = CompareOptions(threshold: spec.stats.threshold, alpha: spec.stats.alpha,
+                                     resamples: spec.stats.resamples, seed: spec.seed)
+        let workloads = try Statistics.analyze(samples: summary.samples, baseline: spec.baseline.name,
+                                               directions: directions, notRun: notRun, options: options)
+        var modelled: [String] = []
+        if spec.host.isLab, case .lab(let o) = spec.host, o.deterministic {
+            modelled.append("deterministic mode (QEMU -icount): guest time is a function of instructions executed; "
+                + "memory-system costs (TLB, two-stage walks) vanish")
+        }
+        let results = ResultsDocument(
+            experiment: spec.name,
+            hostKind: emulated ? emulatedNotice : "riscv64 host",
+            emulated: emulated, modelled: modelled,
+            createdAt: ISO8601Time.string(fromEpochSeconds: Date().timeIntervalSince1970),
+            workloads: attachFailures(workloads, summary: summary))
+        try dir.writeResults(results)
+        let input = try ReportInput.load(from: dir)
+        var written: [ReportFormat: URL] = [:]
+        for format in ReportFormat.allCases {
+            let url = directory.appendingPathComponent(format.defaultFileName)
+            try Report.render(format, input).write(to: url, options: .atomic)
+            written[format] = url
+        }
+        return RunOutcome(directory: directory, summary: summary, results: results, reports: written)
+    }
+
+    /// Adds each variant's failed boots to its result rows, so reports show them.
+    static func attachFailures(_ workloads: [WorkloadResult], summary: RunSummary) -> [WorkloadResult] {
+        workloads.map { w in
+            var w = w
+            w.variants = w.variants.map { v in
+                var v = v
+                let mine = summary.failures.filter { $0.variant == v.variant && ($0.workload == nil || $0.workload == w.workload) }
+                v.failures = mine.map { f in
+                    "boot \(f.boot.map(String.init) ?? "?")"
+                        + (f.iteration.map { " iteration \($0)" } ?? "") + ": \(f.reason)"
+                }
+                return v
+            }
+            return w
+        }
+    }
+
+    /// Writes `manifest.json`: the spec, its seed, artifact hashes, host facts, versions and domain XML.
+    static func writeManifest(spec: ExperimentSpec, directory: URL, executor: HostExecutor?, commandLine: [String]) throws {
+        let dir = ResultsDirectory(url: directory)
+        var artifacts: [String: Artifact] = [:]
+        var tools: [String: String] = ["rvbench": RVBenchVersion.string]
+        var notes: [String] = []
+        if spec.host.isLab {
+            let paths = LabPaths.fromEnvironment()
+            if let lab = try? LabManifest.load(from: paths.manifest) {
+                for (name, a) in lab.artifacts { artifacts["lab/\(name)"] = a }
+                for (name, v) in lab.tools { tools["lab/\(name)"] = v }
+                tools["lab/build-id"] = lab.id
+                tools["lab/host-kernel"] = lab.hostKernelRelease
+                for p in lab.hostRoot.packages where ["qemu-system-riscv", "libvirt-daemon", "linux-image-riscv64"].contains(p.name)
+                    || p.name.hasPrefix("linux-image-6") {
+                    tools["l1/\(p.name)"] = p.version
+                }
+                for p in lab.workloadRoot.packages where ["ffmpeg", "libonnxruntime1.21", "libx264-164", "libdav1d7"].contains(p.name) {
+                    tools["workload-root/\(p.name)"] = p.version
+                }
+            } else {
+                notes.append("lab manifest not found at \(paths.manifest.path); run `rvbench lab build`")
+            }
+        }
+        if let tree = try? SourceTree.locate() {
+            let catalogue = tree.appendingPathComponent("workloads/build/out/workloads.json")
+            if let sha = try? SHA256.hex(ofFile: catalogue),
+               let size = (try? FileManager.default.attributesOfItem(atPath: catalogue.path))?[.size] as? NSNumber {
+                artifacts["workloads/workloads.json"] = Artifact(path: catalogue.path, sha256: sha, bytes: size.int64Value)
+            }
+        }
+        let facts = executor?.hostFacts
+        let host = HostFacts(
+            kind: facts?.kind ?? (spec.host.isLab ? "emulated RISC-V host (QEMU TCG)" : "riscv64 host"),
+            emulated: spec.host.isLab, arch: "riscv64", kernel: facts?.kernel, isa: facts?.isa,
+            aiaMode: spec.variants.map(\.aia.rawValue).first,
+            qemuVersion: facts?.versions?.hypervisor, libvirtVersion: facts?.versions?.libvirtDaemon,
+            libvirtURI: facts?.uri)
+        if let facts, facts.emulated {
+            notes.append(emulatedNotice)
+        }
+        let spec0 = SpecRecord(path: spec.source?.path, yaml: spec.source?.yaml ?? "")
+        let manifest = Manifest(experiment: spec.name, spec: spec0, seed: spec.seed, artifacts: artifacts, host: host,
+                                tools: tools, domains: executor?.generatedDomainXML ?? [:],
+                                createdAt: ISO8601Time.string(fromEpochSeconds: Date().timeIntervalSince1970),
+                                commandLine: commandLine, notes: notes)
+        try dir.writeManifest(manifest)
+    }
+
+    /// Checks that every artifact in a run's manifest still has its recorded hash.
+    /// Returns the mismatches ("name: expected …, found …").
+    public static func verifyArtifacts(of directory: URL) throws -> [String] {
+        let manifest = try ResultsDirectory(url: directory).readManifest()
+        var problems: [String] = []
+        for (name, a) in manifest.artifacts.sorted(by: { $0.key < $1.key }) {
+            guard FileManager.default.fileExists(atPath: a.path) else {
+                problems.append("\(name): \(a.path) is missing")
+                continue
+            }
+            let sha = try SHA256.hex(ofFile: URL(fileURLWithPath: a.path))
+            if sha != a.sha256 { problems.append("\(name): expected sha256 \(a.sha256.prefix(16)), found \(sha.prefix(16))") }
+        }
+        return problems
+    }
+}
