@@ -87,6 +87,14 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
 
     public func prepare(_ context: ExperimentContext) async throws -> [VariantUnavailable] {
         let spec = context.spec
+        if !spec.counters.isEmpty {
+            throw RVBenchError(.unsupported, "counters: host perf events are not collected by `rvbench run` in this version; "
+                + "set `counters: none` (KVM exit statistics and guest PMU counters are recorded regardless)")
+        }
+        if case .lab(let options) = spec.host, options.deterministic {
+            throw RVBenchError(.unsupported, "deterministic: the lab cannot start L0 with -icount in this version; "
+                + "remove `deterministic: true`")
+        }
         var uri: String
         var target: Probe.SSHTarget
         var emulated = false
