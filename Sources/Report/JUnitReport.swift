@@ -62,7 +62,8 @@ public enum JUnitReport {
         let counts = "tests=\"\(cases.count)\" failures=\"\(failures)\" errors=\"0\" skipped=\"\(skipped)\""
         var out = ["<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
                    "<testsuites name=\"rvbench\" \(counts)>",
-                   "  <testsuite name=\"\(x(header.experiment))\" \(counts) timestamp=\"\(x(input.results.createdAt))\">",
+                   // No timestamp attribute: the schema wants local time without a zone; created_at is a property.
+                   "  <testsuite name=\"\(x(header.experiment))\" \(counts)>",
                    "    <properties>"]
         out += properties.map { "      <property name=\"\($0.0)\" value=\"\(x($0.1))\"/>" }
         out.append("    </properties>")
