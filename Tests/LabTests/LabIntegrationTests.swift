@@ -59,7 +59,9 @@ import Testing
         let exitsBefore = try await Self.kvmExits(lab, up.state)
         let spec = GuestDomainSpec(name: "rvbench-l2-labtest", vcpus: 1, memoryMiB: 256,
                                    kernel: manifest.l1GuestKernelPath, initrd: manifest.l1GuestInitramfsPath,
-                                   cmdline: "console=ttyS0 panic=1 quiet rvbench.linger=120")
+                                   cmdline: "console=ttyS0 panic=1 quiet rvbench.linger=120",
+                                   // The workload disk, which L1 sees as /dev/vda, handed on read-only.
+                                   disks: [DiskSpec(source: "/dev/vda", target: "vda", type: .block, readOnly: true)])
         try spec.validate()
         let sawHello = try await withHypervisor(uri: up.state.libvirtURI, logger: logger) { hv -> Bool in
             #expect(try hv.domainCapabilities(arch: "riscv64", machine: "virt", virtType: "kvm").contains("kvm"))
@@ -70,14 +72,18 @@ import Testing
                 try domain.resume()
                 var first: Double?
                 var hello = false
+                var disk = false
+                var done = false
                 for try await line in lines {
                     if first == nil {
                         first = Date().timeIntervalSince(t0)
                         Self.say(String(format: "L2 first console line after %.2f s", first!))
                     }
-                    if line.text.contains("rvbench-guest-hello") {
-                        Self.say(String(format: "L2 hello after %.2f s: %@", Date().timeIntervalSince(t0), line.text))
-                        hello = true
+                    if line.text.hasPrefix("rvbench-guest-hello") { hello = true }
+                    if line.text.hasPrefix("rvbench-guest-disk vda") { disk = true }
+                    if line.text.contains("@@rvbench v1 done") {
+                        Self.say(String(format: "L2 done line after %.2f s", Date().timeIntervalSince(t0)))
+                        done = true
                         break
                     }
                     if Date().timeIntervalSince(t0) > 120 { break }
@@ -87,6 +93,8 @@ import Testing
                 let exitsAfter = try await Self.kvmExits(lab, up.state)
                 Self.say("KVM exits in L1: before \(exitsBefore), after \(exitsAfter)")
                 #expect(exitsAfter > exitsBefore)
+                #expect(disk, "L2 did not see the workload disk as vda")
+                #expect(done)
                 return hello
             }
         }

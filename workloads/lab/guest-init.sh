@@ -10,6 +10,9 @@ $bb mount -t proc proc /proc
 $bb mount -t sysfs sysfs /sys
 $bb mount -t devtmpfs devtmpfs /dev 2>/dev/null
 echo "rvbench-guest-hello kernel=$($bb uname -r) uptime=$($bb cut -d' ' -f1 /proc/uptime)"
+for dev in /sys/block/vd*; do
+    [ -e "$dev" ] && echo "rvbench-guest-disk ${dev##*/} sectors=$($bb cat "$dev/size")"
+done
 echo "@@rvbench v1 done {}"
 for arg in $($bb cat /proc/cmdline); do
     case "$arg" in

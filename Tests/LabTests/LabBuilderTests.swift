@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import Foundation
+@testable import Lab
+import Logging
+import RVBenchCore
+import Testing
+
+@Suite struct LabBuilderCacheTests {
+    func builder(_ dir: URL, lines: LineSink) -> LabBuilder {
+        LabBuilder(paths: LabPaths(cacheRoot: dir), source: dir, workloadsOut: nil, logger: Logger(label: "test")) {
+            lines.append($0)
+        }
+    }
+
+    @Test func buildsOnceThenReuses() async throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let lines = LineSink()
+        let b = builder(dir, lines: lines)
+        let key = CacheKey(kind: "thing", inputs: ["x": "1"])
+        let target = b.paths.artifact("thing", key: key)
+        let first = try await b.cached(target, what: "thing", key: key) { out in
+            try Data("payload".utf8).write(to: out.appendingPathComponent("file"))
+        }
+        #expect(first == false)
+        #expect(FileManager.default.contents(atPath: target.appendingPathComponent("file").path) == Data("payload".utf8))
+        #expect(FileManager.default.fileExists(atPath: target.appendingPathComponent("inputs.json").path))
+        let second = try await b.cached(target, what: "thing", key: key) { _ in
+            Issue.record("a cached artifact must not be rebuilt")
+        }
+        #expect(second == true)
+        #expect(lines.all.contains { $0.hasPrefix("reuse thing") })
+    }
+
+    @Test func aFailedBuildLeavesNothingBehind() async throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let b = builder(dir, lines: LineSink())
+        let key = CacheKey(kind: "thing", inputs: ["x": "2"])
+        let target = b.paths.artifact("thing", key: key)
+        await #expect(throws: RVBenchError.self) {
+            _ = try await b.cached(target, what: "thing", key: key) { out in
+                try Data("half".utf8).write(to: out.appendingPathComponent("file"))
+                throw RVBenchError(.process, "boom")
+            }
+        }
+        let siblings = try FileManager.default.contentsOfDirectory(atPath: target.deletingLastPathComponent().path)
+        #expect(siblings.isEmpty)
+    }
+
+    @Test func progressReporterTurnsMmdebstrapPhasesIntoLines() {
+        let lines = LineSink()
+        let r = ProgressReporter(label: "root", marker: nil) { lines.append($0) }
+        r.feed(Data("I: running apt-get update...\nW: noise\nI: extr".utf8))
+        r.feed(Data("acting archives...\n".utf8))
+        #expect(lines.all.count == 2)
+        #expect(lines.all[0].hasPrefix("root: running apt-get update..."))
+        #expect(lines.all[1].hasPrefix("root: extracting archives..."))
+    }
+}
+
+/// Collects progress lines from any thread. `@unchecked Sendable`: guarded by `lock`.
+final class LineSink: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+    func append(_ line: String) { lock.lock(); lines.append(line); lock.unlock() }
+    var all: [String] { lock.lock(); defer { lock.unlock() }; return lines }
+}
