@@ -162,6 +162,11 @@ public final class RemoteProbeCounterSource: CounterSource, @unchecked Sendable 
         self.transport = target.sshArguments() + ["--"]
     }
 
+    deinit {
+        // A source dropped while counting must not leave its ssh (and the remote probe) running.
+        session?.terminate()
+    }
+
     /// Installs the probe through `facts` and returns a source for `pid`.
     public static func make(host: RemoteHostFacts, pid: Int32, events: [String], threads: Bool = true,
                             includeKVMStats: Bool = true) async throws -> RemoteProbeCounterSource {
@@ -268,6 +273,14 @@ final class BlockingProcess: @unchecked Sendable {
 
     func closeStdin() {
         try? stdinPipe.fileHandleForWriting.close()
+    }
+
+    /// Ends the process at once: closes its input, then SIGKILL (a child may have inherited a
+    /// signal mask that blocks SIGTERM). ssh's end of the connection closes, so the remote probe
+    /// reads end-of-file and exits too. Foundation reaps the child.
+    func terminate() {
+        closeStdin()
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 
     /// Waits until standard error contains `text`; false on timeout or when the process ended first.

@@ -97,10 +97,7 @@ struct NativeProbeTests {
         child.executableURL = URL(fileURLWithPath: "/bin/sh")
         child.arguments = ["-c", "i=0; while [ $i -lt 3000000 ]; do i=$((i+1)); done"]
         try child.run()
-        defer {
-            if child.isRunning { child.terminate() }
-            child.waitUntilExit()
-        }
+        defer { stopChild(child) }
         let r = try await run(["perf", "--pid", String(child.processIdentifier), "--threads",
                                "--events", "task-clock,perf::CONTEXT-SWITCHES,cycles", "--", "0.3"])
         #expect(r.status == 0, "\(r.stderrString)")
@@ -158,10 +155,7 @@ struct RemoteCounterSourceTests {
         child.executableURL = URL(fileURLWithPath: "/bin/sh")
         child.arguments = ["-c", "i=0; while [ $i -lt 3000000 ]; do i=$((i+1)); done"]
         try child.run()
-        defer {
-            if child.isRunning { child.terminate() }
-            child.waitUntilExit()
-        }
+        defer { stopChild(child) }
         let remoteProbe = "\(probe.path) --root \(Fixtures.sysfsTree("host-can"))"
         let source = RemoteProbeCounterSource(target: SSHTarget(host: "unused"), remoteProbe: remoteProbe,
                                               pid: child.processIdentifier, events: ["task-clock", "cycles"])
@@ -174,6 +168,39 @@ struct RemoteCounterSourceTests {
         #expect(readings["kvm.host.exits"]?.rawValue == 0)
         #expect(readings["kvm.vm"]?.unavailableReason?.hasPrefix("no KVM debugfs directory for pid") == true)
         #expect(throws: RVBenchError.self) { _ = try source.stop() }
+    }
+
+    @Test("a source dropped while counting leaves no probe running")
+    func droppedWhileCounting() async throws {
+        let probe = try #require(try await NativeProbe.shared.path())
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        child.arguments = ["30"]
+        try child.run()
+        defer { stopChild(child) }
+        let marker = "perf --pid \(child.processIdentifier) "
+        func probesRunning() -> Int {
+            let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.compactMap { Int32($0) } ?? []
+            return pids.filter { pid in
+                guard let raw = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+                let cmdline = String(decoding: raw.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
+                return cmdline.contains(probe.path) && cmdline.contains(marker)
+            }.count
+        }
+        do {
+            let source = RemoteProbeCounterSource(target: SSHTarget(host: "unused"), remoteProbe: probe.path,
+                                                  pid: child.processIdentifier, events: ["task-clock"],
+                                                  includeKVMStats: false)
+            source.transport = ["/bin/sh", "-c"]
+            try source.start()
+            #expect(probesRunning() >= 1)
+        }
+        var left = probesRunning()
+        for _ in 0 ..< 100 where left > 0 {
+            try await Task.sleep(nanoseconds: 50_000_000)
+            left = probesRunning()
+        }
+        #expect(left == 0)
     }
 
     @Test("an event the probe does not know fails start() with the probe's message")
@@ -238,4 +265,11 @@ struct RemoteHostFactsTests {
         #expect(try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date == written)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == [(path as NSString).lastPathComponent])
     }
+}
+
+/// Ends a child started by a test. SIGKILL, because the test runner may hand its children a
+/// signal mask in which SIGTERM is blocked.
+func stopChild(_ child: Process) {
+    if child.isRunning { kill(child.processIdentifier, SIGKILL) }
+    child.waitUntilExit()
 }
