@@ -45,21 +45,23 @@ public struct SHA256: Sendable {
 
     /// Adds raw bytes to the message.
     public mutating func update(_ raw: UnsafeRawBufferPointer) {
-        var bytes = raw[...]
         length &+= UInt64(raw.count)
+        var offset = 0
         if !buffer.isEmpty {
-            let take = min(64 - buffer.count, bytes.count)
-            buffer.append(contentsOf: bytes.prefix(take))
-            bytes = bytes.dropFirst(take)
+            let take = min(64 - buffer.count, raw.count)
+            buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[0 ..< take]))
+            offset = take
             if buffer.count < 64 { return }
             compress(buffer)
             buffer.removeAll(keepingCapacity: true)
         }
-        while bytes.count >= 64 {
-            compress(UnsafeRawBufferPointer(rebasing: bytes.prefix(64)))
-            bytes = bytes.dropFirst(64)
+        while raw.count - offset >= 64 {
+            compress(UnsafeRawBufferPointer(start: raw.baseAddress! + offset, count: 64))
+            offset += 64
         }
-        buffer.append(contentsOf: bytes)
+        if offset < raw.count {
+            buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[offset...]))
+        }
     }
 
     /// Pads the message and returns the 32-byte digest.
@@ -137,43 +139,46 @@ public struct SHA256: Sendable {
         return String(decoding: out, as: UTF8.self)
     }
 
-    private mutating func compress<Block: Collection>(_ block: Block) where Block.Element == UInt8, Block.Index == Int {
+    private mutating func compress(_ block: [UInt8]) {
+        block.withUnsafeBytes { compress(UnsafeRawBufferPointer(rebasing: $0[0 ..< 64])) }
+    }
+
+    private mutating func compress(_ block: ArraySlice<UInt8>) {
+        block.withUnsafeBytes { compress($0) }
+    }
+
+    /// Compresses one 64-byte block. Written on raw pointers so that it stays fast in debug builds,
+    /// where kernels and initramfs images of hundreds of megabytes are hashed too.
+    private mutating func compress(_ block: UnsafeRawBufferPointer) {
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
-            compress(block, schedule: w)
+            Self.k.withUnsafeBufferPointer { k in
+                let bytes = block.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                let w = w.baseAddress!
+                let k = k.baseAddress!
+                for t in 0 ..< 16 {
+                    let p = bytes + 4 &* t
+                    w[t] = UInt32(p[0]) << 24 | UInt32(p[1]) << 16 | UInt32(p[2]) << 8 | UInt32(p[3])
+                }
+                for t in 16 ..< 64 {
+                    let x = w[t &- 15], y = w[t &- 2]
+                    let s0 = (x >> 7 | x << 25) ^ (x >> 18 | x << 14) ^ (x >> 3)
+                    let s1 = (y >> 17 | y << 15) ^ (y >> 19 | y << 13) ^ (y >> 10)
+                    w[t] = w[t &- 16] &+ s0 &+ w[t &- 7] &+ s1
+                }
+                var (a, b, c, d, e, f, g, h) = state
+                for t in 0 ..< 64 {
+                    let s1 = (e >> 6 | e << 26) ^ (e >> 11 | e << 21) ^ (e >> 25 | e << 7)
+                    let ch = (e & f) ^ (~e & g)
+                    let t1 = h &+ s1 &+ ch &+ k[t] &+ w[t]
+                    let s0 = (a >> 2 | a << 30) ^ (a >> 13 | a << 19) ^ (a >> 22 | a << 10)
+                    let maj = (a & b) ^ (a & c) ^ (b & c)
+                    h = g; g = f; f = e; e = d &+ t1
+                    d = c; c = b; b = a; a = t1 &+ s0 &+ maj
+                }
+                state = (state.0 &+ a, state.1 &+ b, state.2 &+ c, state.3 &+ d,
+                         state.4 &+ e, state.5 &+ f, state.6 &+ g, state.7 &+ h)
+            }
         }
-    }
-
-    private mutating func compress<Block: Collection>(_ block: Block, schedule w: UnsafeMutableBufferPointer<UInt32>)
-    where Block.Element == UInt8, Block.Index == Int {
-        var index = block.startIndex
-        for t in 0 ..< 16 {
-            w[t] = UInt32(block[index]) << 24 | UInt32(block[index + 1]) << 16
-                | UInt32(block[index + 2]) << 8 | UInt32(block[index + 3])
-            index += 4
-        }
-        for t in 16 ..< 64 {
-            let s0 = w[t - 15].rotatedRight(7) ^ w[t - 15].rotatedRight(18) ^ (w[t - 15] >> 3)
-            let s1 = w[t - 2].rotatedRight(17) ^ w[t - 2].rotatedRight(19) ^ (w[t - 2] >> 10)
-            w[t] = w[t - 16] &+ s0 &+ w[t - 7] &+ s1
-        }
-        var (a, b, c, d, e, f, g, h) = state
-        for t in 0 ..< 64 {
-            let s1 = e.rotatedRight(6) ^ e.rotatedRight(11) ^ e.rotatedRight(25)
-            let ch = (e & f) ^ (~e & g)
-            let t1 = h &+ s1 &+ ch &+ Self.k[t] &+ w[t]
-            let s0 = a.rotatedRight(2) ^ a.rotatedRight(13) ^ a.rotatedRight(22)
-            let maj = (a & b) ^ (a & c) ^ (b & c)
-            let t2 = s0 &+ maj
-            h = g; g = f; f = e; e = d &+ t1
-            d = c; c = b; b = a; a = t1 &+ t2
-        }
-        state = (state.0 &+ a, state.1 &+ b, state.2 &+ c, state.3 &+ d,
-                 state.4 &+ e, state.5 &+ f, state.6 &+ g, state.7 &+ h)
     }
 }
 
-extension UInt32 {
-    fileprivate func rotatedRight(_ n: UInt32) -> UInt32 {
-        (self >> n) | (self << (32 - n))
-    }
-}
