@@ -69,7 +69,7 @@ func runLab<T>(_ body: () async throws -> T) async throws -> T {
     do {
         return try await body()
     } catch let error as RVBenchError {
-        FileHandle.standardError.write(Data("rvbench lab: \(error.message)\n".utf8))
+        FileHandle.standardError.write(Data("rvbench lab: \(error.description)\n".utf8))
         throw ExitCode(error.code == .badInput ? ExitStatus.usage.rawValue : ExitStatus.failure.rawValue)
     }
 }

@@ -60,7 +60,7 @@ public struct Lab: Sendable {
         let store = LabStateStore(url: paths.stateFile)
         let recorded = store.load()
 
-        let local = try LibvirtHypervisor(uri: localURI, logger: logger)
+        let local = try openLocal(localURI)
         defer { local.close() }
         let name = recorded.state?.domain ?? domainName
         let existing = try local.lookup(name: name)
@@ -210,7 +210,7 @@ public struct Lab: Sendable {
         var names = [domainName]
         if let s = recorded.state, s.domain != domainName { names.append(s.domain) }
         var destroyed: [String] = []
-        let local = try LibvirtHypervisor(uri: recorded.state?.localURI ?? localURI, logger: logger)
+        let local = try openLocal(recorded.state?.localURI ?? localURI)
         defer { local.close() }
         for name in names {
             guard let d = try local.lookup(name: name) else { continue }
@@ -248,7 +248,7 @@ public struct Lab: Sendable {
         if case .unreadable(let why) = recorded { notes.append("the lab state file is unreadable (\(why))") }
         let manifest = try? LabManifest.load(from: paths.manifest)
         if manifest == nil { notes.append("no lab build yet; run `rvbench lab build`") }
-        let local = try LibvirtHypervisor(uri: recorded.state?.localURI ?? localURI, logger: logger)
+        let local = try openLocal(recorded.state?.localURI ?? localURI)
         defer { local.close() }
         let l0 = try? local.versions()
         let name = recorded.state?.domain ?? domainName
@@ -294,6 +294,15 @@ public struct Lab: Sendable {
     }
 
     // MARK: - Helpers
+
+    /// The controller's libvirt, with a hint when its daemon is not running.
+    func openLocal(_ uri: String) throws -> LibvirtHypervisor {
+        do {
+            return try LibvirtHypervisor(uri: uri, logger: logger)
+        } catch {
+            throw RVBenchError(.unsupported, "cannot reach the controller's libvirt at \(uri); start virtlogd and libvirtd (scripts/services.sh start) and run as root", cause: error)
+        }
+    }
 
     /// Versions behind `uri`, retried until `timeout`; nil if it never answered.
     static func remoteVersions(uri: String, logger: Logger, timeout: Double) async throws -> HypervisorVersions? {
