@@ -47,6 +47,16 @@ public struct ProbeFacts: Codable, Sendable, Equatable {
         case kvmStats = "kvm_stats"
     }
 
+    public init(schema: Int = ProbeFacts.schemaVersion, probeVersion: String, root: String = "/", arch: String,
+                kernel: String?, cpuCount: Int?, memoryBytes: Int64?, kvm: KVMDevice, kvmModule: ModuleState,
+                cpu: CPUInfo, iommu: IOMMUInfo, pci: [PCIDevice], vfio: VFIOInfo, interrupts: InterruptInfo,
+                vdpa: VDPAInfo, perf: PerfProbe, kvmStats: KVMStatsAvailability) {
+        self.schema = schema; self.probeVersion = probeVersion; self.root = root; self.arch = arch
+        self.kernel = kernel; self.cpuCount = cpuCount; self.memoryBytes = memoryBytes; self.kvm = kvm
+        self.kvmModule = kvmModule; self.cpu = cpu; self.iommu = iommu; self.pci = pci; self.vfio = vfio
+        self.interrupts = interrupts; self.vdpa = vdpa; self.perf = perf; self.kvmStats = kvmStats
+    }
+
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         schema = try c.decode(Int.self, forKey: .schema)
