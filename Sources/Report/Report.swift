@@ -64,4 +64,16 @@ public enum Report {
         case .junit: Data(JUnitReport.render(input).utf8)
         }
     }
+
+    /// Writes each format to its `defaultFileName` inside `directory`, atomically, and returns the
+    /// files written. JSON is left out by default: it is `results.json` itself.
+    @discardableResult
+    public static func writeAll(_ input: ReportInput, to directory: ResultsDirectory,
+                                formats: [ReportFormat] = [.md, .html, .csv, .junit]) throws -> [URL] {
+        try formats.map { format in
+            let url = directory.url.appendingPathComponent(format.defaultFileName)
+            try ResultsDirectory.writeAtomically(try render(format, input), to: url)
+            return url
+        }
+    }
 }

@@ -84,3 +84,19 @@ import Testing
         #expect(passthrough.status == .notRun(reason: ExampleFixture.notRun["passthrough"]!))
     }
 }
+
+@Suite struct WriteAllTests {
+    @Test func writesEveryReportNextToTheResults() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("rvbench-report-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: url) }
+        let directory = ResultsDirectory(url: url)
+        try directory.create()
+        try directory.writeResults(ReportFixtures.hostileResults)
+        let written = try Report.writeAll(ReportInput.load(from: directory), to: directory)
+        #expect(written.map(\.lastPathComponent) == ["report.md", "report.html", "samples.csv", "junit.xml"])
+        let names = try FileManager.default.contentsOfDirectory(atPath: url.path).sorted()
+        #expect(names == ["junit.xml", "report.html", "report.md", "results.json", "samples.csv"])
+        #expect(try Data(contentsOf: url.appendingPathComponent("report.md"))
+            == Report.render(.md, ReportInput(results: ReportFixtures.hostileResults)))
+    }
+}
