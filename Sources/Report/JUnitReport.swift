@@ -82,8 +82,8 @@ public enum JUnitReport {
             "baseline: \(c.baseline) (n=\(c.nBaseline)), candidate: \(c.candidate) (n=\(c.nCandidate))",
             "ratio of means: \(Num.ratio(c.ratioOfMeans)) percentile CI \(Num.interval(c.ratioOfMeansCI)), BCa CI \(Num.interval(c.ratioOfMeansBCa))",
             "ratio of medians: \(Num.ratio(c.ratioOfMedians)) percentile CI \(Num.interval(c.ratioOfMediansCI))",
-            "welch t: \(Num.sig(c.welchT)) (df \(Num.sig(c.welchDF))), p \(Num.p(c.welchP)), Holm-corrected p \(Num.p(c.adjustedP)), alpha \(Num.sig(c.alpha))",
-            "mann-whitney U: \(Num.sig(c.mannWhitneyU)), p \(Num.p(c.mannWhitneyP))",
+            "welch t: \(Num.sig(c.welchT)) (df \(Num.sig(c.welchDF))), p \(Num.p(c.welchP)), Holm-corrected p \(Num.p(c.adjustedP)), alpha \(Num.exact(c.alpha))",
+            "mann-whitney U: \(Num.exact(c.mannWhitneyU)), p \(Num.p(c.mannWhitneyP))",
             "hodges-lehmann shift: \(Num.sig(c.hodgesLehmann)) \(result.unit), cliff's delta: \(Num.sig(c.cliffsDelta, 3))",
             "bootstrap: \(c.resamples) resamples, seed \(c.seed)",
         ].joined(separator: "\n")
