@@ -88,25 +88,18 @@ public enum RunSession {
                                      resamples: spec.stats.resamples, seed: spec.seed)
         let workloads = try Statistics.analyze(samples: summary.samples, baseline: spec.baseline.name,
                                                directions: directions, notRun: notRun, options: options)
-        var modelled: [String] = []
-        if spec.host.isLab, case .lab(let o) = spec.host, o.deterministic {
-            modelled.append("deterministic mode (QEMU -icount): guest time is a function of instructions executed; "
-                + "memory-system costs (TLB, two-stage walks) vanish")
-        }
         let results = ResultsDocument(
             experiment: spec.name,
-            hostKind: emulated ? emulatedNotice : "riscv64 host",
-            emulated: emulated, modelled: modelled,
+            hostKind: emulated ? "emulated RISC-V host (QEMU TCG)" : "riscv64 host",
+            emulated: emulated,
             createdAt: ISO8601Time.string(fromEpochSeconds: Date().timeIntervalSince1970),
             workloads: attachFailures(workloads, summary: summary))
         try dir.writeResults(results)
         let input = try ReportInput.load(from: dir)
-        var written: [ReportFormat: URL] = [:]
-        for format in ReportFormat.allCases {
-            let url = directory.appendingPathComponent(format.defaultFileName)
-            try Report.render(format, input).write(to: url, options: .atomic)
-            written[format] = url
-        }
+        let formats: [ReportFormat] = [.md, .html, .csv, .junit]
+        let urls = try Report.writeAll(input, to: dir, formats: formats)
+        var written = Dictionary(uniqueKeysWithValues: zip(formats, urls))
+        written[.json] = dir.resultsURL
         return RunOutcome(directory: directory, summary: summary, results: results, reports: written)
     }
 
@@ -117,7 +110,7 @@ public enum RunSession {
             w.variants = w.variants.map { v in
                 var v = v
                 let mine = summary.failures.filter { $0.variant == v.variant && ($0.workload == nil || $0.workload == w.workload) }
-                v.failures = mine.map { f in
+                v.failures += mine.map { f in
                     "boot \(f.boot.map(String.init) ?? "?")"
                         + (f.iteration.map { " iteration \($0)" } ?? "") + ": \(f.reason)"
                 }
