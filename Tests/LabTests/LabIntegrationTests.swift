@@ -65,6 +65,7 @@ import Testing
         try spec.validate()
         let sawHello = try await withHypervisor(uri: up.state.libvirtURI, logger: logger) { hv -> Bool in
             #expect(try hv.domainCapabilities(arch: "riscv64", machine: "virt", virtType: "kvm").contains("kvm"))
+            let created = Date()
             return try await withDomain(on: hv, xml: DomainXML.guest(spec), paused: true, logger: logger) { domain in
                 let console = try domain.openConsole()
                 let lines = console.lines()
@@ -77,7 +78,8 @@ import Testing
                 for try await line in lines {
                     if first == nil {
                         first = Date().timeIntervalSince(t0)
-                        Self.say(String(format: "L2 first console line after %.2f s", first!))
+                        Self.say(String(format: "L2 first console line %.2f s after resume, %.2f s after create",
+                                        first!, Date().timeIntervalSince(created)))
                     }
                     if line.text.hasPrefix("rvbench-guest-hello") { hello = true }
                     if line.text.hasPrefix("rvbench-guest-disk vda") { disk = true }
