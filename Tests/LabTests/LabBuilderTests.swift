@@ -66,3 +66,40 @@ final class LineSink: @unchecked Sendable {
     func append(_ line: String) { lock.lock(); lines.append(line); lock.unlock() }
     var all: [String] { lock.lock(); defer { lock.unlock() }; return lines }
 }
+
+@Suite struct LabManifestTests {
+    static let sample = LabManifest(
+        schema: LabManifest.schemaString, id: "0123456789abcdef", builtAt: Date(timeIntervalSince1970: 1_800_000_000),
+        archive: ArchiveRelease(suite: "trixie", date: "Sat, 21 Nov 2026 09:15:44 UTC", version: "13.8", sha256: String(repeating: "a", count: 64)),
+        tools: ["mmdebstrap": "mmdebstrap 1.3.5"],
+        guestKernel: GuestKernelRecord(key: "k", sourcePackage: "linux-source-6.1", sourceVersion: "6.1.192-2",
+                                       sourceSHA256: "s", fragmentSHA256: "f", compiler: "gcc", configSHA256: "c",
+                                       droppedOptions: [], image: Artifact(path: "/x/Image", sha256: "i", bytes: 1)),
+        hostRoot: RootRecord(key: "h", requested: ["kmod"], packages: [PackageVersion(name: "kmod", version: "34-1", architecture: "riscv64")], fixupSHA256: "x"),
+        workloadRoot: RootRecord(key: "w", requested: [], packages: [], fixupSHA256: "x"),
+        hostKernelRelease: "6.12.117+deb13-riscv64", hostKernelConfigSHA256: "cfg",
+        hostKernelOptions: [KernelOptionCheck(option: "VDPA_SIM_BLK", state: .missing, reason: "vdpa")],
+        workloadsTreeSHA256: nil, artifacts: ["guest-kernel": Artifact(path: "/x/Image", sha256: "i", bytes: 1)],
+        l1GuestKernelPath: "/var/lib/rvbench/guest/Image", l1GuestInitramfsPath: "/var/lib/rvbench/guest/initramfs.cpio",
+        steps: [LabBuildStep(name: "guest-kernel", key: "k", reused: true, seconds: 0.1)])
+
+    @Test func roundTripsThroughJSON() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("manifest.json")
+        try Self.sample.encoded().write(to: url)
+        #expect(try LabManifest.load(from: url) == Self.sample)
+        let text = try String(contentsOf: url, encoding: .utf8)
+        #expect(text.contains("\"state\" : \"missing\""))
+    }
+
+    @Test func aMissingManifestNamesTheFix() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect {
+            _ = try LabManifest.load(from: dir.appendingPathComponent("manifest.json"))
+        } throws: { error in
+            (error as? RVBenchError)?.message.contains("rvbench lab build") == true
+        }
+    }
+}
