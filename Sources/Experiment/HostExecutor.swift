@@ -233,7 +233,6 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
                         let xml = DomainXML.guest(spec)
                         self.locked { if self.domainXML[boot.variant.name] == nil { self.domainXML[boot.variant.name] = xml } }
                         try Self.saveDomainXML(xml, name: context.domainName, in: context.experiment.directory)
-                        let before = try? await probe.kvmStatsSnapshot()
                         let domain = try await Task.detached { try hv.create(xml: xml, paused: true) }.value
                         logger.info("guest created", metadata: ["vm.name": "\(context.domainName)"])
                         let console = try domain.openConsole()
@@ -243,16 +242,14 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
                             if translator.sawEnd { break }
                         }
                         console.close()
-                        // The runner powers the guest off after its last line; wait briefly for that.
-                        for _ in 0..<50 {
-                            guard let state = try? domain.state(), state == .running else { break }
-                            try await Task.sleep(nanoseconds: 100_000_000)
+                        // The runner lingers after its last line, so the VM's KVM statistics still exist.
+                        if translator.sawEnd, let snapshot = try? await probe.kvmStatsSnapshot() {
+                            for sample in Self.kvmSamples(snapshot) { continuation.yield(.sample(sample)) }
                         }
-                        if let before, let after = try? await probe.kvmStatsSnapshot() {
-                            for sample in Self.kvmDeltas(before: before, after: after) {
-                                continuation.yield(.sample(sample))
-                            }
-                        }
+                        await Task.detached {
+                            try? domain.destroy()
+                            try? domain.undefine()
+                        }.value
                         if !translator.sawEnd {
                             continuation.yield(.failed(reason: "the guest console closed before the runner's done line "
                                 + "(the VM died or powered off early)", workload: nil, iteration: nil))
@@ -324,7 +321,7 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
             "rvbench.workloads=\(names.joined(separator: ","))",
             "rvbench.iterations=\(iterations)", "rvbench.warmup=\(warmup)",
             "rvbench.seed=\(seed)", "rvbench.timeout=\(workloadTimeout)",
-            "rvbench.device=/dev/vda",
+            "rvbench.device=/dev/vda", "rvbench.linger=60",
         ].joined(separator: " ")
         let variant = boot.variant
         var spec = GuestDomainSpec(name: name, kernel: layout.guestKernel, initrd: layout.guestInitramfs, cmdline: cmdline)
@@ -343,12 +340,14 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
         try Data(xml.utf8).write(to: dir.appendingPathComponent("\(name).xml"), options: .atomic)
     }
 
-    /// Host KVM exit statistics of one boot, as samples of the boot label.
-    static func kvmDeltas(before: KVMStatsSnapshot, after: KVMStatsSnapshot) -> [BootSample] {
-        guard before.available, after.available else { return [] }
-        return after.global.keys.sorted().compactMap { key in
-            guard let a = after.global[key], let b = before.global[key], a >= b else { return nil }
-            return BootSample(workload: bootLabel, iteration: 0, metric: "host.kvm.\(key)", value: Double(a - b), unit: "events")
+    /// Host KVM exit statistics of one guest over its life, as samples of the boot label: the VM's own
+    /// debugfs directory when it is the only VM, else the global counters, which only count VMs that
+    /// still exist (one guest runs at a time during a run).
+    static func kvmSamples(_ snapshot: KVMStatsSnapshot) -> [BootSample] {
+        guard snapshot.available else { return [] }
+        let stats = snapshot.vms.count == 1 ? snapshot.vms[0].stats : snapshot.global
+        return stats.keys.sorted().map { key in
+            BootSample(workload: bootLabel, iteration: 0, metric: "host.kvm.\(key)", value: Double(stats[key]!), unit: "events")
         }
     }
 

@@ -257,9 +257,14 @@ public struct LabBuilder: Sendable {
         let t0 = Date()
         let busybox = hostRoot.appendingPathComponent("usr/bin/busybox")
         let initScript = labDir.appendingPathComponent("guest-init.sh")
+        // The workload runner is the guest's /init when the workloads are built; the stand-in
+        // script stays at /hello-init (boot with `rdinit=/hello-init`) for quick boot checks.
+        let runner = workloadsOut?.appendingPathComponent("bin/rvbench-runner")
+        let runnerSHA = try runner.flatMap { FileManager.default.fileExists(atPath: $0.path) ? try SHA256.hex(ofFile: $0) : nil }
         let key = CacheKey(kind: "guest-initramfs", inputs: [
             "busyboxSHA256": try await fileSHA256(busybox), "initSHA256": try SHA256.hex(ofFile: initScript),
-            "recipe": "busybox+init newc v1",
+            "runnerSHA256": runnerSHA ?? "none",
+            "recipe": "busybox+runner+hello-init newc v2",
         ])
         let dir = paths.artifact("guest-initramfs", key: key)
         let reused = try await cached(dir, what: "guest initramfs", key: key) { out in
@@ -269,8 +274,17 @@ public struct LabBuilder: Sendable {
                 try fm.createDirectory(at: tree.appendingPathComponent(sub), withIntermediateDirectories: true)
             }
             try fm.copyItem(at: busybox, to: tree.appendingPathComponent("bin/busybox"))
-            try fm.copyItem(at: initScript, to: tree.appendingPathComponent("init"))
-            try fm.setAttributes([.posixPermissions: 0o755], ofItemAtPath: tree.appendingPathComponent("init").path)
+            try fm.createDirectory(at: tree.appendingPathComponent("mnt"), withIntermediateDirectories: true)
+            try fm.copyItem(at: initScript, to: tree.appendingPathComponent("hello-init"))
+            if let runner, runnerSHA != nil {
+                try fm.copyItem(at: runner, to: tree.appendingPathComponent("init"))
+            } else {
+                self.progress("guest initramfs: workloads not built (make -C workloads); /init is the stand-in script")
+                try fm.copyItem(at: initScript, to: tree.appendingPathComponent("init"))
+            }
+            for file in ["init", "hello-init"] {
+                try fm.setAttributes([.posixPermissions: 0o755], ofItemAtPath: tree.appendingPathComponent(file).path)
+            }
             try await Self.packCPIO(tree, to: out.appendingPathComponent("initramfs.cpio"))
             try fm.removeItem(at: tree)
         }

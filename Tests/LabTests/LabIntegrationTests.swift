@@ -59,7 +59,7 @@ import Testing
         let exitsBefore = try await Self.kvmExits(lab, up.state)
         let spec = GuestDomainSpec(name: "rvbench-l2-labtest", vcpus: 1, memoryMiB: 256,
                                    kernel: manifest.l1GuestKernelPath, initrd: manifest.l1GuestInitramfsPath,
-                                   cmdline: "console=ttyS0 panic=1 quiet rvbench.linger=120",
+                                   cmdline: "console=ttyS0 panic=1 quiet rdinit=/hello-init rvbench.linger=120",
                                    // The workload disk, which L1 sees as /dev/vda, handed on read-only.
                                    disks: [DiskSpec(source: "/dev/vda", target: "vda", type: .block, readOnly: true)])
         try spec.validate()

@@ -199,6 +199,7 @@ static struct {
     char fstype[32];
     char selection[1024];
     long iterations, warmup;
+    long linger; /* PID 1: seconds to wait after the last line before powering off */
     int timeout_override;
     bool pid1;
 } opt = {
@@ -293,6 +294,9 @@ static workload *find_workload(const char *name) {
 
 static void power_off(void) {
     sync();
+    /* Lets the host read this VM's KVM statistics, which vanish with the VM; the host
+       destroys the guest as soon as it has them. */
+    if (opt.linger > 0) sleep((unsigned)opt.linger);
     reboot(RB_POWER_OFF);
     for (;;) pause();
 }
@@ -428,6 +432,7 @@ static void set_option(const char *key, const char *val) {
     else if (strcmp(key, "seed") == 0) snprintf(opt.seed, sizeof opt.seed, "%s", val);
     else if (strcmp(key, "timeout") == 0) opt.timeout_override = (int)parse_count("timeout", val, 86400);
     else if (strcmp(key, "device") == 0) snprintf(opt.device, sizeof opt.device, "%s", val);
+    else if (strcmp(key, "linger") == 0) opt.linger = parse_count("linger", val, 3600);
     else if (strcmp(key, "fstype") == 0) snprintf(opt.fstype, sizeof opt.fstype, "%s", val);
     else if (strcmp(key, "root") == 0) snprintf(opt.root, sizeof opt.root, "%s", val);
     else if (strcmp(key, "config") == 0) snprintf(opt.config, sizeof opt.config, "%s", val);
