@@ -21,6 +21,7 @@ release: deps
 workloads: deps
 	$(MAKE) -C workloads
 	$(MAKE) -C workloads/probe
+	python3 workloads/probe/fixtures/sysfs/make-trees.py  # git keeps no empty directories
 
 # Unit tests only: no lab, no cross-built workloads.
 unit-test: build

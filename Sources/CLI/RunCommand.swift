@@ -99,7 +99,7 @@ func printOutcome(_ outcome: RunOutcome, options: RunOutputOptions) {
     options.say("run \(s.status.rawValue): \(s.bootsOK) boots ok, \(s.bootsFailed) failed, \(s.samples.count) samples, "
         + "\(s.notRun.count) variant(s) not run")
     for n in s.notRun { options.say("  not run: \(n.variant): \(n.reason)") }
-    for w in outcome.results.workloads where w.comparisons.contains(where: { _ in true }) {
+    for w in outcome.results.workloads where outcome.primaryMetrics[w.workload] == w.metric {
         for c in w.comparisons {
             options.say(String(format: "  %@ %@: %@/%@ = %.3f [%.3f, %.3f] %@", w.workload, w.metric, c.candidate, c.baseline,
                                c.ratioOfMeans, c.ratioOfMeansCI.low, c.ratioOfMeansCI.high, c.verdict.rawValue))

@@ -13,6 +13,8 @@ public struct RunOutcome: Sendable {
     public var results: ResultsDocument
     /// Report files written, by format.
     public var reports: [ReportFormat: URL]
+    /// Each workload's primary metric, from the spec.
+    public var primaryMetrics: [String: String] = [:]
 
     /// The exit status a CLI should return: run failed when nothing was measured.
     public var exitStatus: ExitStatus {
@@ -100,7 +102,9 @@ public enum RunSession {
         let urls = try Report.writeAll(input, to: dir, formats: formats)
         var written = Dictionary(uniqueKeysWithValues: zip(formats, urls))
         written[.json] = dir.resultsURL
-        return RunOutcome(directory: directory, summary: summary, results: results, reports: written)
+        var outcome = RunOutcome(directory: directory, summary: summary, results: results, reports: written)
+        outcome.primaryMetrics = Dictionary(spec.workloads.map { ($0.name, $0.metric) }, uniquingKeysWith: { a, _ in a })
+        return outcome
     }
 
     /// Adds each variant's failed boots to its result rows, so reports show them.

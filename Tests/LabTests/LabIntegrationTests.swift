@@ -21,6 +21,10 @@ import Testing
     }
 
     @Test func buildUpBootL2ReadConsoleAndExitsThenDown() async throws {
+        // One emulated lab at a time: other lab-tagged tests take the same lock.
+        let lockFD = open("/tmp/rvbench-lab-tests.lock", O_CREAT | O_RDWR, 0o644)
+        try #require(lockFD >= 0 && flock(lockFD, LOCK_EX) == 0)
+        defer { flock(lockFD, LOCK_UN); close(lockFD) }
         let paths = LabPaths.fromEnvironment()
         let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()

@@ -93,6 +93,7 @@ struct NativeProbeTests {
 
     @Test("perf --pid counts a busy child process; events that cannot open are named")
     func perfOnChild() async throws {
+        _ = try await probe()  // build the probe first: the child must still be running when it counts
         let child = Process()
         child.executableURL = URL(fileURLWithPath: "/bin/sh")
         child.arguments = ["-c", "i=0; while [ $i -lt 3000000 ]; do i=$((i+1)); done"]

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import Foundation
+import Hypervisor
+import Lab
+import Logging
+import Report
+import RVBenchCore
+import Testing
+@testable import Experiment
+
+/// The real path of `rvbench run`: the lab (built if needed), an AI and a video workload natively in
+/// L1 over SSH and in an L2 KVM guest through L1's libvirt, then statistics, reports, and nothing
+/// left running. Takes a few minutes on 2 cores with a built lab.
+@Suite(.tags(.lab), .serialized) struct LabRunTests {
+    static let spec = """
+        name: labrun
+        seed: 11
+        host: lab
+        variants:
+          - name: native
+            kind: native
+          - name: virtio
+            kind: virtio
+            vcpus: 1
+            memory_mib: 768
+        workloads:
+          - name: c-tinyllama
+          - name: x264-320
+        repetitions:
+          boots: 1
+          iterations: 2
+          warmup: 0
+        counters: none
+        timeouts:
+          boot_s: 300
+          workload_s: 400
+        retries:
+          boot: 1
+        """
+
+    @Test func aiAndVideoRunNativelyAndInAKVMGuest() async throws {
+        let lock = try LabTestLock()
+        defer { lock.release() }
+        let logger = Logger(label: "rvbench.labrun.test")
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let env = ProcessInfo.processInfo.environment
+        let out = URL(fileURLWithPath: env["RVBENCH_WORKLOADS"] ?? source.appendingPathComponent("workloads/build/out").path)
+        try #require(FileManager.default.fileExists(atPath: out.appendingPathComponent("bin/rvbench-runner").path),
+                     "build the workloads first: make -C workloads")
+        _ = try await LabBuilder(paths: LabPaths.fromEnvironment(), source: source, workloadsOut: out, logger: logger) {
+            FileHandle.standardError.write(Data("labrun: \($0)\n".utf8))
+        }.build()
+        let catalogue = try WorkloadCatalogue.load(from: source.appendingPathComponent("workloads"))
+        let spec = try ExperimentSpec.parse(yaml: Self.spec, file: "labrun.yaml", catalogue: catalogue)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rvbench-labrun-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let wasUp = LabStateStore(url: LabPaths.fromEnvironment().stateFile).load().state != nil
+
+        let outcome = try await RunSession.run(spec: spec, directory: dir, progress: SilentProgress(), logger: logger,
+                                               commandLine: ["test"], labProgress: { _ in })
+
+        #expect(outcome.summary.bootsOK == 2, "failures: \(outcome.summary.failures.map(\.reason))")
+        #expect(outcome.summary.notRun.isEmpty)
+        for variant in ["native", "virtio"] {
+            for workload in ["c-tinyllama", "x264-320"] {
+                let walls = outcome.summary.samples.filter {
+                    $0.variant == variant && $0.workload == workload && $0.metric == "wall_ns"
+                }
+                #expect(walls.count == 2, "\(variant)/\(workload) has \(walls.count) wall_ns samples")
+                #expect(walls.allSatisfy { $0.value > 0 })
+            }
+        }
+        // KVM ran the guest: L1's exit counters for the guest boot.
+        let exits = outcome.summary.samples.first { $0.variant == "virtio" && $0.metric == "host.kvm.exits" }
+        #expect((exits?.value ?? 0) > 0, "no KVM exits recorded for the guest")
+        #expect(outcome.summary.samples.contains { $0.variant == "native" && $0.metric == "host.kvm.exits" } == false)
+
+        let md = try String(contentsOf: dir.appendingPathComponent("report.md"), encoding: .utf8)
+        #expect(md.contains("emulated RISC-V host (QEMU TCG): timings show relative behaviour, not silicon speed"))
+        for name in ["results.json", "report.html", "samples.csv", "junit.xml", "manifest.json"] {
+            #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent(name).path), "\(name) missing")
+        }
+        let manifest = try ResultsDirectory(url: dir).readManifest()
+        #expect(manifest.domains["virtio"]?.contains("<domain type='kvm'") == true)
+        #expect(manifest.artifacts.keys.contains("lab/guest-kernel"))
+
+        if !wasUp {
+            // The run started the lab, so it must have brought it down again.
+            let pgrep = try await Subprocess.run(["pgrep", "-f", "guest=rvbench-lab(,| |$)"], timeout: 10)
+            #expect(pgrep.status == 1, "the lab's QEMU survived the run: \(pgrep.stdoutString)")
+            let hv = try LibvirtHypervisor(uri: "qemu:///system", logger: logger)
+            defer { hv.close() }
+            #expect(try hv.lookup(name: "rvbench-lab") == nil)
+        }
+    }
+}
+
+/// Serializes the tests that boot an emulated lab (two L0 machines at once would starve 2 cores).
+struct LabTestLock {
+    let fd: Int32
+
+    init() throws {
+        fd = open("/tmp/rvbench-lab-tests.lock", O_CREAT | O_RDWR, 0o644)
+        guard fd >= 0, flock(fd, LOCK_EX) == 0 else {
+            throw RVBenchError(.internal, "cannot lock /tmp/rvbench-lab-tests.lock")
+        }
+    }
+
+    func release() {
+        flock(fd, LOCK_UN)
+        close(fd)
+    }
+}
