@@ -162,9 +162,6 @@ public enum RunSession {
             aiaMode: spec.variants.map(\.aia.rawValue).first,
             qemuVersion: facts?.versions?.hypervisor, libvirtVersion: facts?.versions?.libvirtDaemon,
             libvirtURI: facts?.uri)
-        if let facts, facts.emulated {
-            notes.append(emulatedNotice)
-        }
         let spec0 = SpecRecord(path: spec.source?.path, yaml: spec.source?.yaml ?? "")
         let manifest = Manifest(experiment: spec.name, spec: spec0, seed: spec.seed, artifacts: artifacts, host: host,
                                 tools: tools, domains: executor?.generatedDomainXML ?? [:],
