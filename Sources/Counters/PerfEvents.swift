@@ -146,7 +146,9 @@ enum PerfSyscall {
             attr.inherit = 0
             attr.exclude_user = event.excludeUser ? 1 : 0
             attr.exclude_kernel = (excludeKernel || event.excludeKernel) ? 1 : 0
-            attr.exclude_hv = 1
+            // No hypervisor-mode filter unless user-only counting is needed: RISC-V's SBI PMU can
+            // filter modes only with Sscofpmf and refuses (EINVAL) any exclude_* bit without it.
+            attr.exclude_hv = excludeKernel ? 1 : 0
             attr.read_format = UInt64(PERF_FORMAT_TOTAL_TIME_ENABLED.rawValue | PERF_FORMAT_TOTAL_TIME_RUNNING.rawValue)
             let fd = perf_event_open(&attr, tid, -1, -1, UInt(PERF_FLAG_FD_CLOEXEC))
             return (fd, fd < 0 ? errno : 0)

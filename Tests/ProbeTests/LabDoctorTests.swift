@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+import Counters
 import Foundation
 @testable import Probe
 import RVBenchCore
@@ -13,9 +14,19 @@ enum RunningLab {
         return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/rvbench")
     }
 
+    /// `lab/run/<instance>/state.json` (the default instance first), or `lab/run/state.json`.
+    static var stateFile: URL? {
+        let run = cacheRoot.appendingPathComponent("lab/run")
+        let instances = ((try? FileManager.default.contentsOfDirectory(atPath: run.path)) ?? []).sorted {
+            ($0 == "rvbench-lab" ? 0 : 1, $0) < ($1 == "rvbench-lab" ? 0 : 1, $1)
+        }
+        let candidates = instances.map { run.appendingPathComponent("\($0)/state.json") }
+            + [run.appendingPathComponent("state.json")]
+        return candidates.first { FileManager.default.fileExists(atPath: $0.path) }
+    }
+
     static var sshTarget: SSHTarget? {
-        let state = cacheRoot.appendingPathComponent("lab/run/state.json")
-        guard let data = FileManager.default.contents(atPath: state.path),
+        guard let state = stateFile, let data = FileManager.default.contents(atPath: state.path),
               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let port = object["sshPort"] as? Int
         else { return nil }
@@ -40,5 +51,23 @@ struct LabDoctorTests {
         #expect(!Doctor.somethingNeededIsMissing(checks), "\(Doctor.render(checks))")
         // A second call reuses the copy on the host.
         #expect(try await host.installProbe() == (try await host.installProbe()))
+    }
+
+    @Test("remote counters over SSH: perf events on L1's libvirtd, and KVM statistics deltas")
+    func remoteCounters() async throws {
+        let target = try #require(RunningLab.sshTarget)
+        let host = RemoteHostFacts(sshTarget: target)
+        let pidText = try await ssh(target, "pidof libvirtd", timeout: 60).stdoutString
+        let pid = try #require(Int32(pidText.split(separator: " ").first?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""))
+        let source = try await RemoteProbeCounterSource.make(host: host, pid: pid,
+                                                             events: ["cycles", "task-clock", "cache-misses"])
+        let (_, readings) = try await withCounters(source) { try await Task.sleep(nanoseconds: 500_000_000) }
+        #expect(readings["task-clock"]?.rawValue != nil, "\(readings)")
+        // Whatever the host cannot count is named, never 0.
+        for name in ["cycles", "cache-misses"] {
+            let r = try #require(readings[name])
+            #expect(r.rawValue != nil || (r.unavailableReason ?? "").hasPrefix("perf_event_open on the host: "))
+        }
+        #expect(readings["kvm.host.exits"]?.rawValue != nil, "\(readings.names)")
     }
 }

@@ -1014,8 +1014,10 @@ static int perf_open(uint32_t type, uint64_t config, pid_t tid, int exclude_kern
     a.config = config;
     a.disabled = 1;
     a.inherit = 0;
-    a.exclude_hv = 1;
+    /* No mode filter unless needed: RISC-V's SBI PMU can filter modes only with Sscofpmf and
+     * refuses (EINVAL) any exclude_* bit without it. */
     a.exclude_kernel = exclude_kernel ? 1 : 0;
+    a.exclude_hv = exclude_kernel ? 1 : 0;
     a.read_format = PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING;
     return (int)syscall(SYS_perf_event_open, &a, tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
 }
