@@ -356,11 +356,6 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
     }
 }
 
-/// Single-quotes a word for a POSIX shell.
-func shellQuote(_ s: String) -> String {
-    "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
-}
-
 /// Turns the runner's output (console or SSH) into boot events, strictly and with bounded memory.
 ///
 /// `@unchecked Sendable`: fed from one reader thread at a time; state guarded by `lock`.
