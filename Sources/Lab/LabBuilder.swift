@@ -227,11 +227,18 @@ public struct LabBuilder: Sendable {
         let reused = try await cached(dir, what: "\(kind) root (\(packages.count) packages)", key: key) { out in
             let root = out.appendingPathComponent("root")
             let debList = out.appendingPathComponent("debs.txt")
-            try await self.runWithProgress(
-                ["mmdebstrap", "--variant=extract", "--architectures=riscv64", "--include=" + packages.joined(separator: ","),
-                 "--skip=cleanup/apt/cache",
-                 release.suite, root.path, "deb \(mirror) \(release.suite) main"],
-                timeout: 1800, label: "\(kind) root", counting: nil)
+            let argv = ["mmdebstrap", "--variant=extract", "--architectures=riscv64", "--include=" + packages.joined(separator: ","),
+                        "--skip=cleanup/apt/cache",
+                        release.suite, root.path, "deb \(mirror) \(release.suite) main"]
+            // Downloads from the archive can fail transiently (a dropped connection ends mmdebstrap with
+            // SIGPIPE); one retry from an empty directory.
+            do {
+                try await self.runWithProgress(argv, timeout: 1800, label: "\(kind) root", counting: nil)
+            } catch {
+                self.progress("\(kind) root: mmdebstrap failed; retrying once: \(String(describing: error).split(separator: "\n").first ?? "")")
+                try? FileManager.default.removeItem(at: root)
+                try await self.runWithProgress(argv, timeout: 1800, label: "\(kind) root", counting: nil)
+            }
             // The archives apt kept (--skip=cleanup/apt/cache) name every unpacked package and version;
             // the fix-ups delete them.
             let archives = root.appendingPathComponent("var/cache/apt/archives")
