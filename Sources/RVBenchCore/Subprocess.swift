@@ -185,6 +185,9 @@ private func runBlocking(
         if n < 0 && errno != EINTR { break }
         for i in 0..<fds.count where fds[i].fd >= 0 && fds[i].revents != 0 {
             let r = read(fds[i].fd, &buf, buf.count)
+            // A signal (e.g. SIGCHLD from another child of this process) interrupts read(); closing
+            // the pipe then would kill a still-writing child with SIGPIPE.
+            if r < 0 && (errno == EINTR || errno == EAGAIN) { continue }
             if r <= 0 {
                 close(fds[i].fd); fds[i].fd = -1; open -= 1
                 continue
