@@ -13,10 +13,15 @@ struct LabUp: AsyncParsableCommand {
 
     @OptionGroup var options: LabOptions
 
+    @Flag(name: .long, help: ArgumentHelp(
+        "Run L0 with QEMU's -icount shift=0,sleep=off: guest time follows instructions executed.",
+        discussion: "Repeats agree closely, but memory-system costs (TLB misses, two-stage walks) vanish: this mode shows instruction-path overhead only."))
+    var deterministic = false
+
     func run() async throws {
         try await runLab {
             let lab = options.lab()
-            let r = try await lab.up()
+            let r = try await lab.up(deterministic: deterministic)
             if r.reused {
                 labOut("lab already up (started \(ISO8601DateFormatter().string(from: r.state.startedAt)))")
             } else {

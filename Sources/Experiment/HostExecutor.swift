@@ -43,6 +43,32 @@ public struct HostFactsRecord: Sendable, Codable {
     public var labBuildID: String?
 }
 
+/// Faults the workload runner injects on purpose, for rvbench's own fault tests on the real path:
+/// `hang` stops after the first measured result; `garbage` prints malformed and hostile lines after it.
+public struct FaultPlan: Sendable, Equatable {
+    public enum Kind: String, Sendable { case hang, garbage }
+
+    public struct Entry: Sendable, Equatable {
+        public var kind: Kind
+        public var variant: String
+        public var boot: Int
+        /// The attempt (1-based) that misbehaves; the retry runs clean.
+        public var attempt: Int
+
+        public init(kind: Kind, variant: String, boot: Int, attempt: Int = 1) {
+            self.kind = kind; self.variant = variant; self.boot = boot; self.attempt = attempt
+        }
+    }
+
+    public var entries: [Entry]
+
+    public init(_ entries: [Entry] = []) { self.entries = entries }
+
+    func fault(variant: String, boot: Int, attempt: Int) -> Kind? {
+        entries.first { $0.variant == variant && $0.boot == boot && $0.attempt == attempt }?.kind
+    }
+}
+
 /// The real executor: boots guests through libvirt (local or remote URI) and runs the `native`
 /// variant over SSH, on the emulated lab or on a riscv64 board.
 ///
@@ -55,6 +81,7 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
     private let logger: Logger
     private let layout: HostLayout
     private let labProgress: @Sendable (String) -> Void
+    private let faults: FaultPlan
     private var hypervisor: LibvirtHypervisor?
     private var lab: Lab?
     private var startedLab = false
@@ -65,7 +92,9 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
     private var facts: HostFactsRecord?
     private var domainXML: [String: String] = [:]
 
-    public init(layout: HostLayout = .lab, logger: Logger, labProgress: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(layout: HostLayout = .lab, logger: Logger, labProgress: @escaping @Sendable (String) -> Void = { _ in },
+                faults: FaultPlan = FaultPlan()) {
+        self.faults = faults
         self.layout = layout
         self.logger = logger
         self.labProgress = labProgress
@@ -91,10 +120,6 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
             throw RVBenchError(.unsupported, "counters: host perf events are not collected by `rvbench run` in this version; "
                 + "set `counters: none` (KVM exit statistics and guest PMU counters are recorded regardless)")
         }
-        if case .lab(let options) = spec.host, options.deterministic {
-            throw RVBenchError(.unsupported, "deterministic: the lab cannot start L0 with -icount in this version; "
-                + "remove `deterministic: true`")
-        }
         var uri: String
         var target: Probe.SSHTarget
         var emulated = false
@@ -106,10 +131,19 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
                 throw RVBenchError(.unsupported, "lab qemu \(options.qemu.rawValue) is not supported by `rvbench run` yet; use qemu: debian12")
             }
             let lab = Lab(paths: LabPaths.fromEnvironment(), logger: logger, progress: labProgress)
-            let up = try await lab.up()
+            let me = LabOwner(directory: context.directory.standardizedFileURL.resolvingSymlinksInPath().path, pid: getpid())
+            let up = try await lab.up(deterministic: options.deterministic, owner: me)
+            // A lab that an earlier, killed session of this same run started is ours to stop.
+            var adopted = false
+            if up.reused, let owner = up.state.owner, owner.directory == me.directory, !owner.isAlive {
+                try lab.adopt(up.state, owner: me)
+                adopted = true
+                logger.notice("taking over the lab started by an earlier session of this run",
+                              metadata: ["lab.pid": "\(owner.pid)"])
+            }
             locked {
                 self.lab = lab
-                self.startedLab = !up.reused
+                self.startedLab = !up.reused || adopted
             }
             uri = up.state.libvirtURI
             target = Probe.SSHTarget(user: "root", host: "127.0.0.1", port: up.state.sshPort,
@@ -143,6 +177,11 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
                 try? dom.destroy()
                 try? dom.undefine()
             }
+        }
+
+        if context.session > 0, spec.variants.contains(where: { $0.kind == .native }) {
+            // A native runner of the killed session may still run on the host (its SSH client died).
+            _ = try? await Subprocess.run(target.sshArguments() + ["pkill -KILL -x rvbench-runner || true"], timeout: 30)
         }
 
         let versions = try? await Task.detached { try hv.versions() }.value
@@ -204,6 +243,8 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
         let warmup = boot.workloads.map(\.warmup).max() ?? 0
         let seed = context.experiment.spec.seed &+ UInt64(boot.sequence)
         let workloadTimeout = Int(context.timeouts.workloadSeconds)
+        let fault = faults.fault(variant: boot.variant.name, boot: boot.boot, attempt: context.attempt)
+        if let fault { logger.notice("injecting a fault for a fault test", metadata: ["run.fault": "\(fault.rawValue)"]) }
 
         return AsyncThrowingStream { continuation in
             let translator = RunnerOutputTranslator(boot: boot, continuation: continuation)
@@ -214,6 +255,7 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
                         let command = "exec \(shellQuote(layout.runner)) --root \(shellQuote(layout.workloadRoot))"
                             + " --workloads \(shellQuote(names.joined(separator: ",")))"
                             + " --iterations \(iterations) --warmup \(warmup) --seed \(seed) --timeout \(workloadTimeout)"
+                            + (fault.map { " --fault \($0.rawValue)" } ?? "")
                         continuation.yield(.booted)
                         let r = try await Subprocess.run(target.sshArguments() + [command], outputLimit: 1 << 20,
                                                          onOutput: { isStderr, chunk in
@@ -229,7 +271,7 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
                         guard let device else { throw RVBenchError(.notFound, "no workload device on the host") }
                         let spec = Self.domainSpec(boot: boot, name: context.domainName, layout: layout, device: device,
                                                    names: names, iterations: iterations, warmup: warmup, seed: seed,
-                                                   workloadTimeout: workloadTimeout)
+                                                   workloadTimeout: workloadTimeout, fault: fault)
                         let xml = DomainXML.guest(spec)
                         self.locked { if self.domainXML[boot.variant.name] == nil { self.domainXML[boot.variant.name] = xml } }
                         try Self.saveDomainXML(xml, name: context.domainName, in: context.experiment.directory)
@@ -272,7 +314,7 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
         if boot.variant.kind == .native {
             // A runner whose SSH session was cut may still run on the host: end it.
             if let target {
-                _ = try? await Subprocess.run(target.sshArguments() + ["pkill -KILL -f rvbench-runner || true"], timeout: 30)
+                _ = try? await Subprocess.run(target.sshArguments() + ["pkill -KILL -x rvbench-runner || true"], timeout: 30)
             }
             return
         }
@@ -315,16 +357,19 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
     }
 
     static func domainSpec(boot: ScheduledBoot, name: String, layout: HostLayout, device: String, names: [String],
-                           iterations: Int, warmup: Int, seed: UInt64, workloadTimeout: Int) -> GuestDomainSpec {
-        let cmdline = [
+                           iterations: Int, warmup: Int, seed: UInt64, workloadTimeout: Int,
+                           fault: FaultPlan.Kind? = nil) -> GuestDomainSpec {
+        var cmdline = [
             "console=ttyS0", "panic=1", "quiet", "loglevel=3",
             "rvbench.workloads=\(names.joined(separator: ","))",
             "rvbench.iterations=\(iterations)", "rvbench.warmup=\(warmup)",
             "rvbench.seed=\(seed)", "rvbench.timeout=\(workloadTimeout)",
             "rvbench.device=/dev/vda", "rvbench.linger=60",
-        ].joined(separator: " ")
+        ]
+        if let fault { cmdline.append("rvbench.fault=\(fault.rawValue)") }
         let variant = boot.variant
-        var spec = GuestDomainSpec(name: name, kernel: layout.guestKernel, initrd: layout.guestInitramfs, cmdline: cmdline)
+        var spec = GuestDomainSpec(name: name, kernel: layout.guestKernel, initrd: layout.guestInitramfs,
+                                   cmdline: cmdline.joined(separator: " "))
         spec.vcpus = variant.vcpus
         spec.memoryMiB = variant.memoryMiB
         spec.machine = variant.machine

@@ -27,6 +27,11 @@ public enum RunSession {
     /// The sentence every report from an emulated host carries on its first page.
     public static let emulatedNotice = "emulated RISC-V host (QEMU TCG): timings show relative behaviour, not silicon speed"
 
+    /// What every report of a deterministic-mode run says.
+    public static let deterministicNotice = "deterministic mode: L0 ran with -icount shift=0,sleep=off, so guest time "
+        + "counts instructions executed. Memory-system costs (TLB misses, two-stage page walks, cache behaviour) cost "
+        + "no guest instructions and vanish: these results show instruction-path overhead, not memory-system overhead."
+
     /// `results/<UTC timestamp>-<name>/`.
     public static func newDirectory(base: URL, name: String, now: Date = Date()) -> URL {
         let f = DateFormatter()
@@ -44,10 +49,11 @@ public enum RunSession {
 
     /// Starts a new experiment from a spec file.
     public static func run(spec: ExperimentSpec, directory: URL, progress: any ProgressSink, logger: Logger,
-                           commandLine: [String], labProgress: @escaping @Sendable (String) -> Void) async throws -> RunOutcome {
+                           commandLine: [String], labProgress: @escaping @Sendable (String) -> Void,
+                           faults: FaultPlan = FaultPlan()) async throws -> RunOutcome {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try writeManifest(spec: spec, directory: directory, executor: nil, commandLine: commandLine)
-        let executor = HostExecutor(logger: logger, labProgress: labProgress)
+        let executor = HostExecutor(logger: logger, labProgress: labProgress, faults: faults)
         let runner = ExperimentRunner(spec: spec, directory: directory, executor: executor, progress: progress, logger: logger)
         let summary = try await runner.run()
         try writeManifest(spec: spec, directory: directory, executor: executor, commandLine: commandLine)
@@ -90,12 +96,19 @@ public enum RunSession {
                                      resamples: spec.stats.resamples, seed: spec.seed)
         let workloads = try Statistics.analyze(samples: summary.samples, baseline: spec.baseline.name,
                                                directions: directions, notRun: notRun, options: options)
+        var notes: [String] = []
+        var hostKind = emulated ? "emulated RISC-V host (QEMU TCG)" : "riscv64 host"
+        if case .lab(let options) = spec.host, options.deterministic {
+            hostKind += ", deterministic mode (-icount shift=0,sleep=off)"
+            notes.append(deterministicNotice)
+        }
         let results = ResultsDocument(
             experiment: spec.name,
-            hostKind: emulated ? "emulated RISC-V host (QEMU TCG)" : "riscv64 host",
+            hostKind: hostKind,
             emulated: emulated,
             createdAt: ISO8601Time.string(fromEpochSeconds: Date().timeIntervalSince1970),
-            workloads: attachFailures(workloads, summary: summary))
+            workloads: attachFailures(workloads, summary: summary),
+            notes: notes)
         try dir.writeResults(results)
         let input = try ReportInput.load(from: dir)
         let formats: [ReportFormat] = [.md, .html, .csv, .junit]

@@ -52,7 +52,20 @@ public struct Lab: Sendable {
 
     /// Starts L0 from the last `lab build` and returns once L1's libvirtd answers. Idempotent:
     /// a running, answering lab is kept; a stale state file or a leftover domain is cleaned up.
-    public func up() async throws -> UpResult {
+    ///
+    /// - Parameters:
+    ///   - deterministic: run L0 with `-icount shift=0,sleep=off`, so that guest time is a function of
+    ///     the instructions executed. A running lab in the other mode is an error, not restarted.
+    ///   - owner: the run that starts the lab (recorded so that its `resume` can take the lab over).
+    public func up(deterministic: Bool = false, owner: LabOwner? = nil) async throws -> UpResult {
+        if deterministic {
+            // Tried on Debian 12's QEMU 7.2: with -icount (shift=0 or auto, sleep on or off, 1 or 2 harts,
+            // with or without Sstc) OpenSBI starts but L1's Debian 6.12 kernel never prints a line and the
+            // machine resets in a loop; the minimal L2 kernel does boot. QEMU 10 is needed.
+            throw RVBenchError(.unsupported, "deterministic mode needs QEMU 10 as L0: Debian 12's QEMU 7.2 with -icount "
+                + "does not boot the lab's L1 kernel (OpenSBI starts, then the machine resets without a kernel line); "
+                + "this version cannot run QEMU 10 as L0 yet (`--qemu trixie`), so remove `deterministic: true`")
+        }
         let manifest = try LabManifest.load(from: paths.manifest)
         for (name, artifact) in manifest.artifacts where !FileManager.default.fileExists(atPath: artifact.path) {
             throw RVBenchError(.notFound, "lab artifact \(name) is missing at \(artifact.path); run `rvbench lab build`")
@@ -76,6 +89,12 @@ public struct Lab: Sendable {
         }
         switch LabReconciliation.decide(recorded: recorded, domainActive: active, answers: answers) {
         case .reuse(let s):
+            if s.deterministic != deterministic {
+                throw RVBenchError(.unsupported, s.deterministic
+                    ? "the running lab is in deterministic mode (-icount); run `rvbench lab down` first, or ask for deterministic mode"
+                    : "the running lab is not in deterministic mode; run `rvbench lab down` first, then start it with -icount "
+                        + "(`rvbench lab up --deterministic`, or `deterministic: true` in the spec)")
+            }
             if s.buildID != manifest.id {
                 progress("note: the running lab was booted from build \(s.buildID); the current build is \(manifest.id) (run `rvbench lab down` and `rvbench lab up` to switch)")
             }
@@ -101,7 +120,7 @@ public struct Lab: Sendable {
             name: domainName, kernel: manifest.artifacts["l1-kernel"]!.path,
             initrd: seeded?.path ?? base.path,
             workloadDisk: manifest.artifacts["workload-disk"]?.path,
-            libvirtPort: ports[0], sshPort: ports[1], consoleLog: paths.consoleLog.path)
+            libvirtPort: ports[0], sshPort: ports[1], consoleLog: paths.consoleLog.path, icount: deterministic)
         let xml = LabDomainXML.render(spec)
         try Data(xml.utf8).write(to: paths.domainXMLFile)
 
@@ -109,7 +128,8 @@ public struct Lab: Sendable {
         // Whole seconds: the state file stores ISO 8601 without fractions.
         let startedAt = Date(timeIntervalSince1970: t0.timeIntervalSince1970.rounded(.down))
         let domain = try local.create(xml: xml, paused: true)
-        progress("L0 \(domainName) created (libvirt port \(ports[0]), ssh port \(ports[1])); booting L1")
+        progress("L0 \(domainName) created (libvirt port \(ports[0]), ssh port \(ports[1])"
+            + (deterministic ? ", -icount shift=0,sleep=off" : "") + "); booting L1")
         do {
             let console = try domain.openConsole()
             let lines = console.lines()
@@ -121,7 +141,7 @@ public struct Lab: Sendable {
             let boot = Date().timeIntervalSince(t0)
             progress(String(format: "L1 ready after %.1f s; waiting for its libvirtd", boot))
             let state = LabState(domain: domainName, localURI: localURI, libvirtPort: ports[0], sshPort: ports[1],
-                                 startedAt: startedAt, buildID: manifest.id)
+                                 startedAt: startedAt, buildID: manifest.id, deterministic: deterministic, owner: owner)
             guard let v = try await Self.remoteVersions(uri: state.libvirtURI, logger: logger, timeout: libvirtTimeout)
             else {
                 throw RVBenchError(.guest, "L1's libvirtd did not answer at \(state.libvirtURI) within \(Int(libvirtTimeout)) s; see \(paths.consoleLog.path)")
@@ -144,6 +164,13 @@ public struct Lab: Sendable {
             try? FileManager.default.removeItem(at: paths.runDirectory)
             throw RVBenchError(.guest, "lab up failed: \(error)\nlast L1 console lines:\n\(tail)")
         }
+    }
+
+    /// Records `owner` as the lab's owner (a resumed run taking over a lab its killed first session started).
+    public func adopt(_ state: LabState, owner: LabOwner) throws {
+        var state = state
+        state.owner = owner
+        try LabStateStore(url: paths.stateFile).save(state)
     }
 
     // MARK: - Capabilities cache
@@ -266,6 +293,13 @@ public struct Lab: Sendable {
                 status.l1Uptime = lines.dropFirst().first
             } else {
                 status.notes.append("L1's SSH server does not answer on port \(s.sshPort)")
+            }
+            if s.deterministic { status.notes.append("deterministic mode: L0 runs with -icount shift=0,sleep=off") }
+            if let owner = s.owner {
+                status.notes.append(owner.isAlive
+                    ? "started by the run in \(owner.directory) (pid \(owner.pid)), which stops it when it ends"
+                    : "started by the run in \(owner.directory), whose process \(owner.pid) is gone: "
+                        + "`rvbench resume \(owner.directory)` takes it over, or `rvbench lab down` stops it")
             }
             if let m = manifest, m.id != s.buildID {
                 status.notes.append("the running lab is from build \(s.buildID), the current build is \(m.id)")

@@ -31,13 +31,16 @@ public struct LabDomainSpec: Sendable, Codable, Equatable {
     public var sshPort: Int
     /// Where virtlogd writes L1's serial console; nil for none.
     public var consoleLog: String?
+    /// Deterministic mode: `-icount shift=0,sleep=off` (one instruction per virtual nanosecond, no
+    /// sleeping while idle; QEMU then runs all vCPUs on one TCG thread).
+    public var icount: Bool
 
     public init(name: String = "rvbench-lab", memoryMiB: Int = 6144, vcpus: Int = 2,
                 emulator: String = "/usr/bin/qemu-system-riscv64",
                 firmware: String = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin",
                 kernel: String, initrd: String, cmdline: String = LabDomainSpec.defaultCmdline,
                 workloadDisk: String? = nil, cpu: String = "rv64,h=true", machineOptions: [String] = [],
-                libvirtPort: Int, sshPort: Int, consoleLog: String? = nil) {
+                libvirtPort: Int, sshPort: Int, consoleLog: String? = nil, icount: Bool = false) {
         self.name = name
         self.memoryMiB = memoryMiB
         self.vcpus = vcpus
@@ -52,6 +55,7 @@ public struct LabDomainSpec: Sendable, Codable, Equatable {
         self.libvirtPort = libvirtPort
         self.sshPort = sshPort
         self.consoleLog = consoleLog
+        self.icount = icount
     }
 
     /// L1's kernel command line: serial console, our /init, and a panic ends the VM.
@@ -64,6 +68,9 @@ public struct LabDomainSpec: Sendable, Codable, Equatable {
         var args = ["-cpu", cpu]
         if !machineOptions.isEmpty {
             args += ["-machine", machineOptions.joined(separator: ",")]
+        }
+        if icount {
+            args += ["-icount", "shift=0,sleep=off"]
         }
         args += [
             "-netdev",

@@ -18,9 +18,13 @@ public struct LabState: Sendable, Codable, Equatable {
     public var buildID: String
     /// `system` (Debian 12's QEMU) or `trixie` (QEMU from a Debian 13 root).
     public var qemu: String
+    /// True when L0 runs with `-icount shift=0,sleep=off` (deterministic mode).
+    public var deterministic: Bool
+    /// Who started the lab: nil for `rvbench lab up`, else the run that started it (and will stop it).
+    public var owner: LabOwner?
 
     public init(domain: String, localURI: String, libvirtPort: Int, sshPort: Int, startedAt: Date,
-                buildID: String, qemu: String = "system") {
+                buildID: String, qemu: String = "system", deterministic: Bool = false, owner: LabOwner? = nil) {
         self.domain = domain
         self.localURI = localURI
         self.libvirtPort = libvirtPort
@@ -28,12 +32,50 @@ public struct LabState: Sendable, Codable, Equatable {
         self.startedAt = startedAt
         self.buildID = buildID
         self.qemu = qemu
+        self.deterministic = deterministic
+        self.owner = owner
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case domain, localURI, libvirtPort, sshPort, startedAt, buildID, qemu, deterministic, owner
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        domain = try c.decode(String.self, forKey: .domain)
+        localURI = try c.decode(String.self, forKey: .localURI)
+        libvirtPort = try c.decode(Int.self, forKey: .libvirtPort)
+        sshPort = try c.decode(Int.self, forKey: .sshPort)
+        startedAt = try c.decode(Date.self, forKey: .startedAt)
+        buildID = try c.decode(String.self, forKey: .buildID)
+        qemu = try c.decodeIfPresent(String.self, forKey: .qemu) ?? "system"
+        deterministic = try c.decodeIfPresent(Bool.self, forKey: .deterministic) ?? false
+        owner = try c.decodeIfPresent(LabOwner.self, forKey: .owner)
     }
 
     /// The libvirt URI of L1, as the controller reaches it.
     public var libvirtURI: String { "qemu+tcp://127.0.0.1:\(libvirtPort)/system" }
     /// The SSH target of L1, as `ssh -p PORT root@127.0.0.1` takes it.
     public var sshTarget: String { "root@127.0.0.1:\(sshPort)" }
+}
+
+/// The `rvbench run` (or `resume`) that started a lab, so that a later `resume` of the same run can
+/// take the lab over when the process that started it was killed, and bring it down at the end.
+public struct LabOwner: Sendable, Codable, Equatable {
+    /// The run's results directory (standardized path).
+    public var directory: String
+    /// The process that started the lab.
+    public var pid: Int32
+
+    public init(directory: String, pid: Int32) {
+        self.directory = directory
+        self.pid = pid
+    }
+
+    /// True while the owning process exists.
+    public var isAlive: Bool {
+        kill(pid, 0) == 0 || errno == EPERM
+    }
 }
 
 /// Reads and writes `run/state.json` atomically.

@@ -39,7 +39,7 @@ import Testing
         """
 
     @Test func aiAndVideoRunNativelyAndInAKVMGuest() async throws {
-        let lock = try LabTestLock()
+        let lock = try await LabTestLock.acquire()
         defer { lock.release() }
         let logger = Logger(label: "rvbench.labrun.test")
         let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -97,14 +97,24 @@ import Testing
 }
 
 /// Serializes the tests that boot an emulated lab (two L0 machines at once would starve 2 cores).
+/// Waits without blocking a thread: the cooperative pool has as few threads as cores, and a
+/// blocking `flock()` in each waiting test would starve it.
 struct LabTestLock {
     let fd: Int32
 
-    init() throws {
-        fd = open("/tmp/rvbench-lab-tests.lock", O_CREAT | O_RDWR, 0o644)
-        guard fd >= 0, flock(fd, LOCK_EX) == 0 else {
-            throw RVBenchError(.internal, "cannot lock /tmp/rvbench-lab-tests.lock")
+    static let path = "/tmp/rvbench-lab-tests.lock"
+
+    static func acquire() async throws -> LabTestLock {
+        let fd = open(path, O_CREAT | O_RDWR, 0o644)
+        guard fd >= 0 else { throw RVBenchError(.internal, "cannot open \(path)") }
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            guard errno == EWOULDBLOCK || errno == EINTR else {
+                close(fd)
+                throw RVBenchError(.internal, "cannot lock \(path): \(String(cString: strerror(errno)))")
+            }
+            try await Task.sleep(nanoseconds: 500_000_000)
         }
+        return LabTestLock(fd: fd)
     }
 
     func release() {

@@ -200,6 +200,7 @@ static struct {
     char selection[1024];
     long iterations, warmup;
     long linger; /* PID 1: seconds to wait after the last line before powering off */
+    char fault[16]; /* fault injection for rvbench's own fault tests: "", "hang" or "garbage" */
     int timeout_override;
     bool pid1;
 } opt = {
@@ -433,6 +434,11 @@ static void set_option(const char *key, const char *val) {
     else if (strcmp(key, "timeout") == 0) opt.timeout_override = (int)parse_count("timeout", val, 86400);
     else if (strcmp(key, "device") == 0) snprintf(opt.device, sizeof opt.device, "%s", val);
     else if (strcmp(key, "linger") == 0) opt.linger = parse_count("linger", val, 3600);
+    else if (strcmp(key, "fault") == 0) {
+        if (strcmp(val, "hang") != 0 && strcmp(val, "garbage") != 0 && strcmp(val, "none") != 0)
+            fatal(NULL, "bad fault '%s': expected hang, garbage or none", val);
+        snprintf(opt.fault, sizeof opt.fault, "%s", strcmp(val, "none") == 0 ? "" : val);
+    }
     else if (strcmp(key, "fstype") == 0) snprintf(opt.fstype, sizeof opt.fstype, "%s", val);
     else if (strcmp(key, "root") == 0) snprintf(opt.root, sizeof opt.root, "%s", val);
     else if (strcmp(key, "config") == 0) snprintf(opt.config, sizeof opt.config, "%s", val);
@@ -463,6 +469,7 @@ static void usage(void) {
     fprintf(stderr,
             "usage: rvbench-runner [--root DIR] [--workloads a,b|all] [--iterations N] [--warmup W]\n"
             "                      [--seed S] [--timeout SECONDS] [--config FILE] [--wrapper PROGRAM] [--list]\n"
+            "                      [--fault hang|garbage]\n"
             "Runs rvbench workloads chrooted into DIR (default /) and prints @@rvbench v1 result lines.\n"
             "As PID 1 it reads rvbench.* settings from /proc/cmdline, mounts rvbench.device (default /dev/vda)\n"
             "read-only at /mnt, runs there and powers off.\n");
@@ -866,6 +873,41 @@ static void run_one(const workload *w, const char *phase, long iteration) {
     if (!ok) checksum_failures++;
 }
 
+/* ----------------------------------------------------- fault injection -- */
+
+/// Misbehaves on purpose, after the first measured result, so that rvbench's fault tests can check
+/// the controller on the real path: "hang" stops making progress for good; "garbage" prints what a
+/// broken guest might (binary noise, invalid UTF-8, markup, an oversized line, forged protocol lines)
+/// and then carries on.
+static void inject_fault(void) {
+    fflush(stdout);
+    if (strcmp(opt.fault, "hang") == 0) {
+        for (;;) pause();
+    }
+    static char big[RVB_MAX_LINE * 3];
+    memset(big, 'A', sizeof big - 2);
+    big[sizeof big - 2] = '\n';
+    big[sizeof big - 1] = 0;
+    for (int i = 0; i < 260; i++) {
+        char line[256];
+        int n;
+        switch (i % 5) {
+        case 0: n = snprintf(line, sizeof line, "%s{\"workload\":\"<script>alert(%d)</script>\"}\n", RVB_PREFIX, i); break;
+        case 1: n = snprintf(line, sizeof line, "%sresult {\"wall_ns\": -1, \"x\": \xff\xfe}\n", RVB_PREFIX); break;
+        case 2: {
+            static const char noise[] = "\x1b[2J\x00\x01\x02 garbage \xc3\x28\n";
+            memcpy(line, noise, sizeof noise - 1);
+            n = (int)(sizeof noise - 1);
+            break;
+        }
+        case 3: n = snprintf(line, sizeof line, "@@rvbench v9 done {}\n"); break;
+        default: n = snprintf(line, sizeof line, "%s\n", RVB_PREFIX); break;
+        }
+        if (n > 0) (void)!write(STDOUT_FILENO, line, (size_t)n);
+        if (i == 100) (void)!write(STDOUT_FILENO, big, sizeof big - 1);
+    }
+}
+
 /* --------------------------------------------------------------- main -- */
 
 int main(int argc, char **argv) {
@@ -918,7 +960,10 @@ int main(int argc, char **argv) {
     int64_t start = rvb_now_ns();
     for (int s = 0; s < n_selected; s++) {
         for (long i = 0; i < opt.warmup; i++) run_one(selected[s], "warmup", i);
-        for (long i = 0; i < opt.iterations; i++) run_one(selected[s], "measure", i);
+        for (long i = 0; i < opt.iterations; i++) {
+            run_one(selected[s], "measure", i);
+            if (s == 0 && i == 0 && opt.fault[0]) inject_fault();
+        }
     }
 
     jbuf j = {.len = 0};

@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import Foundation
+import Hypervisor
+import Lab
+import Logging
+import RVBenchCore
+import Testing
+@testable import Experiment
+
+/// Faults on the real path, each against the emulated lab: the guest's QEMU killed mid-run, a workload
+/// that hangs, a guest that prints garbage, and the controller killed with SIGKILL and then resumed.
+/// After each, the samples are complete and unique and nothing is left running.
+@Suite(.tags(.lab), .serialized) struct LabFaultTests {
+    static let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let logger = Logger(label: "rvbench.labfault.test")
+
+    static func spec(name: String, workload: String, boots: Int = 1, workloadSeconds: Int = 400) -> String {
+        """
+        name: \(name)
+        seed: 5
+        host: lab
+        variants:
+          - name: native
+            kind: native
+          - name: virtio
+            kind: virtio
+            vcpus: 1
+            memory_mib: 768
+        workloads:
+          - name: \(workload)
+        repetitions:
+          boots: \(boots)
+          iterations: 2
+          warmup: 0
+        counters: none
+        timeouts:
+          boot_s: 300
+          workload_s: \(workloadSeconds)
+        retries:
+          boot: 1
+        """
+    }
+
+    /// Builds the lab if needed and parses `yaml`.
+    static func prepare(_ yaml: String, file: String) async throws -> ExperimentSpec {
+        let env = ProcessInfo.processInfo.environment
+        let out = URL(fileURLWithPath: env["RVBENCH_WORKLOADS"] ?? source.appendingPathComponent("workloads/build/out").path)
+        try #require(FileManager.default.fileExists(atPath: out.appendingPathComponent("bin/rvbench-runner").path),
+                     "build the workloads first: make -C workloads")
+        _ = try await LabBuilder(paths: LabPaths.fromEnvironment(), source: source, workloadsOut: out, logger: logger) { _ in }
+            .build()
+        let catalogue = try WorkloadCatalogue.load(from: source.appendingPathComponent("workloads"))
+        return try ExperimentSpec.parse(yaml: yaml, file: file, catalogue: catalogue)
+    }
+
+    static func temporaryDirectory(_ name: String) -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("rvbench-\(name)-\(getpid())")
+    }
+
+    /// Every (variant, workload, boot, iteration, metric) appears once, in the summary and on disk, and each
+    /// variant has `boots × 2` wall-time samples of `workload`.
+    static func expectCompleteAndUnique(_ summary: RunSummary, directory: URL, workload: String, boots: Int) throws {
+        try expectCompleteAndUnique(summary.samples, workload: workload, boots: boots)
+        let replayed = try ResultsDirectory(url: directory).readSamples().samples
+        #expect(replayed.count == summary.samples.count, "samples.jsonl holds \(replayed.count), the summary \(summary.samples.count)")
+    }
+
+    static func expectCompleteAndUnique(_ samples: [Sample], workload: String, boots: Int) throws {
+        var seen = Set<String>()
+        for s in samples {
+            #expect(seen.insert("\(s.variant)/\(s.workload)/\(s.boot)/\(s.iteration)/\(s.metric)").inserted, "duplicate \(s)")
+        }
+        for variant in ["native", "virtio"] {
+            let walls = samples.filter { $0.variant == variant && $0.workload == workload && $0.metric == "wall_ns" }
+            #expect(walls.count == boots * 2, "\(variant) has \(walls.count) wall_ns samples, expected \(boots * 2)")
+        }
+    }
+
+    /// No domain of any run in L1 and no workload runner on it.
+    static func expectNothingLeftInL1(_ lab: Lab, _ state: LabState) async throws {
+        let domains = try await lab.ssh(state, "virsh -c qemu:///system list --all --name", timeout: 60)
+            .split(separator: "\n").map(String.init).filter { $0.hasPrefix("rvbench-") }
+        #expect(domains.isEmpty, "domains left in L1: \(domains)")
+        let runners = try await lab.ssh(state, "pgrep -x rvbench-runner || true", timeout: 60)
+        #expect(runners.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "runner processes left in L1: \(runners)")
+    }
+
+    /// No L0 QEMU on the controller.
+    static func expectLabDown() async throws {
+        let pgrep = try await Subprocess.run(["pgrep", "-f", "guest=rvbench-lab(,| |$)"], timeout: 10)
+        #expect(pgrep.status == 1, "the lab's QEMU survived: \(pgrep.stdoutString)")
+    }
+
+    /// Runs `body` with the lab up (started here unless it already ran) and brings it down after if started here.
+    static func withLab(_ body: (Lab, LabState) async throws -> Void) async throws {
+        let lab = Lab(paths: LabPaths.fromEnvironment(), logger: logger)
+        let up = try await lab.up()
+        do {
+            try await body(lab, up.state)
+        } catch {
+            if !up.reused { _ = try? await lab.down() }
+            throw error
+        }
+        if !up.reused {
+            _ = try await lab.down()
+            try await expectLabDown()
+        }
+    }
+
+    @Test func guestQEMUKilledMidRunIsRecordedAndRetried() async throws {
+        let lock = try await LabTestLock.acquire()
+        defer { lock.release() }
+        let spec = try await Self.prepare(Self.spec(name: "labkill", workload: "x264-320"), file: "labkill.yaml")
+        let dir = Self.temporaryDirectory("labkill")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try await Self.withLab { lab, state in
+            // Kills the first attempt's QEMU in L1 a few seconds after it appears.
+            let killer = Task { () -> Bool in
+                let deadline = Date().addingTimeInterval(600)
+                while Date() < deadline, !Task.isCancelled {
+                    if let found = try? await lab.ssh(state, "pgrep -f 'guest=rvbench-[0-9a-f]*-virtio-b0-a1' || true", timeout: 30),
+                       !found.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                        try? await Task.sleep(nanoseconds: 4_000_000_000)
+                        _ = try? await lab.ssh(state, "pkill -KILL -f 'guest=rvbench-[0-9a-f]*-virtio-b0-a1'", timeout: 30)
+                        return true
+                    }
+                    try? await Task.sleep(nanoseconds: 500_000_000)
+                }
+                return false
+            }
+            let outcome = try await RunSession.run(spec: spec, directory: dir, progress: SilentProgress(), logger: Self.logger,
+                                                   commandLine: ["test"], labProgress: { _ in })
+            killer.cancel()
+            #expect(await killer.value, "the guest's QEMU was never seen in L1")
+            let failures = outcome.summary.failures.filter { $0.variant == "virtio" }
+            #expect(failures.count == 1, "\(outcome.summary.failures.map(\.reason))")
+            #expect(outcome.summary.bootsOK == 2 && outcome.summary.bootsFailed == 0)
+            try Self.expectCompleteAndUnique(outcome.summary, directory: dir, workload: "x264-320", boots: 1)
+            try await Self.expectNothingLeftInL1(lab, state)
+        }
+    }
+
+    @Test func hangingWorkloadTimesOutAndIsRetried() async throws {
+        let lock = try await LabTestLock.acquire()
+        defer { lock.release() }
+        let spec = try await Self.prepare(Self.spec(name: "labhang", workload: "micro-timer", workloadSeconds: 40),
+                                          file: "labhang.yaml")
+        let dir = Self.temporaryDirectory("labhang")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try await Self.withLab { lab, state in
+            let outcome = try await RunSession.run(
+                spec: spec, directory: dir, progress: SilentProgress(), logger: Self.logger, commandLine: ["test"],
+                labProgress: { _ in }, faults: FaultPlan([.init(kind: .hang, variant: "virtio", boot: 0)]))
+            let failures = outcome.summary.failures
+            #expect(failures.count == 1, "\(failures.map(\.reason))")
+            #expect(failures.first?.variant == "virtio")
+            #expect(failures.first?.reason.contains("timed out after 40 s") == true, "\(failures.map(\.reason))")
+            #expect(outcome.summary.bootsOK == 2 && outcome.summary.bootsFailed == 0)
+            try Self.expectCompleteAndUnique(outcome.summary, directory: dir, workload: "micro-timer", boots: 1)
+            try await Self.expectNothingLeftInL1(lab, state)
+        }
+    }
+
+    @Test func guestPrintingGarbageIsRejectedStrictlyAndRetried() async throws {
+        let lock = try await LabTestLock.acquire()
+        defer { lock.release() }
+        let spec = try await Self.prepare(Self.spec(name: "labgarbage", workload: "micro-timer"), file: "labgarbage.yaml")
+        let dir = Self.temporaryDirectory("labgarbage")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try await Self.withLab { lab, state in
+            let outcome = try await RunSession.run(
+                spec: spec, directory: dir, progress: SilentProgress(), logger: Self.logger, commandLine: ["test"],
+                labProgress: { _ in },
+                faults: FaultPlan([.init(kind: .garbage, variant: "virtio", boot: 0),
+                                   .init(kind: .garbage, variant: "native", boot: 0)]))
+            let failures = outcome.summary.failures
+            #expect(Set(failures.map(\.variant)) == ["native", "virtio"], "\(failures.map(\.reason))")
+            #expect(failures.allSatisfy { $0.reason.contains("malformed protocol lines") }, "\(failures.map(\.reason))")
+            #expect(outcome.summary.bootsOK == 2 && outcome.summary.bootsFailed == 0)
+            try Self.expectCompleteAndUnique(outcome.summary, directory: dir, workload: "micro-timer", boots: 1)
+            // The forged lines (markup, a wrong protocol version, negative times) produced nothing.
+            #expect(!outcome.summary.samples.contains { $0.workload.contains("<") || $0.value < 0 })
+            for file in ["report.html", "report.md", "results.json", "samples.csv", "junit.xml"] {
+                let text = try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8)
+                #expect(!text.contains("<script>"), "\(file) carries guest markup")
+            }
+            try await Self.expectNothingLeftInL1(lab, state)
+        }
+    }
+
+    @Test func controllerKilledWithSIGKILLThenResumeFinishes() async throws {
+        let lock = try await LabTestLock.acquire()
+        defer { lock.release() }
+        let binary = Self.source.appendingPathComponent(".build/debug/rvbench")
+        try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build rvbench first: swift build")
+        let paths = LabPaths.fromEnvironment()
+        // The killed run starts the lab itself, so that resume must take it over and stop it.
+        _ = try await Lab(paths: paths, logger: Self.logger).down()
+        let yaml = Self.spec(name: "labsigkill", workload: "micro-timer", boots: 2)
+        _ = try await Self.prepare(yaml, file: "labsigkill.yaml")
+        let dir = Self.temporaryDirectory("labsigkill")
+        let specFile = Self.temporaryDirectory("labsigkill-spec.yaml")
+        defer {
+            try? FileManager.default.removeItem(at: dir)
+            try? FileManager.default.removeItem(at: specFile)
+        }
+        try Data(yaml.utf8).write(to: specFile)
+
+        let env = ["RVBENCH_WORKLOADS": ProcessInfo.processInfo.environment["RVBENCH_WORKLOADS"] ?? ""]
+            .filter { !$0.value.isEmpty }
+        let run = Process()
+        run.executableURL = binary
+        run.arguments = ["run", specFile.path, "-o", dir.path, "--quiet"]
+        run.currentDirectoryURL = Self.source
+        run.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+        run.standardOutput = FileHandle.nullDevice
+        run.standardError = FileHandle.nullDevice
+        try run.run()
+        // Kill it once the first guest boot has produced samples and a later boot is under way.
+        let samplesFile = dir.appendingPathComponent("samples.jsonl")
+        let deadline = Date().addingTimeInterval(900)
+        var killed = false
+        while Date() < deadline, run.isRunning {
+            let lines = (try? String(contentsOf: samplesFile, encoding: .utf8))?.split(separator: "\n") ?? []
+            if lines.contains(where: { $0.contains("\"virtio\"") }) && lines.count >= 6 {
+                try await Task.sleep(nanoseconds: 3_000_000_000)
+                kill(run.processIdentifier, SIGKILL)
+                killed = true
+                break
+            }
+            try await Task.sleep(nanoseconds: 300_000_000)
+        }
+        run.waitUntilExit()
+        try #require(killed, "the run ended (status \(run.terminationStatus)) before it could be killed")
+        let before = try ResultsDirectory(url: dir).readSamples().samples
+        // The killed run left its lab running, owned by a process that is gone.
+        let state = try #require(LabStateStore(url: paths.stateFile).load().state, "the killed run's lab is not recorded")
+        #expect(state.owner?.pid == run.processIdentifier)
+
+        let resume = try await Subprocess.run([binary.path, "resume", dir.path, "--quiet"], timeout: 1500)
+        #expect(resume.status == 0, "resume: \(resume.stderrString.suffix(2000))")
+        let samples = try ResultsDirectory(url: dir).readSamples().samples
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("report.html").path))
+        // Nothing taken before the kill was lost.
+        let after = Set(samples.map { "\($0.variant)/\($0.workload)/\($0.boot)/\($0.iteration)/\($0.metric)" })
+        for s in before {
+            #expect(after.contains("\(s.variant)/\(s.workload)/\(s.boot)/\(s.iteration)/\(s.metric)"), "lost \(s)")
+        }
+        try Self.expectCompleteAndUnique(samples, workload: "micro-timer", boots: 2)
+        // Resume took the lab over and brought it down; no domain survives on the controller either.
+        #expect(LabStateStore(url: paths.stateFile).load().state == nil)
+        try await Self.expectLabDown()
+    }
+}
