@@ -78,7 +78,8 @@ public struct ExperimentContext: Sendable {
 
     /// The unique domain name of one attempt: `rvbench-RUNID-VARIANT-bBOOT-aATTEMPT`.
     public func domainName(for key: BootKey, attempt: Int) -> String {
-        "\(domainPrefix)\(key.variant)-b\(key.boot)-a\(attempt)"
+        // An uncounted twin's "@" becomes "-": domain names stay plain for shells and pgrep patterns.
+        "\(domainPrefix)\(key.variant.replacingOccurrences(of: "@", with: "-"))-b\(key.boot)-a\(attempt)"
     }
 }
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+import Counters
 import Foundation
 import Hypervisor
 import Lab
@@ -91,6 +92,9 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
     private var kvmAvailable = false
     private var facts: HostFactsRecord?
     private var domainXML: [String: String] = [:]
+    private var remoteProbe: String?
+    private var localHypervisor = false
+    private var unavailableCounters: [String: UnavailableMetric] = [:]
 
     public init(layout: HostLayout = .lab, logger: Logger, labProgress: @escaping @Sendable (String) -> Void = { _ in },
                 faults: FaultPlan = FaultPlan()) {
@@ -116,10 +120,6 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
 
     public func prepare(_ context: ExperimentContext) async throws -> [VariantUnavailable] {
         let spec = context.spec
-        if !spec.counters.isEmpty {
-            throw RVBenchError(.unsupported, "counters: host perf events are not collected by `rvbench run` in this version; "
-                + "set `counters: none` (KVM exit statistics and guest PMU counters are recorded regardless)")
-        }
         var uri: String
         var target: Probe.SSHTarget
         var emulated = false
@@ -186,6 +186,16 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
 
         let versions = try? await Task.detached { try hv.versions() }.value
         let hostFacts = try await probe.facts()
+        if !spec.counters.isEmpty {
+            // Native boots count through `rvbench-probe perf --exec`, remote guests through the probe on
+            // QEMU's threads; a local hypervisor's guests through perf_event_open here (libpfm4 names).
+            let installed = try await probe.installProbe()
+            let local = Self.isLocal(uri: uri)
+            locked {
+                remoteProbe = installed
+                localHypervisor = local
+            }
+        }
         let device = try await remoteShell(target, "awk '$2==\"\(layout.workloadRoot)\"{print $1}' /proc/mounts", timeout: 60)
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let record = HostFactsRecord(uri: uri, ssh: target.description, emulated: emulated, kind: kind, versions: versions,
@@ -243,6 +253,8 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
         let warmup = boot.workloads.map(\.warmup).max() ?? 0
         let seed = context.experiment.spec.seed &+ UInt64(boot.sequence)
         let workloadTimeout = Int(context.timeouts.workloadSeconds)
+        let counters = boot.workloads.first?.counters ?? []
+        let remoteProbe = locked { self.remoteProbe }
         let fault = faults.fault(variant: boot.variant.name, boot: boot.boot, attempt: context.attempt)
         if let fault { logger.notice("injecting a fault for a fault test", metadata: ["run.fault": "\(fault.rawValue)"]) }
 
@@ -252,7 +264,13 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
                 do {
                     switch boot.variant.kind {
                     case .native:
-                        let command = "exec \(shellQuote(layout.runner)) --root \(shellQuote(layout.workloadRoot))"
+                        var command = "exec "
+                        if !counters.isEmpty, let remoteProbe {
+                            // Counts the runner and every process it starts, from its first instruction.
+                            command += "\(shellQuote(remoteProbe)) perf --exec --events "
+                                + "\(shellQuote(counters.joined(separator: ","))) -- "
+                        }
+                        command += "\(shellQuote(layout.runner)) --root \(shellQuote(layout.workloadRoot))"
                             + " --workloads \(shellQuote(names.joined(separator: ",")))"
                             + " --iterations \(iterations) --warmup \(warmup) --seed \(seed) --timeout \(workloadTimeout)"
                             + (fault.map { " --fault \($0.rawValue)" } ?? "")
@@ -262,6 +280,17 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
                             if !isStderr { translator.feed(chunk) }
                         })
                         translator.finish()
+                        if !counters.isEmpty, translator.sawEnd {
+                            let readings: CounterReadings
+                            do {
+                                readings = try Self.probeExecReport(stderr: r.stderrString).readings
+                            } catch {
+                                readings = Self.allUnavailable(counters, reason: "rvbench-probe perf --exec gave no report: \(error)")
+                            }
+                            for sample in self.counterSamples(readings, variant: boot.variant.name, directory: context.experiment.directory) {
+                                continuation.yield(.sample(sample))
+                            }
+                        }
                         if !translator.sawEnd {
                             let tail = r.stderrString.split(separator: "\n").suffix(3).joined(separator: " | ")
                             continuation.yield(.failed(reason: "the runner on the host ended without a done line "
@@ -278,12 +307,40 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
                         let domain = try await Task.detached { try hv.create(xml: xml, paused: true) }.value
                         logger.info("guest created", metadata: ["vm.name": "\(context.domainName)"])
                         let console = try domain.openConsole()
+                        // Host counters on every thread of the guest's QEMU, from before it runs.
+                        var counterSource: (any CounterSource)?
+                        var counterProblem: String?
+                        if !counters.isEmpty {
+                            do {
+                                let source = try await self.guestCounterSource(domainName: context.domainName,
+                                                                              events: counters, target: target)
+                                try await Task.detached { try source.start() }.value
+                                counterSource = source
+                            } catch {
+                                counterProblem = "could not start counting on the guest's QEMU: \(error)"
+                            }
+                        }
                         try domain.resume()
                         for try await line in console.lines(maxLineBytes: GuestProtocol.maxLineBytes) {
                             translator.feedLine(line.bytes, oversized: line.oversized)
                             if translator.sawEnd { break }
                         }
                         console.close()
+                        if !counters.isEmpty, translator.sawEnd {
+                            var readings: CounterReadings
+                            if let counterSource {
+                                do {
+                                    readings = try await Task.detached { try counterSource.stop() }.value
+                                } catch {
+                                    readings = Self.allUnavailable(counters, reason: "reading the counters failed: \(error)")
+                                }
+                            } else {
+                                readings = Self.allUnavailable(counters, reason: counterProblem ?? "not counted")
+                            }
+                            for sample in self.counterSamples(readings, variant: boot.variant.name, directory: context.experiment.directory) {
+                                continuation.yield(.sample(sample))
+                            }
+                        }
                         // The runner lingers after its last line, so the VM's KVM statistics still exist.
                         if translator.sawEnd, let snapshot = try? await probe.kvmStatsSnapshot() {
                             for sample in Self.kvmSamples(snapshot) { continuation.yield(.sample(sample)) }
@@ -345,6 +402,98 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
                 logger.error("could not bring the lab down", metadata: ["error": "\(error)"])
             }
         }
+    }
+
+    // MARK: - counters
+
+    /// Counters that could not be counted on this host, by metric; written next to the journal so that a
+    /// resumed run and the reports see them.
+    public var unavailableMetrics: [UnavailableMetric] {
+        locked { unavailableCounters.values.sorted { ($0.metric, $0.variant ?? "") < ($1.metric, $1.variant ?? "") } }
+    }
+
+    /// The file the executor keeps unavailable counters in.
+    public static func unavailableFile(in directory: URL) -> URL {
+        directory.appendingPathComponent("counters-unavailable.json")
+    }
+
+    /// Reads what `unavailableFile` holds (empty when there is none).
+    public static func readUnavailable(in directory: URL) -> [UnavailableMetric] {
+        guard let data = FileManager.default.contents(atPath: unavailableFile(in: directory).path) else { return [] }
+        return (try? JSONDecoder().decode([UnavailableMetric].self, from: data)) ?? []
+    }
+
+    /// Samples of the counters that have values (label `boot`, metric `host.perf.EVENT`); the others are
+    /// recorded as unavailable with their reason, never as 0.
+    func counterSamples(_ readings: CounterReadings, variant: String, directory: URL) -> [BootSample] {
+        var samples: [BootSample] = []
+        var missing: [UnavailableMetric] = []
+        for name in readings.names {
+            let metric = "host.perf.\(name)"
+            if let value = readings[name]?.scaledValue {
+                samples.append(BootSample(workload: Self.bootLabel, iteration: 0, metric: metric, value: value, unit: "events"))
+            } else {
+                missing.append(UnavailableMetric(metric: metric, variant: variant,
+                                                 reason: readings[name]?.unavailableReason ?? "not counted"))
+            }
+        }
+        if !missing.isEmpty {
+            let all: [UnavailableMetric] = locked {
+                var merged = Dictionary(uniqueKeysWithValues: Self.readUnavailable(in: directory)
+                    .map { ("\($0.variant ?? "")/\($0.metric)", $0) })
+                for m in missing { merged["\(m.variant ?? "")/\(m.metric)"] = m; unavailableCounters["\(m.variant ?? "")/\(m.metric)"] = m }
+                return merged.values.sorted { ($0.metric, $0.variant ?? "") < ($1.metric, $1.variant ?? "") }
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            if let data = try? encoder.encode(all) {
+                try? data.write(to: Self.unavailableFile(in: directory), options: .atomic)
+            }
+        }
+        return samples
+    }
+
+    static func allUnavailable(_ events: [String], reason: String) -> CounterReadings {
+        var out = CounterReadings()
+        for e in events { out[e] = .unavailable(reason) }
+        return out
+    }
+
+    /// The report line `rvbench-probe perf --exec` leaves on standard error.
+    static func probeExecReport(stderr: String) throws -> ProbePerfReport {
+        let prefix = "rvbench-probe-report "
+        guard let line = stderr.split(separator: "\n").last(where: { $0.hasPrefix(prefix) }) else {
+            throw RVBenchError(.process, "no \"\(prefix.trimmingCharacters(in: .whitespaces))\" line")
+        }
+        return try ProbePerfReport.decode(Data(line.dropFirst(prefix.count).utf8))
+    }
+
+    /// Counts on the guest's QEMU process: through the probe over SSH on a remote host, with
+    /// perf_event_open here when libvirt is local.
+    func guestCounterSource(domainName: String, events: [String], target: Probe.SSHTarget) async throws -> any CounterSource {
+        let (probePath, local) = locked { (remoteProbe, localHypervisor) }
+        let pidFile = "/run/libvirt/qemu/\(domainName).pid"
+        if local {
+            let text = try String(contentsOfFile: pidFile, encoding: .utf8)
+            guard let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                throw RVBenchError(.format, "\(pidFile) holds no process id")
+            }
+            return PerfCounterGroup(events: events, pid: pid, threads: true, logger: logger)
+        }
+        guard let probePath else { throw RVBenchError(.internal, "the probe is not installed on the host") }
+        let text = try await remoteShell(target, "cat \(shellQuote(pidFile))", timeout: 60)
+        guard let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw RVBenchError(.format, "\(pidFile) on the host holds no process id")
+        }
+        return RemoteProbeCounterSource(target: target, remoteProbe: probePath, pid: pid, events: events,
+                                        threads: true, includeKVMStats: false)
+    }
+
+    /// True for a libvirt URI served on this machine (`qemu:///system`, no host part).
+    static func isLocal(uri: String) -> Bool {
+        guard let scheme = uri.range(of: "://") else { return false }
+        let rest = uri[scheme.upperBound...]
+        return rest.hasPrefix("/") && !uri[..<scheme.lowerBound].contains("+")
     }
 
     // MARK: - helpers

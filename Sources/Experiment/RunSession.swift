@@ -102,13 +102,15 @@ public enum RunSession {
             hostKind += ", deterministic mode (-icount shift=0,sleep=off)"
             notes.append(deterministicNotice)
         }
+        notes += counterOverheadNotes(spec: spec, samples: summary.samples, options: options)
         let results = ResultsDocument(
             experiment: spec.name,
             hostKind: hostKind,
             emulated: emulated,
             createdAt: ISO8601Time.string(fromEpochSeconds: Date().timeIntervalSince1970),
             workloads: attachFailures(workloads, summary: summary),
-            notes: notes)
+            notes: notes,
+            unavailable: HostExecutor.readUnavailable(in: directory))
         try dir.writeResults(results)
         let input = try ReportInput.load(from: dir)
         let formats: [ReportFormat] = [.md, .html, .csv, .junit]
@@ -118,6 +120,34 @@ public enum RunSession {
         var outcome = RunOutcome(directory: directory, summary: summary, results: results, reports: written)
         outcome.primaryMetrics = Dictionary(spec.workloads.map { ($0.name, $0.metric) }, uniquingKeysWith: { a, _ in a })
         return outcome
+    }
+
+    /// What counting cost, per counted variant and workload: the primary metric of the variant against its
+    /// uncounted twin (`measure_counter_overhead`), as a ratio with its 95% CI.
+    static func counterOverheadNotes(spec: ExperimentSpec, samples: [Sample], options: CompareOptions) -> [String] {
+        var notes: [String] = []
+        for twin in spec.variants {
+            guard let counted = twin.countedName else { continue }
+            for w in spec.workloads {
+                func values(_ variant: String) -> [Double] {
+                    samples.filter { $0.variant == variant && $0.workload == w.name && $0.metric == w.metric }.map(\.value)
+                }
+                let without = values(twin.name), with = values(counted)
+                guard without.count >= 2, with.count >= 2,
+                      let c = try? Statistics.compare(baseline: without, candidate: with, options: options,
+                                                      baselineName: twin.name, candidateName: counted, metric: w.metric)
+                else {
+                    notes.append("counter overhead of \(counted) on \(w.name): not enough samples to compare "
+                        + "(\(with.count) counted, \(without.count) uncounted)")
+                    continue
+                }
+                func f(_ x: Double) -> String { String(format: "%.4f", x) }
+                notes.append("counter overhead (measured) of \(counted) on \(w.name), \(w.metric): counted/uncounted = "
+                    + "\(f(c.ratioOfMeans)) (95% CI \(f(c.ratioOfMeansCI.low)) to \(f(c.ratioOfMeansCI.high)), "
+                    + "\(c.verdict.rawValue); \(with.count) vs \(without.count) samples)")
+            }
+        }
+        return notes
     }
 
     /// Adds each variant's failed boots to its result rows, so reports show them.

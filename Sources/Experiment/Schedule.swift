@@ -4,35 +4,29 @@
 public struct Cell: Sendable, Equatable {
     public var variant: VariantSpec
     public var workload: WorkloadSpec
-    /// The name written into samples: the workload's name, or `NAME@no-counters` for the extra
-    /// uncounted run of `measure_counter_overhead`.
+    /// The name written into samples: the workload's name.
     public var label: String
-    /// Host perf events counted in this cell (empty: none).
+    /// Host perf events counted in this cell (empty: none, also for an uncounted twin variant).
     public var counters: [String]
 }
 
 /// The matrix of variants × workloads.
 public enum Matrix {
-    /// The suffix of the uncounted twin of a workload when `measure_counter_overhead` is set.
-    public static let uncountedSuffix = "@no-counters"
+    /// The suffix of the uncounted twin of a variant when `measure_counter_overhead` is set.
+    public static let uncountedSuffix = ExperimentSpec.uncountedSuffix
 
-    /// Every cell, variants in spec order, then workloads in spec order. With `measure_counter_overhead`,
-    /// each workload is followed by its uncounted twin (label `NAME@no-counters`, no counters).
+    /// Every cell, variants in spec order (uncounted twins last), then workloads in spec order.
     public static func expand(_ spec: ExperimentSpec) -> [Cell] {
         spec.variants.flatMap { variant in
-            instances(spec).map { Cell(variant: variant, workload: $0.workload, label: $0.label, counters: $0.counters) }
+            instances(spec, variant: variant).map {
+                Cell(variant: variant, workload: $0.workload, label: $0.label, counters: $0.counters)
+            }
         }
     }
 
-    /// The workload runs of one boot, in spec order (before the per-boot shuffle).
-    static func instances(_ spec: ExperimentSpec) -> [(workload: WorkloadSpec, label: String, counters: [String])] {
-        spec.workloads.flatMap { workload -> [(workload: WorkloadSpec, label: String, counters: [String])] in
-            var list = [(workload: workload, label: workload.name, counters: spec.counters)]
-            if spec.measureCounterOverhead, !spec.counters.isEmpty {
-                list.append((workload: workload, label: workload.name + uncountedSuffix, counters: []))
-            }
-            return list
-        }
+    /// The workload runs of one boot of `variant`, in spec order (before the per-boot shuffle).
+    static func instances(_ spec: ExperimentSpec, variant: VariantSpec) -> [(workload: WorkloadSpec, label: String, counters: [String])] {
+        spec.workloads.map { (workload: $0, label: $0.name, counters: variant.counted ? spec.counters : []) }
     }
 }
 
@@ -117,10 +111,9 @@ public struct Schedule: Sendable {
         var rng = Xoshiro256StarStar(seed: seed, stream: Xoshiro256StarStar.stream("round-pair/\(round / 2)"))
         rng.shuffle(&order)
         if round % 2 == 1 { order.reverse() }
-        let instances = Matrix.instances(spec)
         return order.enumerated().map { position, variantIndex in
             let variant = spec.variants[variantIndex]
-            var workloads = instances.map {
+            var workloads = Matrix.instances(spec, variant: variant).map {
                 ScheduledWorkload(workload: $0.workload, label: $0.label, counters: $0.counters,
                                   warmup: spec.repetitions.warmup, iterations: spec.repetitions.iterations)
             }

@@ -19,8 +19,12 @@ public struct ExperimentSpec: Sendable, Equatable {
     public var repetitions: RepetitionPolicy
     /// Host perf events to count; empty for `counters: none`.
     public var counters: [String]
-    /// Also run every workload without counters, to measure what counting costs.
+    /// Also run every variant without counters, to measure what counting costs: `variants` then ends
+    /// with an uncounted twin of each, named `NAME@no-counters`.
     public var measureCounterOverhead: Bool
+
+    /// The name suffix of a variant's uncounted twin.
+    public static let uncountedSuffix = "@no-counters"
     public var timeouts: Timeouts
     public var retries: RetryPolicy
     public var stats: StatsSettings
@@ -31,7 +35,19 @@ public struct ExperimentSpec: Sendable, Equatable {
                 repetitions: RepetitionPolicy = RepetitionPolicy(), counters: [String] = [],
                 measureCounterOverhead: Bool = false, timeouts: Timeouts = Timeouts(),
                 retries: RetryPolicy = RetryPolicy(), stats: StatsSettings = StatsSettings(), source: SpecSource? = nil) {
-        self.name = name; self.seed = seed; self.host = host; self.variants = variants; self.workloads = workloads
+        var all = variants
+        if measureCounterOverhead, !counters.isEmpty {
+            // The uncounted twin of every variant: the same guest or host, booted in the same interleaved
+            // rounds, with no host counters. Comparing the two gives what counting costs.
+            for v in variants where v.counted {
+                var twin = v
+                twin.name = v.name + Self.uncountedSuffix
+                twin.counted = false
+                twin.baseline = false
+                all.append(twin)
+            }
+        }
+        self.name = name; self.seed = seed; self.host = host; self.variants = all; self.workloads = workloads
         self.repetitions = repetitions; self.counters = counters; self.measureCounterOverhead = measureCounterOverhead
         self.timeouts = timeouts; self.retries = retries; self.stats = stats; self.source = source
     }
@@ -223,6 +239,13 @@ public struct VariantSpec: Sendable, Equatable {
     public var device: PCIDeviceSelector?
     /// Whether the other variants are compared against this one.
     public var baseline: Bool
+    /// False for the uncounted twin that `measure_counter_overhead` adds: its boots count nothing.
+    public var counted: Bool = true
+
+    /// For an uncounted twin, the name of the variant it mirrors.
+    public var countedName: String? {
+        counted ? nil : String(name.dropLast(ExperimentSpec.uncountedSuffix.count))
+    }
 
     public init(name: String, kind: VariantKind, vcpus: Int = VariantSpec.defaultVCPUs,
                 memoryMiB: Int = VariantSpec.defaultMemoryMiB, cpu: String = "host-passthrough", aia: AIAMode = .none,

@@ -19,8 +19,7 @@ public struct StoppingQuery: Sendable {
     /// Per-boot means of the primary metric of one variant and workload label, in boot order: the
     /// outer level of the nested design, which the stopping rule looks at.
     public func bootMeans(variant: String, workload label: String) -> [Double] {
-        let base = label.hasSuffix(Matrix.uncountedSuffix) ? String(label.dropLast(Matrix.uncountedSuffix.count)) : label
-        guard let metric = spec.workloads.first(where: { $0.name == base })?.metric else { return [] }
+        guard let metric = spec.workloads.first(where: { $0.name == label })?.metric else { return [] }
         var byBoot: [Int: (sum: Double, n: Int)] = [:]
         for s in samples where s.variant == variant && s.workload == label && s.metric == metric {
             byBoot[s.boot, default: (0, 0)].sum += s.value
@@ -74,10 +73,10 @@ public struct StoppingRulePolicy: StoppingPolicy {
     public func decide(_ query: StoppingQuery) async -> StopDecision {
         var reasons: [String] = []
         for variant in query.variants {
-            for instance in Matrix.instances(query.spec) {
-                let decision = rule.decide(query.bootMeans(variant: variant, workload: instance.label))
+            for workload in query.spec.workloads {
+                let decision = rule.decide(query.bootMeans(variant: variant, workload: workload.name))
                 if !decision.shouldStop {
-                    return .continueRunning(reason: "\(variant)/\(instance.label): \(decision.reason)")
+                    return .continueRunning(reason: "\(variant)/\(workload.name): \(decision.reason)")
                 }
                 reasons.append(decision.reason)
             }

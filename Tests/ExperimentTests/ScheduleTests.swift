@@ -53,9 +53,16 @@ import Testing
         ])
         let counted = Fixtures.spec(workloads: 1, counters: ["perf::CYCLES"], overhead: true)
         let twins = Matrix.expand(counted)
-        #expect(twins.map(\.label) == ["onnx-mobilenet", "onnx-mobilenet@no-counters",
-                                       "onnx-mobilenet", "onnx-mobilenet@no-counters"])
-        #expect(twins.map(\.counters) == [["perf::CYCLES"], [], ["perf::CYCLES"], []])
+        #expect(twins.map { "\($0.variant.name)/\($0.label)" } == [
+            "native/onnx-mobilenet", "virtio/onnx-mobilenet",
+            "native@no-counters/onnx-mobilenet", "virtio@no-counters/onnx-mobilenet",
+        ])
+        #expect(twins.map(\.counters) == [["perf::CYCLES"], ["perf::CYCLES"], [], []])
+        #expect(counted.variants.filter(\.baseline).map(\.name) == ["native"])
+        #expect(counted.variants.map(\.countedName) == [nil, nil, "native", "virtio"])
+        // The twins are interleaved with the counted boots, not run in a block.
+        let round = Schedule(spec: counted).round(0).map(\.variant.name)
+        #expect(Set(round) == ["native", "virtio", "native@no-counters", "virtio@no-counters"])
     }
 
     @Test func everyRoundBootsEveryVariantOnceAndPairsAreMirrored() {

@@ -49,7 +49,10 @@ import RVBenchCore
         #expect(spec.host == .remote(RemoteHost(uri: "qemu+ssh://root@board/system",
                                                 ssh: SSHTarget(user: "root", host: "board", port: 2222),
                                                 identity: "~/.ssh/id_ed25519")))
-        #expect(spec.variants.map(\.name) == ["native", "virtio", "vfio-nvme", "vfio-by-id", "vdpa-blk"])
+        // measure_counter_overhead adds an uncounted twin of every variant, after them.
+        let names = ["native", "virtio", "vfio-nvme", "vfio-by-id", "vdpa-blk"]
+        #expect(spec.variants.map(\.name) == names + names.map { $0 + "@no-counters" })
+        #expect(spec.variants.map(\.counted) == Array(repeating: true, count: 5) + Array(repeating: false, count: 5))
         #expect(spec.variants[1].vcpus == 2 && spec.variants[1].memoryMiB == 1024 && spec.variants[1].aia == .aplicIMSIC)
         #expect(spec.variants[2].device == .address("0000:01:00.0"))
         #expect(spec.variants[3].device == .id(vendor: "1af4", device: "1042", index: 1))

@@ -36,6 +36,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -236,12 +237,16 @@ static void kv_bool(const char *k, int v) { j_key(k); j_bool(v); }
 static void kv_u64(const char *k, uint64_t v) { j_key(k); j_u64(v); }
 static void kv_i64(const char *k, int64_t v) { j_key(k); j_i64(v); }
 
+/* Where j_flush writes: standard output, or standard error in `perf --exec` mode, whose standard
+ * output belongs to the program it runs. */
+static int g_json_fd = 1;
+
 static void j_flush(void)
 {
     j_putc('\n');
     size_t off = 0;
     while (off < J.n) {
-        ssize_t w = write(1, J.p + off, J.n - off);
+        ssize_t w = write(g_json_fd, J.p + off, J.n - off);
         if (w < 0 && errno == EINTR) continue;
         if (w <= 0) exit(1);
         off += (size_t)w;
@@ -1005,6 +1010,9 @@ static int resolve_event(const char *name, uint32_t *type, uint64_t *config)
     return -1;
 }
 
+/* Set in `perf --exec` mode: counters follow the program into every child it starts. */
+static int g_inherit;
+
 static int perf_open(uint32_t type, uint64_t config, pid_t tid, int exclude_kernel)
 {
     struct perf_event_attr a;
@@ -1013,7 +1021,7 @@ static int perf_open(uint32_t type, uint64_t config, pid_t tid, int exclude_kern
     a.type = type;
     a.config = config;
     a.disabled = 1;
-    a.inherit = 0;
+    a.inherit = g_inherit ? 1 : 0;
     /* No mode filter unless needed: RISC-V's SBI PMU can filter modes only with Sscofpmf and
      * refuses (EINVAL) any exclude_* bit without it. */
     a.exclude_kernel = exclude_kernel ? 1 : 0;
@@ -1463,6 +1471,63 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static void parse_events(const char *events)
+{
+    char list[4096];
+    snprintf(list, sizeof list, "%s", events);
+    char *save = NULL;
+    for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (g_nctr == MAX_EVENTS) fail(2, "perf: at most %d events", MAX_EVENTS);
+        struct counter *c = &g_ctr[g_nctr];
+        snprintf(c->name, sizeof c->name, "%s", tok);
+        if (resolve_event(tok, &c->type, &c->config) != 0)
+            fail(2, "perf: unknown event \"%s\"; use a generic perf name (cycles, task-clock, ...) or rHEX", tok);
+        g_nctr++;
+    }
+}
+
+static void report_counters(pid_t pid, int all_threads, double elapsed);
+
+/* `perf --exec`: runs PROGRAM with every event counted on it and, through inheritance, on every
+ * process and thread it starts. The program's standard output and error pass through untouched; the
+ * report is one line on standard error, "rvbench-probe-report {json}". Exits with the program's
+ * status (128 + signal when a signal ended it). */
+static int perf_exec(const char *events, char **program)
+{
+    parse_events(events);
+    g_thr = calloc(MAX_THREADS, sizeof *g_thr);
+    if (!g_thr) die_oom();
+    g_inherit = 1;
+    int gate[2];
+    if (pipe(gate) != 0) fail(1, "perf: pipe: %s", strerror(errno));
+    pid_t child = fork();
+    if (child < 0) fail(1, "perf: fork: %s", strerror(errno));
+    if (child == 0) {
+        /* Waits until the counters are open, so the whole program is counted. */
+        close(gate[1]);
+        char b;
+        while (read(gate[0], &b, 1) < 0 && errno == EINTR) {}
+        close(gate[0]);
+        execvp(program[0], program);
+        fprintf(stderr, "rvbench-probe: cannot run %s: %s\n", program[0], strerror(errno));
+        _exit(127);
+    }
+    close(gate[0]);
+    double t0 = now_s();
+    attach_threads(child, 0, 0);
+    close(gate[1]);
+    int status = 0;
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+    double elapsed = now_s() - t0;
+    g_json_fd = 2;
+    fputs("rvbench-probe-report ", stderr);
+    fflush(stderr);
+    report_counters(child, 0, elapsed);
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return 1;
+}
+
 static int cmd_perf(int argc, char **argv)
 {
     pid_t pid = 0;
@@ -1470,16 +1535,24 @@ static int cmd_perf(int argc, char **argv)
     const char *events = NULL;
     double seconds = -1;
     int until_eof = 0;
+    int exec_mode = 0;
     int i = 0;
     for (; i < argc; i++) {
         if (!strcmp(argv[i], "--pid") && i + 1 < argc) pid = (pid_t)strtol(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--threads")) all_threads = 1;
+        else if (!strcmp(argv[i], "--exec")) exec_mode = 1;
         else if (!strcmp(argv[i], "--events") && i + 1 < argc) events = argv[++i];
         else if (!strcmp(argv[i], "--")) { i++; break; }
-        else fail(2, "perf: unknown argument \"%s\"; usage: perf --pid PID [--threads] --events LIST -- SECONDS|until-stdin-eof", argv[i]);
+        else fail(2, "perf: unknown argument \"%s\"; usage: perf --pid PID [--threads] --events LIST -- SECONDS|until-stdin-eof, "
+                  "or perf --exec --events LIST -- PROGRAM [ARG...]", argv[i]);
+    }
+    if (!events || !*events) fail(2, "perf: --events LIST is required, e.g. --events cycles,task-clock");
+    if (exec_mode) {
+        if (pid > 0 || all_threads) fail(2, "perf: --exec counts the program it starts; drop --pid and --threads");
+        if (i >= argc) fail(2, "perf: give the program to run after --");
+        return perf_exec(events, argv + i);
     }
     if (pid <= 0) fail(2, "perf: --pid PID is required");
-    if (!events || !*events) fail(2, "perf: --events LIST is required, e.g. --events cycles,task-clock");
     if (i != argc - 1) fail(2, "perf: give the duration after --: SECONDS or until-stdin-eof");
     if (!strcmp(argv[i], "until-stdin-eof")) until_eof = 1;
     else {
@@ -1492,17 +1565,7 @@ static int cmd_perf(int argc, char **argv)
     snprintf(p, sizeof p, "/proc/%d", (int)pid);
     if (!is_dir(p)) fail(1, "perf: no process %d", (int)pid);
 
-    char list[4096];
-    snprintf(list, sizeof list, "%s", events);
-    char *save = NULL;
-    for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        if (g_nctr == MAX_EVENTS) fail(2, "perf: at most %d events", MAX_EVENTS);
-        struct counter *c = &g_ctr[g_nctr];
-        snprintf(c->name, sizeof c->name, "%s", tok);
-        if (resolve_event(tok, &c->type, &c->config) != 0)
-            fail(2, "perf: unknown event \"%s\"; use a generic perf name (cycles, task-clock, ...) or rHEX", tok);
-        g_nctr++;
-    }
+    parse_events(events);
 
     /* Raise the descriptor limit to what the hard limit allows. */
     struct rlimit rl;
@@ -1543,7 +1606,13 @@ static int cmd_perf(int argc, char **argv)
         if (all_threads) attach_threads(pid, 1, 1);
     }
     double elapsed = now_s() - t0;
+    report_counters(pid, all_threads, elapsed);
+    return 0;
+}
 
+/* Stops and reads every counter, sums it over the threads, and prints the JSON report. */
+static void report_counters(pid_t pid, int all_threads, double elapsed)
+{
     int late = 0;
     for (int t = 0; t < g_nthr; t++) {
         if (g_thr[t].late) late++;
@@ -1602,7 +1671,6 @@ static int cmd_perf(int argc, char **argv)
     j_arr_end();
     j_obj_end();
     j_flush();
-    return 0;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1610,7 +1678,8 @@ static int cmd_perf(int argc, char **argv)
 static void usage(void)
 {
     fail(2, "usage: rvbench-probe [--root DIR] [--no-mount] facts|kvm-stats|version, "
-            "or rvbench-probe perf --pid PID [--threads] --events LIST -- SECONDS|until-stdin-eof");
+            "or rvbench-probe perf --pid PID [--threads] --events LIST -- SECONDS|until-stdin-eof, "
+            "or rvbench-probe perf --exec --events LIST -- PROGRAM [ARG...]");
 }
 
 int main(int argc, char **argv)
