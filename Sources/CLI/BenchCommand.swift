@@ -6,7 +6,7 @@ public struct BenchCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Time rvbench's own components against peer tools.",
-        subcommands: [BenchStats.self, BenchLab.self]
+        subcommands: [BenchStats.self, BenchLab.self, BenchOverhead.self]
     )
 
     public init() {}

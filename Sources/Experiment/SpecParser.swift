@@ -599,6 +599,15 @@ final class SpecReader {
                 report(key, "duplicate parameter \"\(name)\" in \(path)")
                 continue
             }
+            defer {
+                // The workload disk is built with the manifest's defaults (and their expected outputs);
+                // another value would be recorded but not run, so it is refused.
+                if let value = params[name], let built = entry.parameterDefaults[name], !Self.same(value, built) {
+                    report(key, "\(path).\(name) is \(value), but workloads run with the parameters they were built with "
+                        + "(\(name): \(built)); change it in workloads/\(entry.name)/workload.json and rebuild the lab, "
+                        + "or drop it from the spec")
+                }
+            }
             guard case .scalar(let scalar) = value, !Self.isNull(value) else {
                 expected("a string, number or boolean", for: "\(path).\(name)", found: value)
                 continue
@@ -643,6 +652,16 @@ final class SpecReader {
             }
         }
         return params
+    }
+
+    /// Whether a spec value equals a manifest default given as text.
+    static func same(_ value: ParameterValue, _ text: String) -> Bool {
+        switch value {
+        case .string(let s): return s == text
+        case .integer(let i): return Double(text) == Double(i)
+        case .number(let d): return Double(text) == d
+        case .bool(let b): return b ? ["true", "1"].contains(text) : ["false", "0"].contains(text)
+        }
     }
 
     // MARK: Policies

@@ -35,6 +35,8 @@ public struct WorkloadCatalogue: Sendable, Equatable {
         public var parameters: [String]?
         /// The type of each parameter whose manifest default shows one.
         public var parameterTypes: [String: ParameterType]
+        /// Each parameter's default in the manifest, as text (what the built workload runs with).
+        public var parameterDefaults: [String: String] = [:]
         /// Metrics the workload reports besides the runner's own (`wall_ns`, `user_ns`, `sys_ns`);
         /// nil when the manifest does not list them (any metric is accepted).
         public var metrics: [String]?
@@ -155,8 +157,20 @@ public struct WorkloadCatalogue: Sendable, Equatable {
             parameters = nil
         }
         let metrics = (object["metrics"] as? [Any])?.compactMap { $0 as? String }
-        return Entry(name: name, kind: kind, metric: metric, direction: direction, parameters: parameters,
-                     parameterTypes: types, metrics: metrics)
+        var entry = Entry(name: name, kind: kind, metric: metric, direction: direction, parameters: parameters,
+                          parameterTypes: types, metrics: metrics)
+        if let dictionary = (object["params"] ?? object["parameters"]) as? [String: Any] {
+            for (key, value) in dictionary {
+                if let text = value as? String {
+                    entry.parameterDefaults[key] = text
+                } else if let n = value as? NSNumber {
+                    entry.parameterDefaults[key] = n.stringValue
+                } else if let text = value as? String {
+                    entry.parameterDefaults[key] = text
+                }
+            }
+        }
+        return entry
     }
 
     /// The types of the defaults in a manifest's `params` or `parameters` object.

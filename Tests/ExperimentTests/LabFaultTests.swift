@@ -79,8 +79,9 @@ import Testing
 
     /// No domain of any run in L1 and no workload runner on it.
     static func expectNothingLeftInL1(_ lab: Lab, _ state: LabState) async throws {
-        let domains = try await lab.ssh(state, "virsh -c qemu:///system list --all --name", timeout: 60)
-            .split(separator: "\n").map(String.init).filter { $0.hasPrefix("rvbench-") }
+        let hv = try LibvirtHypervisor(uri: state.libvirtURI, logger: logger)
+        defer { hv.close() }
+        let domains = try hv.domainNames(includeInactive: true).filter { $0.hasPrefix("rvbench-") }
         #expect(domains.isEmpty, "domains left in L1: \(domains)")
         let runners = try await lab.ssh(state, "pgrep -x rvbench-runner || true", timeout: 60)
         #expect(runners.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "runner processes left in L1: \(runners)")
@@ -242,6 +243,8 @@ import Testing
         #expect(resume.status == 0, "resume: \(resume.stderrString.suffix(2000))")
         let samples = try ResultsDirectory(url: dir).readSamples().samples
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("report.html").path))
+        // The kill came mid-run: resume had boots left to do.
+        #expect(before.count < samples.count, "the run had finished before it was killed")
         // Nothing taken before the kill was lost.
         let after = Set(samples.map { "\($0.variant)/\($0.workload)/\($0.boot)/\($0.iteration)/\($0.metric)" })
         for s in before {

@@ -112,6 +112,27 @@ struct NativeProbeTests {
         #expect(cycles.rawValue != nil || cycles.unavailableReason?.hasPrefix("perf_event_open on the host: ") == true)
     }
 
+    @Test("perf --exec counts a program and its children, passes its output through and keeps its status")
+    func perfExec() async throws {
+        // The child process does the page faults: only an inherited counter sees them.
+        let script = "echo out-line; sh -c 'head -c 4000000 /dev/zero | od > /dev/null'; echo err-line >&2; exit 7"
+        let r = try await run(["perf", "--exec", "--events", "task-clock,page-faults,nosuch-event-x", "--", "sh", "-c", script])
+        // An unknown event is a usage error before anything runs.
+        #expect(r.status == 2 && !r.stdoutString.contains("out-line"))
+        let ok = try await run(["perf", "--exec", "--events", "task-clock,page-faults", "--", "sh", "-c", script])
+        #expect(ok.status == 7)
+        #expect(ok.stdoutString == "out-line\n", "the program's standard output must pass through untouched")
+        #expect(ok.stderrString.contains("err-line"))
+        let line = try #require(ok.stderrString.split(separator: "\n").last { $0.hasPrefix("rvbench-probe-report ") })
+        let report = try ProbePerfReport.decode(Data(line.dropFirst("rvbench-probe-report ".count).utf8))
+        let faults = try #require(report.readings["page-faults"]?.rawValue)
+        let clock = try #require(report.readings["task-clock"]?.rawValue)
+        #expect(faults > 50, "children's page faults were not inherited: \(faults)")
+        #expect(clock > 1_000_000, "task-clock \(clock) ns is too small for a program that ran its children")
+        let missing = try await run(["perf", "--exec", "--events", "task-clock", "--", "/nonexistent/program"])
+        #expect(missing.status == 127 && missing.stderrString.contains("cannot run /nonexistent/program"))
+    }
+
     @Test("perf ends when standard input closes (until-stdin-eof)")
     func perfUntilEOF() async throws {
         let r = try await Subprocess.run([try await probe().path, "perf", "--pid", String(getpid()),
