@@ -18,6 +18,9 @@ struct LabBuild: AsyncParsableCommand {
     @Option(name: .long, help: "Parallel jobs for the kernel build.")
     var jobs: Int = 2
 
+    @Option(name: .long, help: "Also build L0's QEMU: trixie extracts QEMU 10 from Debian 13 (otherwise `lab up --qemu trixie` does it).")
+    var qemu: LabQEMU = .system
+
     func run() async throws {
         try await runLab {
             let source = try SourceTree.locate()
@@ -27,6 +30,10 @@ struct LabBuild: AsyncParsableCommand {
                                      jobs: max(1, min(jobs, 2)), logger: options.logger(), progress: options.progress())
             let manifest = try await builder.build()
             labOut("lab build \(manifest.id): \(options.paths.manifest.path)")
+            if qemu == .trixie {
+                let q = try await builder.buildTrixieQEMU()
+                labOut("L0 QEMU: \(q.version) in \(q.root)")
+            }
         }
     }
 }

@@ -27,7 +27,7 @@ struct LabStatus: AsyncParsableCommand {
             }
             labOut("lab: \(s.running ? "running" : "not running")" + (s.domainState.map { " (domain \($0))" } ?? ""))
             if let b = s.buildID { labOut("build: \(b)") }
-            if let l0 = s.l0 { labOut("L0: libvirt \(l0.libvirtDaemon ?? l0.libvirtLibrary), \(l0.hypervisorType) \(l0.hypervisor ?? "?")") }
+            if let l0 = s.l0, !(s.running && s.state?.isProcess == true) { labOut("L0: libvirt \(l0.libvirtDaemon ?? l0.libvirtLibrary), \(l0.hypervisorType) \(l0.hypervisor ?? "?")") }
             if let st = s.state, s.running {
                 if let up = s.uptimeSeconds { labOut(String(format: "uptime: %.0f s", up)) }
                 labOut("libvirt: \(st.libvirtURI)")

@@ -127,12 +127,10 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
         var buildID: String?
         switch spec.host {
         case .lab(let options):
-            if options.qemu != .debian12 {
-                throw RVBenchError(.unsupported, "lab qemu \(options.qemu.rawValue) is not supported by `rvbench run` yet; use qemu: debian12")
-            }
             let lab = Lab(paths: LabPaths.fromEnvironment(), logger: logger, progress: labProgress)
             let me = LabOwner(directory: context.directory.standardizedFileURL.resolvingSymlinksInPath().path, pid: getpid())
-            let up = try await lab.up(deterministic: options.deterministic, owner: me)
+            let up = try await lab.up(qemu: options.qemu == .trixie ? .trixie : .system,
+                                      deterministic: options.deterministic, owner: me)
             // A lab that an earlier, killed session of this same run started is ours to stop.
             var adopted = false
             if up.reused, let owner = up.state.owner, owner.directory == me.directory, !owner.isAlive {

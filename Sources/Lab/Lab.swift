@@ -57,21 +57,32 @@ public struct Lab: Sendable {
     ///   - deterministic: run L0 with `-icount shift=0,sleep=off`, so that guest time is a function of
     ///     the instructions executed. A running lab in the other mode is an error, not restarted.
     ///   - owner: the run that starts the lab (recorded so that its `resume` can take the lab over).
-    public func up(deterministic: Bool = false, owner: LabOwner? = nil) async throws -> UpResult {
-        if deterministic {
+    public func up(qemu: LabQEMU = .system, deterministic: Bool = false, owner: LabOwner? = nil) async throws -> UpResult {
+        if deterministic && qemu == .system {
             // Tried on Debian 12's QEMU 7.2: with -icount (shift=0 or auto, sleep on or off, 1 or 2 harts,
             // with or without Sstc) OpenSBI starts but L1's Debian 6.12 kernel never prints a line and the
             // machine resets in a loop; the minimal L2 kernel does boot. QEMU 10 is needed.
             throw RVBenchError(.unsupported, "deterministic mode needs QEMU 10 as L0: Debian 12's QEMU 7.2 with -icount "
                 + "does not boot the lab's L1 kernel (OpenSBI starts, then the machine resets without a kernel line); "
-                + "this version cannot run QEMU 10 as L0 yet (`--qemu trixie`), so remove `deterministic: true`")
+                + "run the lab with QEMU 10 (`rvbench lab up --qemu trixie --deterministic`, or `qemu: trixie` in the spec)")
         }
         let manifest = try LabManifest.load(from: paths.manifest)
         for (name, artifact) in manifest.artifacts where !FileManager.default.fileExists(atPath: artifact.path) {
             throw RVBenchError(.notFound, "lab artifact \(name) is missing at \(artifact.path); run `rvbench lab build`")
         }
         let store = LabStateStore(url: paths.stateFile)
-        let recorded = store.load()
+        var recorded = store.load()
+        if let s = recorded.state, s.isProcess {
+            // A QEMU 10 lab: no libvirt domain to look at, only its process.
+            if s.processAlive, let versions = try? await Self.remoteVersions(uri: s.libvirtURI, logger: logger, timeout: 20) {
+                try Self.checkMode(of: s, qemu: qemu, deterministic: deterministic)
+                return UpResult(state: s, reused: true, bootSeconds: nil, libvirtReadySeconds: nil, versions: versions)
+            }
+            progress("cleaning up a stale QEMU 10 lab")
+            await Self.stopProcess(s)
+            try? FileManager.default.removeItem(at: paths.runDirectory)
+            recorded = .none
+        }
 
         let local = try openLocal(localURI)
         defer { local.close() }
@@ -89,12 +100,7 @@ public struct Lab: Sendable {
         }
         switch LabReconciliation.decide(recorded: recorded, domainActive: active, answers: answers) {
         case .reuse(let s):
-            if s.deterministic != deterministic {
-                throw RVBenchError(.unsupported, s.deterministic
-                    ? "the running lab is in deterministic mode (-icount); run `rvbench lab down` first, or ask for deterministic mode"
-                    : "the running lab is not in deterministic mode; run `rvbench lab down` first, then start it with -icount "
-                        + "(`rvbench lab up --deterministic`, or `deterministic: true` in the spec)")
-            }
+            try Self.checkMode(of: s, qemu: qemu, deterministic: deterministic)
             if s.buildID != manifest.id {
                 progress("note: the running lab was booted from build \(s.buildID); the current build is \(manifest.id) (run `rvbench lab down` and `rvbench lab up` to switch)")
             }
@@ -111,6 +117,9 @@ public struct Lab: Sendable {
             try? FileManager.default.removeItem(at: paths.runDirectory)
         }
 
+        if qemu == .trixie {
+            return try await upProcess(manifest: manifest, deterministic: deterministic, owner: owner)
+        }
         try FileManager.default.createDirectory(at: paths.runDirectory, withIntermediateDirectories: true)
         let ports = try Self.freeLoopbackPorts(2)
         let base = manifest.artifacts["l1-initramfs"]!
@@ -163,6 +172,97 @@ public struct Lab: Sendable {
             let tail = log.split(separator: "\n").suffix(15).joined(separator: "\n")
             try? FileManager.default.removeItem(at: paths.runDirectory)
             throw RVBenchError(.guest, "lab up failed: \(error)\nlast L1 console lines:\n\(tail)")
+        }
+    }
+
+    /// A running lab must be in the mode asked for; switching means `lab down` first.
+    static func checkMode(of s: LabState, qemu: LabQEMU, deterministic: Bool) throws {
+        if s.qemu != qemu.rawValue {
+            throw RVBenchError(.unsupported, "the running lab uses L0 QEMU \"\(s.qemu)\", not \"\(qemu.rawValue)\"; "
+                + "run `rvbench lab down` first")
+        }
+        if s.deterministic != deterministic {
+            throw RVBenchError(.unsupported, s.deterministic
+                ? "the running lab is in deterministic mode (-icount); run `rvbench lab down` first, or ask for deterministic mode"
+                : "the running lab is not in deterministic mode; run `rvbench lab down` first, then start it with -icount "
+                    + "(`rvbench lab up --qemu trixie --deterministic`, or `deterministic: true` in the spec)")
+        }
+    }
+
+    /// Starts L0 as a QEMU 10 process from the Debian 13 root (built if missing) and waits for L1.
+    func upProcess(manifest: LabManifest, deterministic: Bool, owner: LabOwner?) async throws -> UpResult {
+        let qemu = try await LabBuilder(paths: paths, source: URL(fileURLWithPath: "/"), workloadsOut: nil,
+                                        logger: logger, progress: progress).buildTrixieQEMU()
+        try FileManager.default.createDirectory(at: paths.runDirectory, withIntermediateDirectories: true)
+        let ports = try Self.freeLoopbackPorts(2)
+        let base = manifest.artifacts["l1-initramfs"]!
+        let seeded = try await seededInitramfs(base)
+        let spec = LabDomainSpec(
+            name: domainName, kernel: manifest.artifacts["l1-kernel"]!.path, initrd: seeded?.path ?? base.path,
+            workloadDisk: manifest.artifacts["workload-disk"]?.path, libvirtPort: ports[0], sshPort: ports[1],
+            consoleLog: paths.consoleLog.path, icount: deterministic)
+        let pidFile = paths.runDirectory.appendingPathComponent("qemu.pid")
+        let argv = qemu.command(TrixieL0.arguments(spec, qemu: qemu, pidFile: pidFile.path, consoleLog: paths.consoleLog.path))
+        try Data((argv.joined(separator: " ") + "\n").utf8).write(to: paths.runDirectory.appendingPathComponent("qemu-command.txt"))
+
+        let t0 = Date()
+        let startedAt = Date(timeIntervalSince1970: t0.timeIntervalSince1970.rounded(.down))
+        let started = try await Subprocess.run(argv, timeout: 120)
+        guard started.status == 0, let text = try? String(contentsOf: pidFile, encoding: .utf8),
+              let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            try? FileManager.default.removeItem(at: paths.runDirectory)
+            throw RVBenchError(.process, "QEMU 10 did not start (status \(started.status)): \(started.stderrString.suffix(800))")
+        }
+        var state = LabState(domain: domainName, localURI: localURI, libvirtPort: ports[0], sshPort: ports[1],
+                             startedAt: startedAt, buildID: manifest.id, qemu: LabQEMU.trixie.rawValue,
+                             deterministic: deterministic, owner: owner)
+        state.pid = pid
+        state.qemuVersion = qemu.version
+        // Recorded at once, so that `lab down` finds the process even if this command dies now.
+        try LabStateStore(url: paths.stateFile).save(state)
+        progress("L0 QEMU 10 process \(pid) started (libvirt port \(ports[0]), ssh port \(ports[1])"
+            + (deterministic ? ", -icount shift=0,sleep=off" : "") + "); booting L1")
+        do {
+            let deadline = Date().addingTimeInterval(bootTimeout)
+            while true {
+                let log = (try? String(contentsOf: paths.consoleLog, encoding: .utf8)) ?? ""
+                if log.contains(Self.readyMarker) { break }
+                guard state.processAlive else { throw RVBenchError(.guest, "L0 (QEMU 10) exited while L1 booted") }
+                guard Date() < deadline else {
+                    throw RVBenchError(.guest, "L1 printed no \"\(Self.readyMarker)\" within \(Int(bootTimeout)) s")
+                }
+                try await Task.sleep(nanoseconds: 200_000_000)
+            }
+            let boot = Date().timeIntervalSince(t0)
+            progress(String(format: "L1 ready after %.1f s; waiting for its libvirtd", boot))
+            guard let v = try await Self.remoteVersions(uri: state.libvirtURI, logger: logger, timeout: libvirtTimeout) else {
+                throw RVBenchError(.guest, "L1's libvirtd did not answer at \(state.libvirtURI) within \(Int(libvirtTimeout)) s")
+            }
+            let ready = Date().timeIntervalSince(t0)
+            if seeded == nil {
+                do { try await captureCapabilities(state, base: base) } catch {
+                    logger.warning("could not keep L1's QEMU capabilities for the next boot", metadata: ["error": "\(error)"])
+                }
+            }
+            return UpResult(state: state, reused: false, bootSeconds: boot, libvirtReadySeconds: ready, versions: v)
+        } catch {
+            await Self.stopProcess(state)
+            let log = (try? String(contentsOf: paths.consoleLog, encoding: .utf8)) ?? ""
+            let tail = log.split(separator: "\n").suffix(15).joined(separator: "\n")
+            try? FileManager.default.removeItem(at: paths.runDirectory)
+            throw RVBenchError(.guest, "lab up failed: \(error)\nlast L1 console lines:\n\(tail)")
+        }
+    }
+
+    /// Stops a QEMU 10 lab's process: SIGTERM, then SIGKILL after 10 s. Only a process whose command line
+    /// names the lab is signalled.
+    static func stopProcess(_ state: LabState) async {
+        guard let pid = state.pid, state.processAlive else { return }
+        kill(pid, SIGTERM)
+        for i in 0..<150 {
+            if !state.processAlive { return }
+            if i == 100 { kill(pid, SIGKILL) }
+            try? await Task.sleep(nanoseconds: 100_000_000)
         }
     }
 
@@ -237,6 +337,13 @@ public struct Lab: Sendable {
         var names = [domainName]
         if let s = recorded.state, s.domain != domainName { names.append(s.domain) }
         var destroyed: [String] = []
+        if let s = recorded.state, s.isProcess, let pid = s.pid {
+            if s.processAlive { destroyed.append("\(s.domain) (QEMU 10 process \(pid))") }
+            await Self.stopProcess(s)
+            if s.processAlive {
+                throw RVBenchError(.process, "the lab's QEMU 10 process \(pid) survived SIGKILL")
+            }
+        }
         let local = try openLocal(recorded.state?.localURI ?? localURI)
         defer { local.close() }
         for name in names {
@@ -280,11 +387,14 @@ public struct Lab: Sendable {
         let l0 = try? local.versions()
         let name = recorded.state?.domain ?? domainName
         let domainState = try local.lookup(name: name).map { try $0.state() }
-        var status = Status(running: domainState == .running, domainState: domainState?.rawValue,
+        let processRunning = recorded.state.map { $0.isProcess && $0.processAlive } ?? false
+        var status = Status(running: domainState == .running || processRunning,
+                            domainState: processRunning ? "QEMU 10 process \(recorded.state?.pid ?? 0)" : domainState?.rawValue,
                             state: recorded.state, uptimeSeconds: nil, buildID: manifest?.id, l0: l0, l1: nil,
                             l1Kernel: nil, l1Uptime: nil, notes: notes)
-        if let s = recorded.state, domainState == .running {
+        if let s = recorded.state, domainState == .running || processRunning {
             status.uptimeSeconds = Date().timeIntervalSince(s.startedAt)
+            if let v = s.qemuVersion, s.isProcess { status.notes.append("L0: \(v), run as a process (not a libvirt domain)") }
             status.l1 = try? await Self.remoteVersions(uri: s.libvirtURI, logger: logger, timeout: 20)
             if status.l1 == nil { status.notes.append("L1's libvirtd does not answer at \(s.libvirtURI)") }
             if let out = try? await ssh(s, "uname -r; cut -d' ' -f1 /proc/uptime", timeout: 30) {

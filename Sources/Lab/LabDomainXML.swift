@@ -34,6 +34,8 @@ public struct LabDomainSpec: Sendable, Codable, Equatable {
     /// Deterministic mode: `-icount shift=0,sleep=off` (one instruction per virtual nanosecond, no
     /// sleeping while idle; QEMU then runs all vCPUs on one TCG thread).
     public var icount: Bool
+    /// QEMU 10 only: an emulated RISC-V IOMMU (`riscv-iommu-pci`); needs an L1 kernel with RISCV_IOMMU.
+    public var iommu: Bool = false
 
     public init(name: String = "rvbench-lab", memoryMiB: Int = 6144, vcpus: Int = 2,
                 emulator: String = "/usr/bin/qemu-system-riscv64",

@@ -22,6 +22,10 @@ public struct LabState: Sendable, Codable, Equatable {
     public var deterministic: Bool
     /// Who started the lab: nil for `rvbench lab up`, else the run that started it (and will stop it).
     public var owner: LabOwner?
+    /// The QEMU process of a `trixie` lab (no libvirt domain); nil for a `system` lab.
+    public var pid: Int32?
+    /// L0's QEMU version, when known.
+    public var qemuVersion: String?
 
     public init(domain: String, localURI: String, libvirtPort: Int, sshPort: Int, startedAt: Date,
                 buildID: String, qemu: String = "system", deterministic: Bool = false, owner: LabOwner? = nil) {
@@ -37,7 +41,7 @@ public struct LabState: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case domain, localURI, libvirtPort, sshPort, startedAt, buildID, qemu, deterministic, owner
+        case domain, localURI, libvirtPort, sshPort, startedAt, buildID, qemu, deterministic, owner, pid, qemuVersion
     }
 
     public init(from decoder: any Decoder) throws {
@@ -51,6 +55,18 @@ public struct LabState: Sendable, Codable, Equatable {
         qemu = try c.decodeIfPresent(String.self, forKey: .qemu) ?? "system"
         deterministic = try c.decodeIfPresent(Bool.self, forKey: .deterministic) ?? false
         owner = try c.decodeIfPresent(LabOwner.self, forKey: .owner)
+        pid = try c.decodeIfPresent(Int32.self, forKey: .pid)
+        qemuVersion = try c.decodeIfPresent(String.self, forKey: .qemuVersion)
+    }
+
+    /// True when L0 is a QEMU 10 process rather than a libvirt domain.
+    public var isProcess: Bool { qemu == LabQEMU.trixie.rawValue }
+
+    /// True while the recorded QEMU process runs and is the lab's (its command line names the guest).
+    public var processAlive: Bool {
+        guard let pid, kill(pid, 0) == 0 || errno == EPERM else { return false }
+        guard let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+        return String(decoding: cmdline, as: UTF8.self).contains("guest=\(domain),")
     }
 
     /// The libvirt URI of L1, as the controller reaches it.

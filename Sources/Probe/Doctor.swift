@@ -199,7 +199,7 @@ public enum Doctor {
             return DoctorCheck(host: host, name: "IOMMU", status: .missing, detail: "no IOMMU and no IOMMU groups",
                                prevents: "the passthrough variant",
                                fix: "use a kernel with the RISC-V IOMMU driver (Linux 6.13 or later) on a platform that has one "
-                                   + "(lab: --qemu trixie adds riscv-iommu-pci)")
+                                   + "(the lab's L1 runs Debian 13's 6.12, which has none; QEMU 10's riscv-iommu-pci needs it)")
         }
         let units = f.iommu.units.isEmpty ? "no unit listed" : f.iommu.units.joined(separator: ", ")
         let devices = f.iommu.groups.reduce(0) { $0 + $1.devices.count }
@@ -278,7 +278,8 @@ public enum Doctor {
         }
         return DoctorCheck(host: host, name: "vhost-vdpa", status: .missing, detail: modules,
                            prevents: "the vdpa variant",
-                           fix: "use the lab's host kernel (rvbench lab build), which enables VHOST_VDPA and VDPA_SIM_BLK")
+                           fix: "load vhost_vdpa and a vDPA device driver (e.g. vdpa_sim_blk, then `vdpa dev add`); "
+                               + "Debian's riscv64 kernel, which the lab's L1 runs, is built without VDPA_SIM_BLK")
     }
 
     static func perfCheck(_ f: ProbeFacts, host: String, prevents: String) -> DoctorCheck {

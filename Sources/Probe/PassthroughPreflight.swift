@@ -108,7 +108,7 @@ public enum PassthroughPreflight {
         if !facts.iommu.present {
             reasons.append("no IOMMU: the device's DMA cannot be confined to the guest, so VFIO refuses it; "
                 + "enable the IOMMU (RISC-V IOMMU driver, Linux 6.13 or later, on a platform that has one; "
-                + "lab: --qemu trixie adds riscv-iommu-pci)")
+                + "the lab's L1 runs Debian 13's 6.12, which has none)")
         } else if let device {
             if let id = device.iommuGroup, let g = facts.iommuGroup(id) {
                 group = g

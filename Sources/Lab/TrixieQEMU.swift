@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import Foundation
+import Logging
+import RVBenchCore
+
+/// Which QEMU emulates the lab's riscv64 host (L0).
+public enum LabQEMU: String, Sendable, Codable, CaseIterable {
+    /// Debian 12's qemu-system-misc 7.2, as a transient domain of the controller's libvirt.
+    case system
+    /// QEMU 10 from a Debian 13 amd64 root, as a supervised process: AIA (`aia=aplic-imsic`), Sscofpmf
+    /// (a guest PMU under KVM), `riscv-iommu-pci`, and an `-icount` that boots L1.
+    ///
+    /// Not a libvirt domain: libvirt 9.0's capability probe of QEMU 10 loses the monitor at
+    /// `qom-list-types`, so the controller's libvirt cannot start it. rvbench runs it itself
+    /// (daemonized, with a pid file), and `lab down` and the run that started it stop it.
+    case trixie
+}
+
+/// The QEMU 10 root: where its binary, libraries, modules and firmware are.
+public struct TrixieQEMU: Sendable, Codable, Equatable {
+    /// The extracted Debian 13 amd64 root.
+    public var root: String
+    /// `qemu-system-riscv64 --version`'s first line.
+    public var version: String
+    /// Every package unpacked into the root, with versions.
+    public var packages: [PackageVersion]
+    /// The cache key of the root.
+    public var key: String
+
+    public var dynamicLoader: String { root + "/usr/lib64/ld-linux-x86-64.so.2" }
+    public var libraryPath: String { root + "/usr/lib/x86_64-linux-gnu" }
+    public var binary: String { root + "/usr/bin/qemu-system-riscv64" }
+    public var modules: String { root + "/usr/lib/x86_64-linux-gnu/qemu" }
+    public var dataDirectory: String { root + "/usr/share/qemu" }
+    public var firmware: String { root + "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin" }
+
+    /// The packages the root is built from (with their dependencies).
+    public static let packages = ["qemu-system-riscv", "opensbi"]
+
+    /// The system's QEMU module directory, which QEMU 10 also searches: a mount namespace puts the
+    /// root's modules over it, since 7.2's modules abort QEMU 10.
+    static let systemModules = "/usr/lib/x86_64-linux-gnu/qemu"
+
+    /// The command that runs QEMU 10 with `arguments`: in a private mount namespace where the
+    /// system's module directory shows the root's modules, through the root's dynamic loader.
+    public func command(_ arguments: [String]) -> [String] {
+        let qemu = [dynamicLoader, "--library-path", libraryPath, binary, "-L", dataDirectory] + arguments
+        let script = "mount --bind \(labShellQuote(modules)) \(Self.systemModules) && exec "
+            + qemu.map(labShellQuote).joined(separator: " ")
+        return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script]
+    }
+}
+
+extension LabBuilder {
+    /// Builds (or reuses) the Debian 13 amd64 root with QEMU 10, cached by content hash.
+    public func buildTrixieQEMU() async throws -> TrixieQEMU {
+        try FileManager.default.createDirectory(at: paths.lab, withIntermediateDirectories: true)
+        let mirror = try DebianMirror.fromAptConfiguration()
+        let release = try await archiveRelease(mirror: mirror)
+        let key = CacheKey(kind: "qemu-trixie", inputs: [
+            "packages": TrixieQEMU.packages.joined(separator: ","), "suite": release.suite, "inRelease": release.sha256,
+            "arch": "amd64", "variant": "extract", "recipe": "mmdebstrap qemu10 v1",
+        ])
+        let dir = paths.artifact("qemu-trixie", key: key)
+        _ = try await cached(dir, what: "QEMU 10 root (Debian 13 amd64)", key: key) { out in
+            let root = out.appendingPathComponent("root")
+            let argv = ["mmdebstrap", "--variant=extract", "--architectures=amd64",
+                        "--include=" + TrixieQEMU.packages.joined(separator: ","), "--skip=cleanup/apt/cache",
+                        release.suite, root.path, "deb \(mirror) \(release.suite) main"]
+            do {
+                try await self.runWithProgress(argv, timeout: 1800, label: "QEMU 10 root", counting: nil)
+            } catch {
+                self.progress("QEMU 10 root: mmdebstrap failed; retrying once")
+                try? FileManager.default.removeItem(at: root)
+                try await self.runWithProgress(argv, timeout: 1800, label: "QEMU 10 root", counting: nil)
+            }
+            let archives = root.appendingPathComponent("var/cache/apt/archives")
+            let debs = ((try? FileManager.default.contentsOfDirectory(atPath: archives.path)) ?? [])
+                .filter { $0.hasSuffix(".deb") }.sorted()
+            try Data((debs.joined(separator: "\n") + "\n").utf8).write(to: out.appendingPathComponent("debs.txt"))
+            try? FileManager.default.removeItem(at: archives)
+        }
+        let root = dir.appendingPathComponent("root").path
+        var qemu = TrixieQEMU(root: root, version: "", packages: [], key: key.short)
+        let debs = try String(contentsOf: dir.appendingPathComponent("debs.txt"), encoding: .utf8)
+        qemu.packages = debs.split(separator: "\n").compactMap { PackageVersion(debFileName: String($0)) }.sorted()
+        let r = try await Subprocess.run([qemu.dynamicLoader, "--library-path", qemu.libraryPath, qemu.binary, "--version"],
+                                         timeout: 60)
+        guard r.status == 0, let first = r.stdoutString.split(separator: "\n").first else {
+            throw RVBenchError(.process, "QEMU 10 from \(root) does not run: \(r.stderrString.suffix(400))")
+        }
+        qemu.version = String(first)
+        return qemu
+    }
+}
+
+/// The QEMU 10 command line of the lab's L0: the same machine as the libvirt domain, plus AIA, the
+/// full CPU (H, Sscofpmf, Ssaia/Smaia), an emulated RISC-V IOMMU and a PCI device for assignment tests.
+public enum TrixieL0 {
+    public static func arguments(_ spec: LabDomainSpec, qemu: TrixieQEMU, pidFile: String, consoleLog: String) -> [String] {
+        var args = [
+            "-name", "guest=\(spec.name),debug-threads=on",
+            "-machine", "virt,aia=aplic-imsic",
+            "-cpu", "max",
+            "-smp", String(spec.vcpus),
+            "-m", "\(spec.memoryMiB)M",
+            "-bios", qemu.firmware,
+            "-kernel", spec.kernel,
+            "-initrd", spec.initrd,
+            "-append", spec.cmdline,
+            "-display", "none", "-monitor", "none",
+            "-serial", "file:\(consoleLog)",
+            "-no-reboot",
+            "-daemonize", "-pidfile", pidFile,
+        ]
+        if let disk = spec.workloadDisk {
+            args += ["-drive", "file=\(disk),if=none,format=raw,readonly=on,id=wl",
+                     "-device", "virtio-blk-pci,drive=wl"]
+        }
+        // No riscv-iommu-pci: a RISC-V IOMMU resets with translation off, which blocks all DMA until a
+        // driver programs it, and L1's Debian 6.12 kernel has no RISCV_IOMMU driver (upstream since 6.13).
+        // Tried: with the device present, L1's virtio-net and virtio-blk never finish probing (a kworker
+        // hangs) and libvirtd cannot start. `iommu: true` adds it for an L1 kernel that has the driver.
+        if spec.iommu {
+            args += ["-device", "riscv-iommu-pci"]
+        }
+        if spec.icount {
+            args += ["-icount", "shift=0,sleep=off"]
+        }
+        args += [
+            "-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:\(spec.libvirtPort)-:16509,hostfwd=tcp:127.0.0.1:\(spec.sshPort)-:22",
+            "-device", "virtio-net-pci,netdev=n0",
+        ]
+        return args
+    }
+}
+
+/// `s` as one POSIX shell word.
+func labShellQuote(_ s: String) -> String {
+    if !s.isEmpty, s.allSatisfy({ $0.isLetter || $0.isNumber || "-_./=:,+@%".contains($0) }) { return s }
+    return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}
