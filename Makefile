@@ -25,13 +25,13 @@ workloads: deps
 
 # Unit tests only: no lab, no cross-built workloads.
 unit-test: build
-	$(SWIFT) test --skip '.*LabIntegration.*'
+	$(SWIFT) test --skip '.*Lab(Integration|Run|Fault|Deterministic)Tests.*'
 
 test: deps workloads
 	$(SWIFT) build --build-tests
 	# Build the lab's artifacts before the tests (cached by content hash; the lab tests then reuse
 	# them): mmdebstrap run from inside the test process has died of SIGPIPE.
-	RVBENCH_WORKLOADS=$(CURDIR)/workloads/build/out .build/debug/rvbench lab build
+	RVBENCH_WORKLOADS=$(CURDIR)/workloads/build/out .build/debug/rvbench lab build --qemu trixie
 	@scripts/services.sh start
 	@rc=0; RVBENCH_WORKLOADS=$(CURDIR)/workloads/build/out $(SWIFT) test --skip-build || rc=$$?; \
 	  scripts/services.sh stop; exit $$rc

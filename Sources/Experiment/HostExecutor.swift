@@ -42,6 +42,8 @@ public struct HostFactsRecord: Sendable, Codable {
     public var isa: String?
     public var workloadDevice: String?
     public var labBuildID: String?
+    /// The lab's L0 (e.g. "QEMU 10.0.13, process, -icount shift=0,sleep=off"); nil for a board.
+    public var emulator: String?
 }
 
 /// Faults the workload runner injects on purpose, for rvbench's own fault tests on the real path:
@@ -125,6 +127,7 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
         var emulated = false
         var kind: String
         var buildID: String?
+        var emulator: String?
         switch spec.host {
         case .lab(let options):
             let lab = Lab(paths: LabPaths.fromEnvironment(), logger: logger, progress: labProgress)
@@ -149,6 +152,9 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
             emulated = true
             kind = "emulated RISC-V host (QEMU TCG)"
             buildID = up.state.buildID
+            var l0 = up.state.qemuVersion.map { "\($0), run as a process" } ?? "Debian 12 QEMU (libvirt domain)"
+            if up.state.deterministic { l0 += ", -icount shift=0,sleep=off, 1 hart" }
+            emulator = l0
         case .remote(let remote):
             uri = remote.uri
             guard let ssh = remote.ssh else {
@@ -198,7 +204,7 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let record = HostFactsRecord(uri: uri, ssh: target.description, emulated: emulated, kind: kind, versions: versions,
                                      kernel: hostFacts.kernel, isa: hostFacts.cpu.isa,
-                                     workloadDevice: device.isEmpty ? nil : device, labBuildID: buildID)
+                                     workloadDevice: device.isEmpty ? nil : device, labBuildID: buildID, emulator: emulator)
         let kvm = hostFacts.kvm.openable
         locked {
             self.facts = record

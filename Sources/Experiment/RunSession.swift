@@ -199,12 +199,13 @@ public enum RunSession {
             }
         }
         let facts = executor?.hostFacts
+        if let l0 = facts?.emulator { tools["lab/l0-qemu"] = l0 }
         let host = HostFacts(
             kind: facts?.kind ?? (spec.host.isLab ? "emulated RISC-V host (QEMU TCG)" : "riscv64 host"),
             emulated: spec.host.isLab, arch: "riscv64", kernel: facts?.kernel, isa: facts?.isa,
             aiaMode: spec.variants.map(\.aia.rawValue).first,
             qemuVersion: facts?.versions?.hypervisor, libvirtVersion: facts?.versions?.libvirtDaemon,
-            libvirtURI: facts?.uri)
+            libvirtURI: facts?.uri, emulator: facts?.emulator)
         let spec0 = SpecRecord(path: spec.source?.path, yaml: spec.source?.yaml ?? "")
         let manifest = Manifest(experiment: spec.name, spec: spec0, seed: spec.seed, artifacts: artifacts, host: host,
                                 tools: tools, domains: executor?.generatedDomainXML ?? [:],

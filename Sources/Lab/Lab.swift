@@ -197,10 +197,15 @@ public struct Lab: Sendable {
         let ports = try Self.freeLoopbackPorts(2)
         let base = manifest.artifacts["l1-initramfs"]!
         let seeded = try await seededInitramfs(base)
-        let spec = LabDomainSpec(
+        var spec = LabDomainSpec(
             name: domainName, kernel: manifest.artifacts["l1-kernel"]!.path, initrd: seeded?.path ?? base.path,
             workloadDisk: manifest.artifacts["workload-disk"]?.path, libvirtPort: ports[0], sshPort: ports[1],
             consoleLog: paths.consoleLog.path, icount: deterministic)
+        if deterministic {
+            // One hart: with -icount every hart advances the same virtual clock, so a second hart's
+            // background work would show up in the timings of the first.
+            spec.vcpus = 1
+        }
         let pidFile = paths.runDirectory.appendingPathComponent("qemu.pid")
         let argv = qemu.command(TrixieL0.arguments(spec, qemu: qemu, pidFile: pidFile.path, consoleLog: paths.consoleLog.path))
         try Data((argv.joined(separator: " ") + "\n").utf8).write(to: paths.runDirectory.appendingPathComponent("qemu-command.txt"))
