@@ -97,6 +97,8 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
     private var remoteProbe: String?
     private var localHypervisor = false
     private var unavailableCounters: [String: UnavailableMetric] = [:]
+    /// Native boot attempts whose runner exited by itself (no clean-up round trip needed).
+    private var cleanNativeBoots = Set<String>()
 
     public init(layout: HostLayout = .lab, logger: Logger, labProgress: @escaping @Sendable (String) -> Void = { _ in },
                 faults: FaultPlan = FaultPlan()) {
@@ -188,8 +190,13 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
             _ = try? await Subprocess.run(target.sshArguments() + ["pkill -KILL -x rvbench-runner || true"], timeout: 30)
         }
 
-        let versions = try? await Task.detached { try hv.versions() }.value
+        // Independent round trips to the host, in parallel (each SSH session costs a handshake).
+        async let versionsTask = Task.detached { try? hv.versions() }.value
+        let mountsArgv = target.sshArguments() + ["awk '$2==\"\(layout.workloadRoot)\"{print $1}' /proc/mounts"]
+        async let mountsTask = Subprocess.check(mountsArgv, timeout: 60)
         let hostFacts = try await probe.facts()
+        let versions = await versionsTask
+        let device = try await mountsTask.trimmingCharacters(in: .whitespacesAndNewlines)
         if !spec.counters.isEmpty {
             // Native boots count through `rvbench-probe perf --exec`, remote guests through the probe on
             // QEMU's threads; a local hypervisor's guests through perf_event_open here (libpfm4 names).
@@ -200,8 +207,6 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
                 localHypervisor = local
             }
         }
-        let device = try await remoteShell(target, "awk '$2==\"\(layout.workloadRoot)\"{print $1}' /proc/mounts", timeout: 60)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
         let record = HostFactsRecord(uri: uri, ssh: target.description, emulated: emulated, kind: kind, versions: versions,
                                      kernel: hostFacts.kernel, isa: hostFacts.cpu.isa,
                                      workloadDevice: device.isEmpty ? nil : device, labBuildID: buildID, emulator: emulator)
@@ -295,6 +300,10 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
                                 continuation.yield(.sample(sample))
                             }
                         }
+                        if translator.sawEnd, r.status == 0 || r.status == 2 {
+                            // The runner exited by itself: nothing of this boot is left on the host.
+                            self.locked { _ = self.cleanNativeBoots.insert(context.domainName) }
+                        }
                         if !translator.sawEnd {
                             let tail = r.stderrString.split(separator: "\n").suffix(3).joined(separator: " | ")
                             continuation.yield(.failed(reason: "the runner on the host ended without a done line "
@@ -374,7 +383,8 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
         let (hv, target) = locked { (hypervisor, sshTarget) }
         if boot.variant.kind == .native {
             // A runner whose SSH session was cut may still run on the host: end it.
-            if let target {
+            let clean = locked { cleanNativeBoots.remove(context.domainName) != nil }
+            if !clean, let target {
                 _ = try? await Subprocess.run(target.sshArguments() + ["pkill -KILL -x rvbench-runner || true"], timeout: 30)
             }
             return
