@@ -169,6 +169,13 @@ public actor RemoteHostFacts: HostFactsSource {
         return r
     }
 
+    /// Where the probe's copy lives on the host (named by its content hash), without contacting the host.
+    func expectedRemotePath() async throws -> String {
+        let local: URL
+        if let probePath { local = probePath } else { local = try await ProbeBinary.ensure(.riscv64) }
+        return "\(remoteDirectory)/rvbench-probe-\(try SHA256.hex(ofFile: local).prefix(16))"
+    }
+
     /// Copies the probe to the host unless a copy with the same content hash is there already;
     /// returns its path on the host.
     public func installProbe() async throws -> String {
@@ -198,8 +205,20 @@ public actor RemoteHostFacts: HostFactsSource {
     }
 
     func run(_ arguments: String) async throws -> Data {
-        let remote = try await installProbe()
-        let r = try await self.remote("\(shellQuote(remote)) \(arguments)")
+        var r: ProcessResult
+        if installed == nil, let expected = try? await expectedRemotePath() {
+            // One round trip when the probe is already there: run it if present, else say so (status 97).
+            r = try await self.remote("test -x \(shellQuote(expected)) || exit 97; exec \(shellQuote(expected)) \(arguments)")
+            if r.status == 97 && r.stdout.isEmpty {
+                let remote = try await installProbe()
+                r = try await self.remote("\(shellQuote(remote)) \(arguments)")
+            } else {
+                installed = expected
+            }
+        } else {
+            let remote = try await installProbe()
+            r = try await self.remote("\(shellQuote(remote)) \(arguments)")
+        }
         if r.status != 0 && r.stdout.isEmpty {
             throw RVBenchError(.process, "rvbench-probe \(arguments) on \(sshTarget) exited with status \(r.status): "
                 + r.stderrString.trimmingCharacters(in: .whitespacesAndNewlines))
