@@ -164,7 +164,7 @@ public struct WorkloadCatalogue: Sendable, Equatable {
                 if let text = value as? String {
                     entry.parameterDefaults[key] = text
                 } else if let n = value as? NSNumber {
-                    entry.parameterDefaults[key] = n.stringValue
+                    entry.parameterDefaults[key] = types[key] == .bool ? (n.boolValue ? "true" : "false") : n.stringValue
                 } else if let text = value as? String {
                     entry.parameterDefaults[key] = text
                 }

@@ -338,8 +338,10 @@ import RVBenchCore
         try fm.createDirectory(at: dir.appendingPathComponent("scripts"), withIntermediateDirectories: true)
         let catalogue = try WorkloadCatalogue.load(from: dir)
         #expect(catalogue.names == ["tiny", "x264-320"])
-        #expect(catalogue.entry(named: "x264-320") == .init(name: "x264-320", kind: .video, parameters: ["frames", "preset"],
-                                                            parameterTypes: ["frames": .integer, "preset": .string]))
+        var x264 = WorkloadCatalogue.Entry(name: "x264-320", kind: .video, parameters: ["frames", "preset"],
+                                           parameterTypes: ["frames": .integer, "preset": .string])
+        x264.parameterDefaults = ["frames": "50", "preset": "ultrafast"]
+        #expect(catalogue.entry(named: "x264-320") == x264)
         #expect(catalogue.entry(named: "tiny") == .init(name: "tiny", kind: .ai, metric: "tokens_per_s",
                                                         direction: .higherIsBetter, parameters: ["tokens"]))
         try Data(#"{"kind": "gpu"}"#.utf8).write(to: dir.appendingPathComponent("tiny").appendingPathComponent("workload.json"))
@@ -362,10 +364,22 @@ import RVBenchCore
         func check(_ text: String) -> Result<ExperimentSpec, SpecValidationError> {
             ExperimentSpec.validate(yaml: base.replacingOccurrences(of: "PLACE", with: text), file: "t.yaml", catalogue: catalogue)
         }
-        let good = try check("params: {size: 640x360, frames: 12, crf: 20, fast: true}").get()
-        #expect(good.workloads[0].params == ["size": .string("640x360"), "frames": .integer(12), "crf": .integer(20),
-                                             "fast": .bool(true)])
-        #expect(try check("params: {size: 640}").get().workloads[0].params == ["size": .string("640")])
+        #expect(entry.parameterDefaults == ["size": "320x240", "frames": "24", "crf": "23.5", "fast": "false"])
+        // The built values may be repeated (in any spelling of the same value)...
+        let good = try check("params: {size: 320x240, frames: 24, crf: 23.50, fast: false}").get()
+        #expect(good.workloads[0].params == ["size": .string("320x240"), "frames": .integer(24), "crf": .number(23.5),
+                                             "fast": .bool(false)])
+        // ...but not changed: the workload disk and its expected outputs were built with them.
+        guard case .failure(let changed) = check("params: {size: 640x360, frames: 12}") else {
+            Issue.record("a parameter other than the built one was accepted")
+            return
+        }
+        #expect(changed.diagnostics.map(\.description) == [
+            "t.yaml:9:14: workloads[0].params.size is 640x360, but workloads run with the parameters they were built with "
+                + "(size: 320x240); change it in workloads/x264-320/workload.json and rebuild the lab, or drop it from the spec",
+            "t.yaml:9:29: workloads[0].params.frames is 12, but workloads run with the parameters they were built with "
+                + "(frames: 24); change it in workloads/x264-320/workload.json and rebuild the lab, or drop it from the spec",
+        ])
         #expect(try check("metric: wall_ns").get().workloads[0].direction == .lowerIsBetter)
         guard case .failure(let bad) = check("params: {frames: many, crf: x, fast: 1}") else {
             Issue.record("bad parameter types were accepted")

@@ -311,3 +311,72 @@ func temporaryDirectory() throws -> URL {
         #expect(try PackageList.read(url) == ["kmod", "busybox-static", "iproute2"])
     }
 }
+
+/// The QEMU 10 lab: its command line, and the state that lets `lab down` and `resume` find it.
+@Suite struct TrixieLabTests {
+    static let qemu = TrixieQEMU(root: "/cache/qemu-trixie/k/root", version: "QEMU emulator version 10.0.13",
+                                 packages: [], key: "k")
+
+    static func spec(icount: Bool) -> LabDomainSpec {
+        LabDomainSpec(kernel: "/c/vmlinux", initrd: "/c/init.cpio", workloadDisk: "/c/disk.ext4",
+                      libvirtPort: 41000, sshPort: 41001, consoleLog: "/run/console.log", icount: icount)
+    }
+
+    @Test func argumentsCarryAIATheForwardsAndIcountOnlyWhenAsked() {
+        let plain = TrixieL0.arguments(Self.spec(icount: false), qemu: Self.qemu, pidFile: "/run/qemu.pid",
+                                       consoleLog: "/run/console.log")
+        let joined = plain.joined(separator: " ")
+        #expect(joined.contains("-name guest=rvbench-lab,debug-threads=on"))
+        #expect(joined.contains("-machine virt,aia=aplic-imsic"))
+        #expect(joined.contains("-bios /cache/qemu-trixie/k/root/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"))
+        #expect(joined.contains("hostfwd=tcp:127.0.0.1:41000-:16509,hostfwd=tcp:127.0.0.1:41001-:22"))
+        #expect(joined.contains("-daemonize -pidfile /run/qemu.pid"))
+        #expect(joined.contains("file=/c/disk.ext4,if=none,format=raw,readonly=on"))
+        #expect(!plain.contains("-icount"))
+        // No IOMMU unless asked: without a driver in L1 it blocks every DMA.
+        #expect(!plain.contains("riscv-iommu-pci"))
+        let det = TrixieL0.arguments(Self.spec(icount: true), qemu: Self.qemu, pidFile: "/p", consoleLog: "/l")
+        #expect(det.contains("-icount") && det.contains("shift=0,sleep=off"))
+    }
+
+    @Test func commandRunsTheRootsQEMUWithItsModulesInAPrivateMountNamespace() {
+        let argv = Self.qemu.command(["-append", "console=ttyS0 quiet"])
+        #expect(Array(argv.prefix(6)) == ["unshare", "--mount", "--propagation", "private", "sh", "-c"])
+        let script = argv[6]
+        #expect(script.hasPrefix("mount --bind /cache/qemu-trixie/k/root/usr/lib/x86_64-linux-gnu/qemu /usr/lib/x86_64-linux-gnu/qemu && exec "))
+        #expect(script.contains("/cache/qemu-trixie/k/root/usr/lib64/ld-linux-x86-64.so.2 --library-path /cache/qemu-trixie/k/root/usr/lib/x86_64-linux-gnu"))
+        // An argument with a space stays one word.
+        #expect(script.hasSuffix("-append 'console=ttyS0 quiet'"))
+    }
+
+    @Test func processStateRoundTripsAndADeadPidIsNotTheLab() throws {
+        var s = LabStateTests.sample
+        s.qemu = LabQEMU.trixie.rawValue
+        s.pid = 999_999_999
+        s.qemuVersion = "10.0.13"
+        s.deterministic = true
+        s.owner = LabOwner(directory: "/r/x", pid: 999_999_998)
+        let data = try JSONEncoder().encode(s)
+        let back = try JSONDecoder().decode(LabState.self, from: data)
+        #expect(back == s && back.isProcess)
+        #expect(!back.processAlive)
+        #expect(!(back.owner?.isAlive ?? true))
+        // This test process is alive, but its command line does not name the lab.
+        s.pid = getpid()
+        #expect(!s.processAlive)
+        // States written before these fields existed still load.
+        let old = #"{"domain":"rvbench-lab","localURI":"qemu:///system","libvirtPort":1,"sshPort":2,"startedAt":0,"buildID":"b","qemu":"system"}"#
+        let decoded = try JSONDecoder().decode(LabState.self, from: Data(old.utf8))
+        #expect(!decoded.isProcess && decoded.owner == nil && !decoded.deterministic)
+    }
+
+    @Test func deterministicModeOnQEMU72IsRefusedWithTheReason() async throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var paths = LabPaths.fromEnvironment()
+        paths.cacheRoot = dir
+        let lab = Lab(paths: paths, logger: Logger(label: "test"))
+        let error = try await #require(throws: RVBenchError.self) { _ = try await lab.up(qemu: .system, deterministic: true) }
+        #expect(error.code == .unsupported && error.message.contains("--qemu trixie --deterministic"))
+    }
+}
