@@ -135,6 +135,11 @@ public struct RunCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Validate the spec and print the schedule, then stop.")
     public var dryRun = false
 
+    @Flag(name: .long, help: ArgumentHelp(
+        "Lab only: run L0 (QEMU 10) with -icount shift=0,sleep=off and one hart, as `deterministic: true, qemu: trixie`.",
+        discussion: "Guest time then counts instructions: repeats agree closely, but memory-system costs vanish."))
+    public var deterministic = false
+
     @OptionGroup public var options: RunOutputOptions
 
     public init() {}
@@ -142,8 +147,9 @@ public struct RunCommand: AsyncParsableCommand {
     public func run() async throws {
         let spec: ExperimentSpec
         do {
-            spec = try ExperimentSpec.load(from: URL(fileURLWithPath: self.spec), displayPath: self.spec,
-                                           catalogue: try RunSession.catalogue())
+            let catalogue = try RunSession.catalogue()
+            let loaded = try ExperimentSpec.load(from: URL(fileURLWithPath: self.spec), displayPath: self.spec, catalogue: catalogue)
+            spec = deterministic ? try loaded.withDeterministicMode(catalogue: catalogue) : loaded
         } catch {
             throw exitForRunError(error, directory: nil)
         }

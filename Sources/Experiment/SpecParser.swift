@@ -9,6 +9,31 @@ extension ExperimentSpec {
     ///
     /// Throws `RVBenchError(.badInput)` whose message lists every problem as `file:line:column: message`
     /// and whose cause is a `SpecValidationError`.
+    /// The spec with deterministic mode on (`rvbench run --deterministic`): the keys are added to the
+    /// spec's own text, so that the manifest, `resume` and `reproduce` see the same spec. A lab spec
+    /// only; one that sets `deterministic: false` or another `qemu` is refused rather than overridden.
+    public func withDeterministicMode(catalogue: WorkloadCatalogue) throws -> ExperimentSpec {
+        guard case .lab(let options) = host, let source else {
+            throw RVBenchError(.badInput, "--deterministic needs a lab spec (host: lab): it runs the lab's L0 with -icount")
+        }
+        if options.deterministic && options.qemu == .trixie { return self }
+        let shown = source.path ?? "spec"
+        let keys = (try? Yams.compose(yaml: source.yaml))??.mapping?.keys.compactMap(\.string) ?? []
+        if keys.contains("deterministic") && !options.deterministic {
+            throw RVBenchError(.badInput, "\(shown) sets deterministic: false; remove it or run without --deterministic")
+        }
+        if keys.contains("qemu") && options.qemu != .trixie {
+            throw RVBenchError(.badInput, "\(shown) sets qemu: \(options.qemu.rawValue), but deterministic mode needs qemu: trixie "
+                + "(Debian 12's QEMU 7.2 with -icount does not boot L1)")
+        }
+        var yaml = source.yaml
+        if !yaml.hasSuffix("\n") { yaml += "\n" }
+        yaml += "# added by --deterministic\n"
+        if !keys.contains("deterministic") { yaml += "deterministic: true\n" }
+        if !keys.contains("qemu") { yaml += "qemu: trixie\n" }
+        return try Self.parse(yaml: yaml, file: shown, catalogue: catalogue)
+    }
+
     public static func load(from url: URL, displayPath: String? = nil,
                             catalogue: WorkloadCatalogue) throws -> ExperimentSpec {
         let shown = displayPath ?? url.path

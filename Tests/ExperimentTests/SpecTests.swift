@@ -16,6 +16,19 @@ import RVBenchCore
 
         """
 
+    @Test func deterministicFlagAddsTheKeysToTheSpecText() throws {
+        let spec = try ExperimentSpec.parse(yaml: Self.minimal, file: "m.yaml", catalogue: Fixtures.catalogue)
+        let det = try spec.withDeterministicMode(catalogue: Fixtures.catalogue)
+        #expect(det.host == .lab(LabOptions(qemu: .trixie, deterministic: true)))
+        // The text carries it, so the manifest, resume and reproduce see the same spec.
+        let again = try ExperimentSpec.parse(yaml: det.source!.yaml, file: "m.yaml", catalogue: Fixtures.catalogue)
+        #expect(again.host == det.host)
+        let pinned = try ExperimentSpec.parse(yaml: Self.minimal + "qemu: debian12\n", file: "m.yaml", catalogue: Fixtures.catalogue)
+        #expect(throws: RVBenchError.self) { try pinned.withDeterministicMode(catalogue: Fixtures.catalogue) }
+        let off = try ExperimentSpec.parse(yaml: Self.minimal + "deterministic: false\n", file: "m.yaml", catalogue: Fixtures.catalogue)
+        #expect(throws: RVBenchError.self) { try off.withDeterministicMode(catalogue: Fixtures.catalogue) }
+    }
+
     func diagnostics(_ yaml: String, file: String = "analysis/x.yaml") -> [String] {
         switch ExperimentSpec.validate(yaml: yaml, file: file, catalogue: Fixtures.catalogue) {
         case .success: return []
