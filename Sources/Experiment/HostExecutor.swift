@@ -218,7 +218,15 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
         }
 
         var unavailable: [VariantUnavailable] = []
+        // The lab's L2 kernel, when it is the lab's: its version decides whether AIA guests can boot.
+        let labGuestKernel: String? = spec.host.isLab
+            ? (try? LabManifest.load(from: LabPaths.fromEnvironment().manifest))?.guestKernel.sourceVersion : nil
         for variant in spec.variants {
+            if variant.kind != .native, variant.aia != .none,
+               let reason = AIAGate.reason(facts: hostFacts, guestKernelVersion: labGuestKernel, mode: variant.aia) {
+                unavailable.append(.init(variant: variant.name, reason: reason))
+                continue
+            }
             switch variant.kind {
             case .native:
                 if device.isEmpty {
@@ -687,6 +695,26 @@ enum PassthroughGate {
         case .runnable: return []
         case .notRun(let reasons): return reasons
         }
+    }
+}
+
+/// Why a guest variant with an AIA interrupt controller cannot run here, or nil.
+enum AIAGate {
+    static func reason(facts: ProbeFacts, guestKernelVersion: String?, mode: AIAMode) -> String? {
+        if !facts.cpu.ssaia {
+            return "aia: \(mode.rawValue) needs Ssaia on the host, and its ISA string has none "
+                + "(on the lab: qemu: trixie, whose QEMU 10 gives L1 AIA)"
+        }
+        if let version = guestKernelVersion, let (major, minor) = majorMinor(version), (major, minor) < (6, 10) {
+            return "aia: \(mode.rawValue) needs APLIC/IMSIC drivers in the guest kernel (Linux 6.10 or later), "
+                + "and the lab's L2 kernel is Linux \(version): the guest would print nothing"
+        }
+        return nil
+    }
+
+    static func majorMinor(_ version: String) -> (Int, Int)? {
+        let parts = version.split(whereSeparator: { !$0.isNumber }).prefix(2).compactMap { Int($0) }
+        return parts.count == 2 ? (parts[0], parts[1]) : nil
     }
 }
 

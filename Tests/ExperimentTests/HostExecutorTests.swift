@@ -2,6 +2,7 @@
 import Counters
 import Foundation
 import Logging
+import Probe
 import RVBenchCore
 import Testing
 @testable import Experiment
@@ -65,5 +66,26 @@ import Testing
             name: "d", layout: .lab, device: "/dev/vdb", names: ["micro-timer"], iterations: 2, warmup: 0, seed: 1,
             workloadTimeout: 30)
         #expect(!clean.cmdline.contains("rvbench.fault"))
+    }
+}
+
+/// AIA guests are reported as not run where they could not boot, instead of hanging until the boot timeout.
+@Suite struct AIAGateTests {
+    static func facts(ssaia: Bool) throws -> ProbeFacts {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("ProbeTests/Fixtures/facts/host-can.json")
+        var f = try ProbeFacts.decode(try Data(contentsOf: url))
+        f.cpu.ssaia = ssaia
+        return f
+    }
+
+    @Test func needsSsaiaOnTheHostAndAnAIAGuestKernel() throws {
+        let withAIA = try Self.facts(ssaia: true)
+        #expect(AIAGate.reason(facts: withAIA, guestKernelVersion: nil, mode: .aplicIMSIC) == nil)
+        #expect(AIAGate.reason(facts: withAIA, guestKernelVersion: "6.12.57-1", mode: .aplicIMSIC) == nil)
+        let old = try #require(AIAGate.reason(facts: withAIA, guestKernelVersion: "6.1.192-2", mode: .aplicIMSIC))
+        #expect(old.contains("Linux 6.10 or later") && old.contains("Linux 6.1.192-2"))
+        let none = try #require(AIAGate.reason(facts: try Self.facts(ssaia: false), guestKernelVersion: nil, mode: .aplic))
+        #expect(none.hasPrefix("aia: aplic needs Ssaia on the host") && none.contains("qemu: trixie"))
     }
 }
