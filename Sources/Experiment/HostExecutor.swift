@@ -723,7 +723,9 @@ enum VDPAGate {
     static func reasons(facts: ProbeFacts) -> [String] {
         facts.vdpa.vhostVDPADevices.isEmpty
             ? ["no vhost-vdpa device on the host (needs the vhost_vdpa module and a vDPA device such as vdpa_sim_blk; "
-               + "Debian's riscv64 kernel has no VDPA_SIM_BLK)"]
-            : ["the vdpa variant is not wired into `rvbench run` yet"]
+               + "Debian's riscv64 kernel has no VDPA_SIM_BLK, which the lab builds out of tree)"]
+            : ["the host has \(facts.vdpa.vhostVDPADevices.joined(separator: ", ")), but `rvbench run` does not yet give a guest "
+               + "a vhost-vdpa disk: Debian's QEMU serves <disk type='vhostvdpa'> only with qemu-block-extra (libblkio), "
+               + "which the lab does not install, and the workloads read no data disk yet"]
     }
 }

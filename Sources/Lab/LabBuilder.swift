@@ -77,9 +77,11 @@ public struct LabBuilder: Sendable {
                  + (missing.isEmpty ? "" : "; missing: \(missing.joined(separator: ", "))"))
 
         let guestInitramfs = try await buildGuestInitramfs(hostRoot: hostRootDir, steps: &steps)
+        let vdpaModules = try await buildVDPAModules(kernelRelease: kernelRelease, mirror: mirror, release: release,
+                                                     steps: &steps)
         let l1Initramfs = try await buildL1Initramfs(hostRoot: hostRoot.dir, hostRootKey: hostRoot.record.key,
                                                      guestKernel: guestKernel.image, guestInitramfs: guestInitramfs,
-                                                     steps: &steps)
+                                                     vdpaModules: vdpaModules, steps: &steps)
         let (disk, treeHash) = try await buildWorkloadDisk(workloadRoot: workloadRoot.dir,
                                                            workloadRootKey: workloadRoot.record.key, steps: &steps)
 
@@ -307,15 +309,20 @@ public struct LabBuilder: Sendable {
     /// The host root's cpio followed by a second archive with `/init`, the controller's SSH key
     /// and L2's kernel and initramfs (the kernel unpacks concatenated archives in order).
     func buildL1Initramfs(hostRoot: URL, hostRootKey: String, guestKernel: Artifact, guestInitramfs: URL,
-                          steps: inout [LabBuildStep]) async throws -> URL {
+                          vdpaModules: URL, steps: inout [LabBuildStep]) async throws -> URL {
         let t0 = Date()
         let initScript = labDir.appendingPathComponent("host-init.sh")
         let pub = try String(contentsOf: paths.sshPublicKey, encoding: .utf8)
+        var moduleHashes: [String] = []
+        for name in Self.vdpaModules {
+            moduleHashes.append(try SHA256.hex(ofFile: vdpaModules.appendingPathComponent("\(name).ko")))
+        }
         let key = CacheKey(kind: "l1-initramfs", inputs: [
             "hostRoot": hostRootKey, "initSHA256": try SHA256.hex(ofFile: initScript),
             "sshPublicKey": pub.trimmingCharacters(in: .whitespacesAndNewlines),
             "guestKernelSHA256": guestKernel.sha256, "guestInitramfsSHA256": try await fileSHA256(guestInitramfs),
-            "recipe": "root.cpio+overlay.cpio v1",
+            "vdpaModulesSHA256": moduleHashes.joined(separator: ","),
+            "recipe": "root.cpio+overlay.cpio v2",
         ])
         let dir = paths.artifact("l1-initramfs", key: key)
         let reused = try await cached(dir, what: "L1 initramfs", key: key) { out in
@@ -331,6 +338,11 @@ public struct LabBuilder: Sendable {
             try fm.setAttributes([.posixPermissions: 0o600], ofItemAtPath: ssh.appendingPathComponent("authorized_keys").path)
             try fm.copyItem(atPath: guestKernel.path, toPath: guestDir.appendingPathComponent("Image").path)
             try fm.copyItem(at: guestInitramfs, to: guestDir.appendingPathComponent("initramfs.cpio"))
+            let modules = tree.appendingPathComponent("usr/lib/rvbench/vdpa")
+            try fm.createDirectory(at: modules, withIntermediateDirectories: true)
+            for name in Self.vdpaModules {
+                try fm.copyItem(at: vdpaModules.appendingPathComponent("\(name).ko"), to: modules.appendingPathComponent("\(name).ko"))
+            }
             let overlay = out.appendingPathComponent("overlay.cpio")
             try await Self.packCPIO(tree, to: overlay)
             try await Subprocess.check(["sh", "-c", "cat \"$1\" \"$2\" > \"$3\"", "sh",

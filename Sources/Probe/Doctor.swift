@@ -279,7 +279,8 @@ public enum Doctor {
         return DoctorCheck(host: host, name: "vhost-vdpa", status: .missing, detail: modules,
                            prevents: "the vdpa variant",
                            fix: "load vhost_vdpa and a vDPA device driver (e.g. vdpa_sim_blk, then `vdpa dev add`); "
-                               + "Debian's riscv64 kernel, which the lab's L1 runs, is built without VDPA_SIM_BLK")
+                               + "Debian's riscv64 kernel is built without VDPA_SIM, so the lab's L1 loads vdpa_sim modules "
+                               + "that `rvbench lab build` builds out of tree")
     }
 
     static func perfCheck(_ f: ProbeFacts, host: String, prevents: String) -> DoctorCheck {

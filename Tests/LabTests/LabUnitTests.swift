@@ -265,7 +265,9 @@ func temporaryDirectory() throws -> URL {
             .deletingLastPathComponent().appendingPathComponent("workloads/lab/host-kernel.require")
         let reqs = try KernelRequirement.parse(try String(contentsOf: source, encoding: .utf8))
         #expect(reqs.contains(KernelRequirement(option: "KVM", reason: "run L2 guests under KVM")))
-        #expect(reqs.contains { $0.option == "VDPA_SIM_BLK" })
+        #expect(reqs.contains { $0.option == "VHOST_VDPA" })
+        // The simulators are built out of tree (Debian's kernel has none), so they are not required of the config.
+        #expect(!reqs.contains { $0.option.hasPrefix("VDPA_SIM") })
     }
 }
 

@@ -52,9 +52,17 @@ for dev in /dev/vda /dev/vdb; do
         $bb mount -t ext4 -o ro "$dev" /opt/rvbench-root && echo "rvbench-lab: workload disk $dev mounted" && break
     fi
 done
-for m in tun bridge vhost_net vhost_vdpa vdpa_sim vdpa_sim_blk; do
+for m in tun bridge vhost_net vhost_iotlb vdpa vhost_vdpa; do
     modprobe "$m" 2>/dev/null || echo "rvbench-lab: module $m not available"
 done
+# The vDPA simulators, built out of tree (Debian's riscv64 kernel has no VDPA_SIM), and one
+# simulated block device behind vhost-vdpa: /dev/vhost-vdpa-0.
+for m in vringh vdpa_sim vdpa_sim_blk vdpa_sim_net; do
+    insmod "/usr/lib/rvbench/vdpa/$m.ko" 2>/dev/null || echo "rvbench-lab: module $m not available"
+done
+if vdpa dev add mgmtdev vdpasim_blk name vdpa-blk0 2>/dev/null; then
+    echo "rvbench-lab: vdpa device vdpa-blk0 (vdpa_sim_blk) $($bb ls /dev/vhost-vdpa-* 2>/dev/null | $bb tr '\n' ' ')"
+fi
 
 echo "rvbench-lab: ready kernel=$($bb uname -r) kvm=$([ -c /dev/kvm ] && echo yes || echo no) uptime=$($bb cut -d' ' -f1 /proc/uptime)"
 # PID 1 never exits; it reaps orphans while it waits.
