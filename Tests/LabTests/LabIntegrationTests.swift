@@ -65,6 +65,11 @@ import Testing
         #expect(again.reused)
         #expect(again.state == up.state)
 
+        // The vDPA simulators built out of tree load in L1, and a simulated block device sits behind vhost-vdpa.
+        let vdpa = try await lab.ssh(up.state, "grep -c '^vdpa_sim_blk ' /proc/modules; vdpa dev show; ls /dev/vhost-vdpa-0",
+                                     timeout: 60)
+        #expect(vdpa.contains("vdpa-blk0: type block mgmtdev vdpasim_blk") && vdpa.contains("/dev/vhost-vdpa-0"), "\(vdpa)")
+
         let exitsBefore = try await Self.kvmExits(lab, up.state)
         let spec = GuestDomainSpec(name: "rvbench-l2-labtest", vcpus: 1, memoryMiB: 256,
                                    kernel: manifest.l1GuestKernelPath, initrd: manifest.l1GuestInitramfsPath,
