@@ -95,8 +95,6 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
     private var facts: HostFactsRecord?
     private var domainXML: [String: String] = [:]
     private var remoteProbe: String?
-    private var localHypervisor = false
-    private var unavailableCounters: [String: UnavailableMetric] = [:]
     /// Native boot attempts whose runner exited by itself (no clean-up round trip needed).
     private var cleanNativeBoots = Set<String>()
 
@@ -201,11 +199,7 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
             // Native boots count through `rvbench-probe perf --exec`, remote guests through the probe on
             // QEMU's threads; a local hypervisor's guests through perf_event_open here (libpfm4 names).
             let installed = try await probe.installProbe()
-            let local = Self.isLocal(uri: uri)
-            locked {
-                remoteProbe = installed
-                localHypervisor = local
-            }
+            locked { remoteProbe = installed }
         }
         let record = HostFactsRecord(uri: uri, ssh: target.description, emulated: emulated, kind: kind, versions: versions,
                                      kernel: hostFacts.kernel, isa: hostFacts.cpu.isa,
@@ -277,6 +271,12 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
 
         return AsyncThrowingStream { continuation in
             let translator = RunnerOutputTranslator(boot: boot, continuation: continuation)
+            // Host counters of a boot that ended with its done line become samples (or unavailable entries).
+            let yieldCounters = { (readings: CounterReadings) in
+                for sample in self.counterSamples(readings, variant: boot.variant.name, directory: context.experiment.directory) {
+                    continuation.yield(.sample(sample))
+                }
+            }
             let task = Task {
                 do {
                     switch boot.variant.kind {
@@ -298,14 +298,10 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
                         })
                         translator.finish()
                         if !counters.isEmpty, translator.sawEnd {
-                            let readings: CounterReadings
                             do {
-                                readings = try Self.probeExecReport(stderr: r.stderrString).readings
+                                yieldCounters(try Self.probeExecReport(stderr: r.stderrString).readings)
                             } catch {
-                                readings = Self.allUnavailable(counters, reason: "rvbench-probe perf --exec gave no report: \(error)")
-                            }
-                            for sample in self.counterSamples(readings, variant: boot.variant.name, directory: context.experiment.directory) {
-                                continuation.yield(.sample(sample))
+                                yieldCounters(Self.allUnavailable(counters, reason: "rvbench-probe perf --exec gave no report: \(error)"))
                             }
                         }
                         if translator.sawEnd, r.status == 0 || r.status == 2 {
@@ -333,8 +329,7 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
                         var counterProblem: String?
                         if !counters.isEmpty {
                             do {
-                                let source = try await self.guestCounterSource(domainName: context.domainName,
-                                                                              events: counters, target: target)
+                                let source = try await self.guestCounterSource(domain: domain, events: counters, target: target)
                                 try await Task.detached { try source.start() }.value
                                 counterSource = source
                             } catch {
@@ -348,18 +343,14 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
                         }
                         console.close()
                         if !counters.isEmpty, translator.sawEnd {
-                            var readings: CounterReadings
                             if let counterSource {
                                 do {
-                                    readings = try await Task.detached { try counterSource.stop() }.value
+                                    yieldCounters(try await Task.detached { try counterSource.stop() }.value)
                                 } catch {
-                                    readings = Self.allUnavailable(counters, reason: "reading the counters failed: \(error)")
+                                    yieldCounters(Self.allUnavailable(counters, reason: "reading the counters failed: \(error)"))
                                 }
                             } else {
-                                readings = Self.allUnavailable(counters, reason: counterProblem ?? "not counted")
-                            }
-                            for sample in self.counterSamples(readings, variant: boot.variant.name, directory: context.experiment.directory) {
-                                continuation.yield(.sample(sample))
+                                yieldCounters(Self.allUnavailable(counters, reason: counterProblem ?? "not counted"))
                             }
                         }
                         // The runner lingers after its last line, so the VM's KVM statistics still exist.
@@ -428,13 +419,8 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
 
     // MARK: - counters
 
-    /// Counters that could not be counted on this host, by metric; written next to the journal so that a
+    /// The file the executor keeps counters that could not be counted in, next to the journal, so that a
     /// resumed run and the reports see them.
-    public var unavailableMetrics: [UnavailableMetric] {
-        locked { unavailableCounters.values.sorted { ($0.metric, $0.variant ?? "") < ($1.metric, $1.variant ?? "") } }
-    }
-
-    /// The file the executor keeps unavailable counters in.
     public static func unavailableFile(in directory: URL) -> URL {
         directory.appendingPathComponent("counters-unavailable.json")
     }
@@ -460,10 +446,10 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
             }
         }
         if !missing.isEmpty {
+            func key(_ m: UnavailableMetric) -> String { "\(m.variant ?? "")/\(m.metric)" }
             let all: [UnavailableMetric] = locked {
-                var merged = Dictionary(uniqueKeysWithValues: Self.readUnavailable(in: directory)
-                    .map { ("\($0.variant ?? "")/\($0.metric)", $0) })
-                for m in missing { merged["\(m.variant ?? "")/\(m.metric)"] = m; unavailableCounters["\(m.variant ?? "")/\(m.metric)"] = m }
+                var merged = Dictionary(uniqueKeysWithValues: Self.readUnavailable(in: directory).map { (key($0), $0) })
+                for m in missing { merged[key(m)] = m }
                 return merged.values.sorted { ($0.metric, $0.variant ?? "") < ($1.metric, $1.variant ?? "") }
             }
             let encoder = JSONEncoder()
@@ -490,18 +476,14 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
         return try ProbePerfReport.decode(Data(line.dropFirst(prefix.count).utf8))
     }
 
-    /// Counts on the guest's QEMU process: through the probe over SSH on a remote host, with
-    /// perf_event_open here when libvirt is local.
-    func guestCounterSource(domainName: String, events: [String], target: Probe.SSHTarget) async throws -> any CounterSource {
-        let (probePath, local) = locked { (remoteProbe, localHypervisor) }
-        let pidFile = "/run/libvirt/qemu/\(domainName).pid"
-        if local {
-            let text = try String(contentsOfFile: pidFile, encoding: .utf8)
-            guard let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-                throw RVBenchError(.format, "\(pidFile) holds no process id")
-            }
+    /// Counts on the guest's QEMU process: with perf_event_open here when libvirt is the local
+    /// `qemu:///system` (the domain then knows its QEMU's pid), else through the probe over SSH.
+    func guestCounterSource(domain: any DomainHandle, events: [String], target: Probe.SSHTarget) async throws -> any CounterSource {
+        if let pid = try domain.qemuPID() {
             return PerfCounterGroup(events: events, pid: pid, threads: true, logger: logger)
         }
+        let probePath = locked { remoteProbe }
+        let pidFile = "/run/libvirt/qemu/\(domain.name).pid"
         guard let probePath else { throw RVBenchError(.internal, "the probe is not installed on the host") }
         let text = try await remoteShell(target, "cat \(shellQuote(pidFile))", timeout: 60)
         guard let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
@@ -511,16 +493,9 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
                                         threads: true, includeKVMStats: false)
     }
 
-    /// True for a libvirt URI served on this machine (`qemu:///system`, no host part).
-    static func isLocal(uri: String) -> Bool {
-        guard let scheme = uri.range(of: "://") else { return false }
-        let rest = uri[scheme.upperBound...]
-        return rest.hasPrefix("/") && !uri[..<scheme.lowerBound].contains("+")
-    }
-
     // MARK: - helpers
 
-    /// The runner's workload names for a boot (labels without the counter-overhead suffix).
+    /// The runner's workload names for a boot, in the boot's order, each once.
     static func runnerWorkloads(_ boot: ScheduledBoot) -> [String] {
         var seen = Set<String>(), names: [String] = []
         for w in boot.workloads where seen.insert(w.workload.name).inserted { names.append(w.workload.name) }

@@ -44,13 +44,6 @@ import Testing
         ])
     }
 
-    @Test func localURIsAreThoseWithoutAHostOrTransport() {
-        #expect(HostExecutor.isLocal(uri: "qemu:///system"))
-        #expect(!HostExecutor.isLocal(uri: "qemu+tcp://127.0.0.1:4000/system"))
-        #expect(!HostExecutor.isLocal(uri: "qemu+ssh://root@board/system"))
-        #expect(!HostExecutor.isLocal(uri: "qemu://board/system"))
-    }
-
     @Test func faultsReachTheGuestCommandLineOnlyForTheirAttempt() {
         let plan = FaultPlan([.init(kind: .hang, variant: "virtio", boot: 1)])
         #expect(plan.fault(variant: "virtio", boot: 1, attempt: 1) == .hang)
