@@ -415,7 +415,7 @@ final class LibvirtDomain: DomainHandle, @unchecked Sendable {
             throw RVBenchError(.format, "\(path) holds '\(text)', not a process id")
         }
         // A stale file from a domain that has stopped names no process of ours.
-        return kill(pid, 0) == 0 || errno == EPERM ? pid : nil
+        return processExists(pid) ? pid : nil
     }
 
     func openConsole() throws -> ConsoleStream {

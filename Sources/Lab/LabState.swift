@@ -64,7 +64,7 @@ public struct LabState: Sendable, Codable, Equatable {
 
     /// True while the recorded QEMU process runs and is the lab's (its command line names the guest).
     public var processAlive: Bool {
-        guard let pid, kill(pid, 0) == 0 || errno == EPERM else { return false }
+        guard let pid, processExists(pid) else { return false }
         guard let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
         return String(decoding: cmdline, as: UTF8.self).contains("guest=\(domain),")
     }
@@ -89,9 +89,7 @@ public struct LabOwner: Sendable, Codable, Equatable {
     }
 
     /// True while the owning process exists.
-    public var isAlive: Bool {
-        kill(pid, 0) == 0 || errno == EPERM
-    }
+    public var isAlive: Bool { processExists(pid) }
 }
 
 /// Reads and writes `run/state.json` atomically.

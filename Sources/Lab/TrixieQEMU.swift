@@ -45,8 +45,8 @@ public struct TrixieQEMU: Sendable, Codable, Equatable {
     /// system's module directory shows the root's modules, through the root's dynamic loader.
     public func command(_ arguments: [String]) -> [String] {
         let qemu = [dynamicLoader, "--library-path", libraryPath, binary, "-L", dataDirectory] + arguments
-        let script = "mount --bind \(labShellQuote(modules)) \(Self.systemModules) && exec "
-            + qemu.map(labShellQuote).joined(separator: " ")
+        let script = "mount --bind \(shellQuote(modules)) \(Self.systemModules) && exec "
+            + qemu.map(shellQuote).joined(separator: " ")
         return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script]
     }
 }
@@ -135,8 +135,3 @@ public enum TrixieL0 {
     }
 }
 
-/// `s` as one POSIX shell word.
-func labShellQuote(_ s: String) -> String {
-    if !s.isEmpty, s.allSatisfy({ $0.isLetter || $0.isNumber || "-_./=:,+@%".contains($0) }) { return s }
-    return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
-}

@@ -129,10 +129,3 @@ public func ssh(_ target: SSHTarget, _ command: String, input: Data? = nil, time
     return result
 }
 
-/// Quotes `s` for a POSIX shell on the remote side.
-public func shellQuote(_ s: String) -> String {
-    if !s.isEmpty, s.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "/._-=:,+@".contains($0)) }) {
-        return s
-    }
-    return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
-}

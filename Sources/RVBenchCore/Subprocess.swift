@@ -208,3 +208,16 @@ private func runBlocking(
     let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     return ProcessResult(status: code, stdout: out, stderr: err, truncated: truncated, timedOut: timedOut)
 }
+
+/// Quotes `s` as one word for a POSIX shell (a remote one over SSH, or `sh -c`).
+public func shellQuote(_ s: String) -> String {
+    if !s.isEmpty, s.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "/._-=:,+@".contains($0)) }) {
+        return s
+    }
+    return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}
+
+/// True while a process with this id exists (also one of another user, which `kill` refuses with EPERM).
+public func processExists(_ pid: Int32) -> Bool {
+    kill(pid, 0) == 0 || errno == EPERM
+}
