@@ -232,15 +232,7 @@ public struct LabBuilder: Sendable {
             let argv = ["mmdebstrap", "--variant=extract", "--architectures=riscv64", "--include=" + packages.joined(separator: ","),
                         "--skip=cleanup/apt/cache",
                         release.suite, root.path, "deb \(mirror) \(release.suite) main"]
-            // Downloads from the archive can fail transiently (a dropped connection ends mmdebstrap with
-            // SIGPIPE); one retry from an empty directory.
-            do {
-                try await self.runWithProgress(argv, timeout: 1800, label: "\(kind) root", counting: nil)
-            } catch {
-                self.progress("\(kind) root: mmdebstrap failed; retrying once: \(String(describing: error).split(separator: "\n").first ?? "")")
-                try? FileManager.default.removeItem(at: root)
-                try await self.runWithProgress(argv, timeout: 1800, label: "\(kind) root", counting: nil)
-            }
+            try await self.mmdebstrapRetryingOnce(argv, root: root, label: "\(kind) root")
             // The archives apt kept (--skip=cleanup/apt/cache) name every unpacked package and version;
             // the fix-ups delete them.
             let archives = root.appendingPathComponent("var/cache/apt/archives")
@@ -264,6 +256,18 @@ public struct LabBuilder: Sendable {
         steps.append(LabBuildStep(name: name, key: key.short, reused: reused, seconds: Date().timeIntervalSince(t0)))
         return BuiltRoot(dir: dir, record: RootRecord(key: key.short, requested: packages, packages: versions,
                                                       fixupSHA256: fixupSHA))
+    }
+
+    /// Runs mmdebstrap into `root`. Downloads from the archive can fail transiently (a dropped
+    /// connection ends mmdebstrap with SIGPIPE), so a failure is retried once from an empty directory.
+    func mmdebstrapRetryingOnce(_ argv: [String], root: URL, label: String) async throws {
+        do {
+            try await runWithProgress(argv, timeout: 1800, label: label, counting: nil)
+        } catch {
+            progress("\(label): mmdebstrap failed; retrying once: \(String(describing: error).split(separator: "\n").first ?? "")")
+            try? FileManager.default.removeItem(at: root)
+            try await runWithProgress(argv, timeout: 1800, label: label, counting: nil)
+        }
     }
 
     /// L2's stand-in initramfs: a static busybox and `guest-init.sh` as `/init`.

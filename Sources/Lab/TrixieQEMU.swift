@@ -67,13 +67,7 @@ extension LabBuilder {
             let argv = ["mmdebstrap", "--variant=extract", "--architectures=amd64",
                         "--include=" + TrixieQEMU.packages.joined(separator: ","), "--skip=cleanup/apt/cache",
                         release.suite, root.path, "deb \(mirror) \(release.suite) main"]
-            do {
-                try await self.runWithProgress(argv, timeout: 1800, label: "QEMU 10 root", counting: nil)
-            } catch {
-                self.progress("QEMU 10 root: mmdebstrap failed; retrying once")
-                try? FileManager.default.removeItem(at: root)
-                try await self.runWithProgress(argv, timeout: 1800, label: "QEMU 10 root", counting: nil)
-            }
+            try await self.mmdebstrapRetryingOnce(argv, root: root, label: "QEMU 10 root")
             let archives = root.appendingPathComponent("var/cache/apt/archives")
             let debs = ((try? FileManager.default.contentsOfDirectory(atPath: archives.path)) ?? [])
                 .filter { $0.hasSuffix(".deb") }.sorted()
