@@ -41,10 +41,10 @@ import Testing
         let paths = LabPaths.fromEnvironment()
         // The runs start (and stop) a lab of their own mode.
         _ = try await Lab(paths: paths, logger: logger).down()
-        let spec = try await LabFaultTests.prepare(Self.spec, file: "labdeterministic.yaml")
+        let spec = try await LabTestSupport.prepare(Self.spec, file: "labdeterministic.yaml")
         var means: [[String: Double]] = []
         for run in 0..<2 {
-            let dir = LabFaultTests.temporaryDirectory("labdeterministic-\(run)")
+            let dir = LabTestSupport.temporaryDirectory("labdeterministic-\(run)")
             defer { try? FileManager.default.removeItem(at: dir) }
             let outcome = try await RunSession.run(spec: spec, directory: dir, progress: SilentProgress(), logger: logger,
                                                    commandLine: ["test"], labProgress: { _ in })

@@ -11,8 +11,7 @@ import Testing
 /// that hangs, a guest that prints garbage, and the controller killed with SIGKILL and then resumed.
 /// After each, the samples are complete and unique and nothing is left running.
 @Suite(.tags(.lab), .serialized) struct LabFaultTests {
-    static let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    static let source = LabTestSupport.source
     static let logger = Logger(label: "rvbench.labfault.test")
 
     static func spec(name: String, workload: String, boots: Int = 1, workloadSeconds: Int = 400) -> String {
@@ -40,22 +39,6 @@ import Testing
         retries:
           boot: 1
         """
-    }
-
-    /// Builds the lab if needed and parses `yaml`.
-    static func prepare(_ yaml: String, file: String) async throws -> ExperimentSpec {
-        let env = ProcessInfo.processInfo.environment
-        let out = URL(fileURLWithPath: env["RVBENCH_WORKLOADS"] ?? source.appendingPathComponent("workloads/build/out").path)
-        try #require(FileManager.default.fileExists(atPath: out.appendingPathComponent("bin/rvbench-runner").path),
-                     "build the workloads first: make -C workloads")
-        _ = try await LabBuilder(paths: LabPaths.fromEnvironment(), source: source, workloadsOut: out, logger: logger) { _ in }
-            .build()
-        let catalogue = try WorkloadCatalogue.load(from: source.appendingPathComponent("workloads"))
-        return try ExperimentSpec.parse(yaml: yaml, file: file, catalogue: catalogue)
-    }
-
-    static func temporaryDirectory(_ name: String) -> URL {
-        FileManager.default.temporaryDirectory.appendingPathComponent("rvbench-\(name)-\(getpid())")
     }
 
     /// Every (variant, workload, boot, iteration, metric) appears once, in the summary and on disk, and each
@@ -112,8 +95,8 @@ import Testing
     @Test func guestQEMUKilledMidRunIsRecordedAndRetried() async throws {
         let lock = try await LabTestLock.acquire()
         defer { lock.release() }
-        let spec = try await Self.prepare(Self.spec(name: "labkill", workload: "x264-320"), file: "labkill.yaml")
-        let dir = Self.temporaryDirectory("labkill")
+        let spec = try await LabTestSupport.prepare(Self.spec(name: "labkill", workload: "x264-320"), file: "labkill.yaml")
+        let dir = LabTestSupport.temporaryDirectory("labkill")
         defer { try? FileManager.default.removeItem(at: dir) }
         try await Self.withLab { lab, state in
             // Kills the first attempt's QEMU in L1 a few seconds after it appears.
@@ -145,9 +128,9 @@ import Testing
     @Test func hangingWorkloadTimesOutAndIsRetried() async throws {
         let lock = try await LabTestLock.acquire()
         defer { lock.release() }
-        let spec = try await Self.prepare(Self.spec(name: "labhang", workload: "micro-timer", workloadSeconds: 40),
+        let spec = try await LabTestSupport.prepare(Self.spec(name: "labhang", workload: "micro-timer", workloadSeconds: 40),
                                           file: "labhang.yaml")
-        let dir = Self.temporaryDirectory("labhang")
+        let dir = LabTestSupport.temporaryDirectory("labhang")
         defer { try? FileManager.default.removeItem(at: dir) }
         try await Self.withLab { lab, state in
             let outcome = try await RunSession.run(
@@ -166,8 +149,8 @@ import Testing
     @Test func guestPrintingGarbageIsRejectedStrictlyAndRetried() async throws {
         let lock = try await LabTestLock.acquire()
         defer { lock.release() }
-        let spec = try await Self.prepare(Self.spec(name: "labgarbage", workload: "micro-timer"), file: "labgarbage.yaml")
-        let dir = Self.temporaryDirectory("labgarbage")
+        let spec = try await LabTestSupport.prepare(Self.spec(name: "labgarbage", workload: "micro-timer"), file: "labgarbage.yaml")
+        let dir = LabTestSupport.temporaryDirectory("labgarbage")
         defer { try? FileManager.default.removeItem(at: dir) }
         try await Self.withLab { lab, state in
             let outcome = try await RunSession.run(
@@ -199,9 +182,9 @@ import Testing
         // The killed run starts the lab itself, so that resume must take it over and stop it.
         _ = try await Lab(paths: paths, logger: Self.logger).down()
         let yaml = Self.spec(name: "labsigkill", workload: "micro-timer", boots: 2)
-        _ = try await Self.prepare(yaml, file: "labsigkill.yaml")
-        let dir = Self.temporaryDirectory("labsigkill")
-        let specFile = Self.temporaryDirectory("labsigkill-spec.yaml")
+        _ = try await LabTestSupport.prepare(yaml, file: "labsigkill.yaml")
+        let dir = LabTestSupport.temporaryDirectory("labsigkill")
+        let specFile = LabTestSupport.temporaryDirectory("labsigkill-spec.yaml")
         defer {
             try? FileManager.default.removeItem(at: dir)
             try? FileManager.default.removeItem(at: specFile)

@@ -30,7 +30,7 @@ import Testing
           boots: 1
           iterations: 2
           warmup: 0
-        counters: none
+        counters: [task-clock, context-switches]
         timeouts:
           boot_s: 300
           workload_s: 400
@@ -42,18 +42,10 @@ import Testing
         let lock = try await LabTestLock.acquire()
         defer { lock.release() }
         let logger = Logger(label: "rvbench.labrun.test")
-        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        let env = ProcessInfo.processInfo.environment
-        let out = URL(fileURLWithPath: env["RVBENCH_WORKLOADS"] ?? source.appendingPathComponent("workloads/build/out").path)
-        try #require(FileManager.default.fileExists(atPath: out.appendingPathComponent("bin/rvbench-runner").path),
-                     "build the workloads first: make -C workloads")
-        _ = try await LabBuilder(paths: LabPaths.fromEnvironment(), source: source, workloadsOut: out, logger: logger) {
+        let spec = try await LabTestSupport.prepare(Self.spec, file: "labrun.yaml") {
             FileHandle.standardError.write(Data("labrun: \($0)\n".utf8))
-        }.build()
-        let catalogue = try WorkloadCatalogue.load(from: source.appendingPathComponent("workloads"))
-        let spec = try ExperimentSpec.parse(yaml: Self.spec, file: "labrun.yaml", catalogue: catalogue)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rvbench-labrun-\(getpid())")
+        }
+        let dir = LabTestSupport.temporaryDirectory("labrun")
         defer { try? FileManager.default.removeItem(at: dir) }
         let wasUp = LabStateStore(url: LabPaths.fromEnvironment().stateFile).load().state != nil
 
@@ -75,6 +67,12 @@ import Testing
         let exits = outcome.summary.samples.first { $0.variant == "virtio" && $0.metric == "host.kvm.exits" }
         #expect((exits?.value ?? 0) > 0, "no KVM exits recorded for the guest")
         #expect(outcome.summary.samples.contains { $0.variant == "native" && $0.metric == "host.kvm.exits" } == false)
+        // Host counters: the guest's QEMU threads for virtio, the runner and its children for native.
+        for variant in ["native", "virtio"] {
+            let clock = outcome.summary.samples.first { $0.variant == variant && $0.metric == "host.perf.task-clock" }
+            #expect((clock?.value ?? 0) > 1e8, "\(variant): task-clock \(clock?.value ?? 0) ns for a boot of AI and video work")
+        }
+        #expect(outcome.results.unavailable.isEmpty, "\(outcome.results.unavailable)")
 
         let md = try String(contentsOf: dir.appendingPathComponent("report.md"), encoding: .utf8)
         #expect(md.contains("emulated RISC-V host (QEMU TCG): timings show relative behaviour, not silicon speed"))
@@ -93,6 +91,29 @@ import Testing
             defer { hv.close() }
             #expect(try hv.lookup(name: "rvbench-lab") == nil)
         }
+    }
+}
+
+/// What the lab-tagged tests share: the source tree, a built lab, a parsed spec, a scratch directory.
+enum LabTestSupport {
+    static let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    /// Builds the lab if needed (reusing the cache) and parses `yaml` against the real catalogue.
+    static func prepare(_ yaml: String, file: String,
+                        progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> ExperimentSpec {
+        let env = ProcessInfo.processInfo.environment
+        let out = URL(fileURLWithPath: env["RVBENCH_WORKLOADS"] ?? source.appendingPathComponent("workloads/build/out").path)
+        try #require(FileManager.default.fileExists(atPath: out.appendingPathComponent("bin/rvbench-runner").path),
+                     "build the workloads first: make -C workloads")
+        _ = try await LabBuilder(paths: LabPaths.fromEnvironment(), source: source, workloadsOut: out,
+                                 logger: Logger(label: "rvbench.lab.test"), progress: progress).build()
+        let catalogue = try WorkloadCatalogue.load(from: source.appendingPathComponent("workloads"))
+        return try ExperimentSpec.parse(yaml: yaml, file: file, catalogue: catalogue)
+    }
+
+    static func temporaryDirectory(_ name: String) -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("rvbench-\(name)-\(getpid())")
     }
 }
 
