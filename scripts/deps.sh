@@ -1,22 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Installs what rvbench needs on Debian 12: apt packages when run as root,
-# otherwise prints the exact command to run. Also checks Swift and Python modules.
+# Installs what rvbench needs on Debian 12. The apt packages are listed in
+# scripts/debian12-packages.txt, the only list of them. As root they are installed (without
+# Recommends, so the list must name everything); otherwise the exact command is printed.
+# Also checks the Python modules and the Swift toolchain.
+#   RVBENCH_DEPS_NO_SWIFT=1   skip the Swift check (the fresh-install test's root has no Swift)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(
-  # C libraries behind the system-library targets
-  pkg-config libvirt-dev libgsl-dev libpfm4-dev
-  # local libvirt that runs the lab's L0 domain
-  libvirt-daemon-system libvirt-clients
-  # L0: QEMU TCG for riscv64, OpenSBI firmware, user-mode emulation for tests
-  qemu-system-misc qemu-utils opensbi qemu-user-static
-  # riscv64 root filesystems and images
-  mmdebstrap cpio e2fsprogs zstd xz-utils openssh-client
-  # cross toolchain and kernel sources for the guest kernel, probe and runner
-  gcc-riscv64-linux-gnu linux-source-6.1 bc flex bison libssl-dev libelf-dev make
-)
+list=scripts/debian12-packages.txt
+mapfile -t APT_PACKAGES < <(sed 's/#.*//; s/[[:space:]]//g; /^$/d' "$list")
 PIP_PACKAGES=(onnx numpy scipy)
 
 missing=()
@@ -25,12 +18,12 @@ for p in "${APT_PACKAGES[@]}"; do
 done
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ]; then
-    echo "deps: installing ${missing[*]}"
+    echo "deps: installing ${#missing[@]} apt package(s): ${missing[*]}"
     apt-get update -q
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
   else
-    echo "deps: missing apt packages; run:" >&2
-    echo "  sudo apt-get install -y ${missing[*]}" >&2
+    echo "deps: missing apt packages (from $list); run:" >&2
+    echo "  sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
     exit 1
   fi
 fi
@@ -41,19 +34,24 @@ for m in "${PIP_PACKAGES[@]}"; do
   "$py" -c "import $m" 2>/dev/null || pymissing+=("$m")
 done
 if ((${#pymissing[@]})); then
+  # Debian's own Python refuses pip installs outside a venv (PEP 668) unless told otherwise.
+  pipflags=(-q)
+  if "$py" -m pip install --help 2>/dev/null | grep -q -- --break-system-packages; then
+    pipflags+=(--break-system-packages)
+  fi
   if [ "$(id -u)" = 0 ] || [ -n "${VIRTUAL_ENV:-}" ]; then
     echo "deps: pip installing ${pymissing[*]}"
-    "$py" -m pip install -q "${pymissing[@]}"
+    "$py" -m pip install "${pipflags[@]}" "${pymissing[@]}"
   else
     echo "deps: missing Python modules; run:" >&2
-    echo "  $py -m pip install --user ${pymissing[*]}" >&2
+    echo "  $py -m pip install --user ${pipflags[*]} ${pymissing[*]}" >&2
     exit 1
   fi
 fi
 
-if ! command -v swift >/dev/null; then
+if [ "${RVBENCH_DEPS_NO_SWIFT:-0}" != 1 ] && ! command -v swift >/dev/null; then
   if [ -x /opt/swift/usr/bin/swift ]; then
-    echo "deps: swift found at /opt/swift/usr/bin (add it to PATH)"
+    echo "deps: swift found at /opt/swift/usr/bin (the Makefile adds it to PATH)"
   else
     echo "deps: Swift 6 is required; install a Swift 6 toolchain and put it in PATH" >&2
     exit 1
