@@ -107,6 +107,9 @@ public struct DoctorCommand: AsyncParsableCommand {
             context.localError = "\(error)"
         }
         context.localCounters = PerfAvailability.probe()
+        var seen = Set<String>()
+        context.missingPrograms = ControllerProgram.Stage.allCases
+            .flatMap { ControllerPrograms.missing(for: $0) }.filter { seen.insert($0.name).inserted }
 
         var remote: ProbeFacts?
         if let target = sshTarget {

@@ -66,6 +66,7 @@ public struct Lab: Sendable {
                 + "does not boot the lab's L1 kernel (OpenSBI starts, then the machine resets without a kernel line); "
                 + "run the lab with QEMU 10 (`rvbench lab up --qemu trixie --deterministic`, or `qemu: trixie` in the spec)")
         }
+        try ControllerPrograms.require([.labUp], command: "lab up")
         let manifest = try LabManifest.load(from: paths.manifest)
         for (name, artifact) in manifest.artifacts where !FileManager.default.fileExists(atPath: artifact.path) {
             throw RVBenchError(.notFound, "lab artifact \(name) is missing at \(artifact.path); run `rvbench lab build`")

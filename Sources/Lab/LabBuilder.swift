@@ -41,6 +41,7 @@ public struct LabBuilder: Sendable {
     @discardableResult
     public func build() async throws -> LabManifest {
         let started = Date()
+        try ControllerPrograms.require([.labBuild], command: "lab build")
         var steps: [LabBuildStep] = []
         try FileManager.default.createDirectory(at: paths.lab, withIntermediateDirectories: true)
 

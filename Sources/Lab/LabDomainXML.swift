@@ -65,7 +65,8 @@ public struct LabDomainSpec: Sendable, Codable, Equatable {
 
     /// The QEMU arguments libvirt 9.0 cannot express: the CPU with the H extension, and the
     /// user network with the two loopback forwards. The NIC sits at slot 0x1f of the root bus,
-    /// away from the root port libvirt adds at slot 1.
+    /// away from the root port libvirt adds at slot 1. `romfile=` (empty) loads no option ROM: L1
+    /// boots its kernel directly, and the ROM (`efi-virtio.rom`) is only in a Recommends of QEMU.
     public var qemuArguments: [String] {
         var args = ["-cpu", cpu]
         if !machineOptions.isEmpty {
@@ -77,7 +78,7 @@ public struct LabDomainSpec: Sendable, Codable, Equatable {
         args += [
             "-netdev",
             "user,id=n0,hostfwd=tcp:127.0.0.1:\(libvirtPort)-:16509,hostfwd=tcp:127.0.0.1:\(sshPort)-:22",
-            "-device", "virtio-net-pci,netdev=n0,bus=pcie.0,addr=0x1f",
+            "-device", "virtio-net-pci,netdev=n0,bus=pcie.0,addr=0x1f,romfile=",
         ]
         return args
     }

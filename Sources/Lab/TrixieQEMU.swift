@@ -123,7 +123,7 @@ public enum TrixieL0 {
         }
         args += [
             "-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:\(spec.libvirtPort)-:16509,hostfwd=tcp:127.0.0.1:\(spec.sshPort)-:22",
-            "-device", "virtio-net-pci,netdev=n0",
+            "-device", "virtio-net-pci,netdev=n0,romfile=",  // no option ROM: direct kernel boot
         ]
         return args
     }

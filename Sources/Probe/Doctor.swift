@@ -75,6 +75,8 @@ public enum Doctor {
         public var libvirtError: String?
         /// The perf events rvbench itself (libpfm4 + perf_event_open, in process) could open locally.
         public var localCounters: [PerfEventStatus]?
+        /// The controller programs (`ControllerPrograms`) that were looked for and not found; nil when not looked for.
+        public var missingPrograms: [ControllerProgram]?
 
         public init(remoteName: String = "remote", localError: String? = nil, remoteError: String? = nil,
                     libvirtURI: String? = nil, libvirtError: String? = nil, localCounters: [PerfEventStatus]? = nil) {
@@ -96,6 +98,9 @@ public enum Doctor {
         }
         if let counters = context.localCounters {
             out.append(localCountersCheck(counters))
+        }
+        if let missing = context.missingPrograms {
+            out.append(programsCheck(missing))
         }
         if let remote {
             out += kvmHostChecks(remote, host: context.remoteName)
@@ -123,6 +128,23 @@ public enum Doctor {
         out.append(perfCheck(f, host: "local",
                              prevents: "counters of a hypervisor on this machine (qemu:///system) lack those events"))
         return out
+    }
+
+    /// One line for the controller's external programs: every one found, or which are missing, what
+    /// that stops and the packages to install. `run` cannot reach any host without ssh, so that one is required.
+    static func programsCheck(_ missing: [ControllerProgram]) -> DoctorCheck {
+        guard !missing.isEmpty else {
+            return DoctorCheck(host: "local", name: "programs", status: .ok,
+                               detail: "all \(ControllerPrograms.all.count) programs that lab build, lab up, run and "
+                                   + "scripts/services.sh start are installed")
+        }
+        let stages = ControllerProgram.Stage.allCases.filter { stage in missing.contains { $0.stages.contains(stage) } }
+        let packages = Array(Set(missing.map(\.package))).sorted()
+        return DoctorCheck(host: "local", name: "programs", status: .missing,
+                           detail: "not installed: " + missing.map { "\($0.name) (\($0.package))" }.joined(separator: ", "),
+                           prevents: stages.map(\.rawValue).joined(separator: ", ") + " cannot start them",
+                           fix: "apt-get install --no-install-recommends \(packages.joined(separator: " ")), or run scripts/deps.sh",
+                           required: missing.contains { $0.stages.contains(.run) })
     }
 
     // MARK: - A riscv64 KVM host
