@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Measures `make demo` cold on a clean Debian 12 root: the fresh-install root (scripts/fresh-root.sh,
+# whose build time is the package installation), plus the Swift toolchain's own runtime packages,
+# a copy of this checkout and an empty artifact cache. Everything runs inside the root, in private
+# mount and pid namespaces. Prints the wall time of each phase.
+#
+#   scripts/cold-demo.sh [SWIFT_DIR]     SWIFT_DIR defaults to /opt/swift (bound read-only)
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+swift=${1:-/opt/swift}
+[ "$(id -u)" = 0 ] || { echo "cold-demo.sh: needs root" >&2; exit 1; }
+[ -x "$swift/usr/bin/swift" ] || { echo "cold-demo.sh: no Swift toolchain at $swift" >&2; exit 1; }
+fresh=$("$here/scripts/fresh-root.sh")
+work=$(mktemp -d /var/tmp/rvbench-cold-demo.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+root=$work/root
+echo "cold-demo: copying the fresh root $fresh" >&2
+cp -a "$fresh" "$root"
+mkdir -p "$root/opt/swift" "$root/src"
+git -C "$here" archive --format=tar HEAD | tar -C "$root/src" -xf -
+cp -L /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+cp -L /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt" 2>/dev/null || true
+[ -f /etc/gitconfig ] && cp /etc/gitconfig "$root/etc/gitconfig"   # where SwiftPM finds its packages here
+grep -q '^namespaces = \[\]' "$root/etc/libvirt/qemu.conf" || echo 'namespaces = []' >> "$root/etc/libvirt/qemu.conf"
+
+cat > "$root/src/cold.sh" <<'INSIDE'
+set -euo pipefail
+t() { date +%s; }
+cd /src
+t0=$(t)
+echo "cold-demo: installing the Swift toolchain's runtime packages (not rvbench's; a machine with Swift has them)"
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends binutils libc6-dev libcurl4-openssl-dev \
+  libedit2 libgcc-12-dev libpython3-dev libsqlite3-0 libstdc++-12-dev libxml2-dev libncurses-dev libz3-dev \
+  pkg-config tzdata zlib1g-dev git uuid-dev >/tmp/swift-deps.log 2>&1 || { tail -20 /tmp/swift-deps.log; exit 1; }
+t1=$(t)
+export PATH=/opt/swift/usr/bin:$PATH RVBENCH_CACHE=/src/.cache/rvbench
+make demo
+t2=$(t)
+echo "cold-demo: swift runtime packages $((t1 - t0)) s; make demo $((t2 - t1)) s"
+ls -d results/*/ | tail -1
+INSIDE
+
+started=$(date +%s)
+unshare --mount --pid --fork --kill-child sh -c '
+  set -e
+  mount --make-rprivate /
+  mount --bind "$1" "$1"
+  mount --rbind /dev "$1/dev"
+  mount -t proc proc "$1/proc"
+  mount --rbind /sys "$1/sys"
+  mount -t tmpfs tmpfs "$1/run"
+  mount -t tmpfs tmpfs "$1/tmp"
+  mount --bind -o ro "$2" "$1/opt/swift"
+  [ -d /opt/swift-packages ] && mkdir -p "$1/opt/swift-packages" && mount --bind -o ro /opt/swift-packages "$1/opt/swift-packages"
+  exec chroot "$1" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    HOME=/root LANG=C.UTF-8 bash /src/cold.sh
+' sh "$root" "$swift"
+mkdir -p /var/tmp/rvbench-cold-demo-results
+cp -a "$root"/src/results/2* /var/tmp/rvbench-cold-demo-results/ 2>/dev/null || true
+echo "cold-demo: results copied to /var/tmp/rvbench-cold-demo-results"
+echo "cold-demo: fresh root build (package installation) is cached here; scripts/fresh-root.sh reports its own time"
+echo "cold-demo: whole chroot phase $(( $(date +%s) - started )) s"
