@@ -30,6 +30,7 @@ t() { date +%s; }
 cd /src
 t0=$(t)
 echo "cold-demo: installing the Swift toolchain's runtime packages (not rvbench's; a machine with Swift has them)"
+apt-get update -q >/tmp/apt-update.log 2>&1
 DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends binutils libc6-dev libcurl4-openssl-dev \
   libedit2 libgcc-12-dev libpython3-dev libsqlite3-0 libstdc++-12-dev libxml2-dev libncurses-dev libz3-dev \
   pkg-config tzdata zlib1g-dev git uuid-dev >/tmp/swift-deps.log 2>&1 || { tail -20 /tmp/swift-deps.log; exit 1; }
@@ -42,20 +43,9 @@ ls -d results/*/ | tail -1
 INSIDE
 
 started=$(date +%s)
-unshare --mount --pid --fork --kill-child sh -c '
-  set -e
-  mount --make-rprivate /
-  mount --bind "$1" "$1"
-  mount --rbind /dev "$1/dev"
-  mount -t proc proc "$1/proc"
-  mount --rbind /sys "$1/sys"
-  mount -t tmpfs tmpfs "$1/run"
-  mount -t tmpfs tmpfs "$1/tmp"
-  mount --bind -o ro "$2" "$1/opt/swift"
-  [ -d /opt/swift-packages ] && mkdir -p "$1/opt/swift-packages" && mount --bind -o ro /opt/swift-packages "$1/opt/swift-packages"
-  exec chroot "$1" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    HOME=/root LANG=C.UTF-8 bash /src/cold.sh
-' sh "$root" "$swift"
+packages=()
+[ -d /opt/swift-packages ] && packages=(--bind-ro /opt/swift-packages /opt/swift-packages)
+"$here/scripts/in-root.sh" "$root" --bind-ro "$swift" /opt/swift "${packages[@]}" -- bash /src/cold.sh
 mkdir -p /var/tmp/rvbench-cold-demo-results
 cp -a "$root"/src/results/2* /var/tmp/rvbench-cold-demo-results/ 2>/dev/null || true
 echo "cold-demo: results copied to /var/tmp/rvbench-cold-demo-results"

@@ -115,19 +115,4 @@ left=$(pgrep -l -x 'libvirtd|virtlogd|qemu-system-riscv64' || true)
 exit $fail
 INSIDE
 
-exec unshare --mount --pid --fork --kill-child sh -c '
-  set -e
-  mount --make-rprivate /
-  # The root must be a mount point: libvirt gives each QEMU a mount namespace and changes the
-  # propagation of "/", which fails on a plain directory.
-  mount --bind "$1" "$1"
-  mount --rbind /dev "$1/dev"
-  mount -t proc proc "$1/proc"
-  mount --rbind /sys "$1/sys"
-  mount -t tmpfs tmpfs "$1/run"
-  mount -t tmpfs tmpfs "$1/tmp"
-  mkdir -p "$1/cache"
-  mount --bind "$2" "$1/cache"
-  exec chroot "$1" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    HOME=/root LANG=C.UTF-8 RVBENCH_CACHE=/cache bash /src/inside.sh
-' sh "$root" "$cache"
+exec "$here/scripts/in-root.sh" "$root" --bind "$cache" /cache --env RVBENCH_CACHE=/cache -- bash /src/inside.sh
