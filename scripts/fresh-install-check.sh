@@ -11,7 +11,7 @@
 #   2. every C program under workloads/ and the probe must cross-build;
 #   3. scripts/services.sh must start libvirtd and virtlogd, see libvirtd answer, and stop them;
 #   4. workloads/scripts/gen_models.py must write its models;
-#   5. every program in PROGRAMS must be on PATH;
+#   5. every program in PROGRAMS must be on PATH, and the Debian archive must be found;
 #   6. libvirt must start the L0 domain paused (firmware, option ROMs, devices), then destroy it.
 # Each failure prints a line starting with "FRESH-FAIL:"; the exit status is 1 if any did.
 set -euo pipefail
@@ -88,6 +88,9 @@ while read -r name pkg; do
     *) command -v "$name" >/dev/null ;;
   esac || bad "program $name is not installed (package $pkg)"
 done < /src/programs.txt
+
+step "5. the Debian archive, from the root's own apt configuration (lab build and the sysroot use it)"
+mirror=$(scripts/debian-mirror.sh) && echo "fresh: archive $mirror" || bad "scripts/debian-mirror.sh found no archive in the root's apt sources"
 
 step "3. scripts/services.sh start"
 if scripts/services.sh start; then

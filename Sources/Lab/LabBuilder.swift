@@ -540,35 +540,60 @@ enum PackageList {
 }
 
 /// The Debian mirror of this machine's apt configuration (never written into the repository).
+/// The same rules as `scripts/debian-mirror.sh`, which the workloads' sysroot uses.
 public enum DebianMirror {
-    public static func fromAptConfiguration(
-        sources: String = "/etc/apt/sources.list.d/debian.sources", list: String = "/etc/apt/sources.list"
-    ) throws -> String {
-        if let text = try? String(contentsOfFile: sources, encoding: .utf8), let m = parseDeb822(text) { return m }
-        if let text = try? String(contentsOfFile: list, encoding: .utf8), let m = parseOneLine(text) { return m }
-        throw RVBenchError(.notFound, "no Debian mirror in \(sources) or \(list); configure apt first")
+    /// The first non-security `deb` source in `sources.list`, then every `*.list` and `*.sources` file of
+    /// `sources.list.d` (each group in name order, as apt reads them).
+    public static func fromAptConfiguration(directory: String = "/etc/apt") throws -> String {
+        let fm = FileManager.default
+        let parts = ((try? fm.contentsOfDirectory(atPath: directory + "/sources.list.d")) ?? []).sorted()
+        let files = [directory + "/sources.list"]
+            + parts.filter { $0.hasSuffix(".list") }.map { directory + "/sources.list.d/" + $0 }
+            + parts.filter { $0.hasSuffix(".sources") }.map { directory + "/sources.list.d/" + $0 }
+        for file in files {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { continue }
+            if let m = file.hasSuffix(".sources") ? parseDeb822(text) : parseOneLine(text) { return m }
+        }
+        throw RVBenchError(.notFound, "no Debian archive in \(directory)/sources.list or \(directory)/sources.list.d/; "
+                           + "configure apt first")
     }
 
-    /// The first `URIs:` entry of a deb822 stanza whose suites are not a security suite.
+    /// The first `URIs:` entry of a deb822 `deb` stanza whose suites are not a security suite.
     static func parseDeb822(_ text: String) -> String? {
         for stanza in text.components(separatedBy: "\n\n") {
-            var uris: [String] = [], suites: [String] = []
+            var uris: [String] = [], suites: [String] = [], types: [String] = []
             for line in stanza.split(separator: "\n") where !line.hasPrefix("#") {
-                if line.hasPrefix("URIs:") { uris = line.dropFirst(5).split(separator: " ").map(String.init) }
-                if line.hasPrefix("Suites:") { suites = line.dropFirst(7).split(separator: " ").map(String.init) }
+                let words = { (n: Int) in line.dropFirst(n).split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init) }
+                if line.hasPrefix("URIs:") { uris = words(5) }
+                if line.hasPrefix("Suites:") { suites = words(7) }
+                if line.hasPrefix("Types:") { types = words(6) }
             }
-            if let uri = uris.first(where: { !$0.contains("security") }), !suites.contains(where: { $0.contains("security") }) {
-                return uri.hasSuffix("/") ? String(uri.dropLast()) : uri
+            if types.contains("deb"), let uri = uris.first(where: { !$0.contains("security") }),
+               !suites.contains(where: { $0.contains("security") }) {
+                return trimmed(uri)
             }
         }
         return nil
     }
 
+    /// The URI of the first one-line `deb` entry (options in brackets skipped) whose suite is not a security suite.
     static func parseOneLine(_ text: String) -> String? {
         for line in text.split(separator: "\n") {
-            let f = line.split(separator: " ")
-            if f.count >= 3, f[0] == "deb", !f[1].hasPrefix("["), !f[2].contains("security") { return String(f[1]) }
+            let f = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            guard f.first == "deb" else { continue }
+            var i = 1
+            if f.count > i, f[i].hasPrefix("[") {
+                while i < f.count, !f[i].hasSuffix("]") { i += 1 }
+                i += 1
+            }
+            if i + 1 < f.count, !f[i + 1].contains("security") { return trimmed(f[i]) }
         }
         return nil
+    }
+
+    static func trimmed(_ uri: String) -> String {
+        var u = uri
+        while u.hasSuffix("/") { u.removeLast() }
+        return u
     }
 }

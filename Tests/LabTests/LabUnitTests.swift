@@ -305,6 +305,36 @@ func temporaryDirectory() throws -> URL {
                 == "http://mirror.example.invalid/debian")
     }
 
+    /// mmdebstrap names its sources file 0000debian.sources, older machines use sources.list with options:
+    /// the Swift reader and scripts/debian-mirror.sh must find the same archive in each layout.
+    @Test(arguments: [
+        ["sources.list.d/0000debian.sources": "Types: deb\nURIs: http://a.example.invalid/debian\nSuites: bookworm\n"],
+        ["sources.list": "deb [arch=amd64 signed-by=/k.gpg] http://b.example.invalid/debian/ bookworm main\n"],
+        ["sources.list": "deb http://s.example.invalid/debian-security bookworm-security main\n",
+         "sources.list.d/extra.list": "deb-src http://x.example.invalid/debian bookworm main\ndeb http://c.example.invalid/debian bookworm main\n"],
+        ["sources.list.d/debian.sources": "Types: deb-src\nURIs: http://x.example.invalid/debian\nSuites: bookworm\n\n"
+            + "Types: deb\nURIs: http://d.example.invalid/debian\nSuites: bookworm\n"],
+    ])
+    func mirrorReaderAndScriptAgree(files: [String: String]) async throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("sources.list.d"), withIntermediateDirectories: true)
+        for (name, text) in files { try text.write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8) }
+        let swift = try DebianMirror.fromAptConfiguration(directory: dir.path)
+        #expect(swift.hasSuffix(".example.invalid/debian") && !swift.contains("//x.") && !swift.contains("//s."), "\(swift)")
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("scripts/debian-mirror.sh")
+        let r = try await Subprocess.run(["env", "APT_DIR=\(dir.path)", script.path], timeout: 30)
+        #expect(r.status == 0)
+        #expect(r.stdoutString.trimmingCharacters(in: .whitespacesAndNewlines) == swift)
+    }
+
+    @Test func noMirrorIsAClearError() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect(throws: RVBenchError.self) { try DebianMirror.fromAptConfiguration(directory: dir.path) }
+    }
+
     @Test func packageListsIgnoreComments() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -13,15 +13,7 @@ key=$(printf '%s\n' "$pkgs" | cat - "$0" | sha256sum | cut -c1-16)
 root=$cache/sysroot-$key
 if [ -f "$root/.complete" ]; then echo "$root"; exit 0; fi
 
-sources=/etc/apt/sources.list.d/debian.sources
-mirror=""
-if [ -r "$sources" ]; then
-    mirror=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i !~ /security/) { print $i; exit } }' "$sources")
-fi
-if [ -z "$mirror" ] && [ -r /etc/apt/sources.list ]; then
-    mirror=$(awk '$1 == "deb" && $3 !~ /security/ { print $2; exit }' /etc/apt/sources.list)
-fi
-[ -n "$mirror" ] || { echo "sysroot.sh: no Debian mirror in $sources; configure apt first" >&2; exit 1; }
+mirror=$("$here/../scripts/debian-mirror.sh")
 
 mkdir -p "$cache"
 rm -rf "$root.tmp"
