@@ -2,8 +2,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 import PackageDescription
 
-// Dependency arrows point one way:
-//   rvbench -> CLI -> Experiment -> {Lab, Probe, Hypervisor, Counters, Report} -> Stats -> RVBenchCore
+// Dependency arrows point one way (every target also imports RVBenchCore):
+//   rvbench -> CLI -> Experiment -> {Host, Stats, Report}
+//   Host -> {Hypervisor, Counters, Probe, Lab, GuestWire, Remote}
+//   Probe -> {Counters, Hypervisor, Remote};  Lab -> {Hypervisor, Remote};  Report -> Stats
+// Experiment's run loop and session name no hypervisor: they talk to a host through `VariantExecutor`.
 let package = Package(
     name: "rvbench",
     platforms: [.macOS(.v13)],
@@ -21,8 +24,13 @@ let package = Package(
         .systemLibrary(name: "CLibvirt", pkgConfig: "libvirt", providers: [.apt(["libvirt-dev"])]),
         .systemLibrary(name: "CPfm", providers: [.apt(["libpfm4-dev"])]),
 
-        // Core models: samples, result schema, manifest, errors, exit codes, the guest line protocol.
+        // Core models and support: samples, result schema, manifest, errors, exit codes, PCI addresses,
+        // lab options, subprocesses, SHA-256, locks, quoting.
         .target(name: "RVBenchCore"),
+        // Remote: the one SSH target type, its ssh command lines and the remote shell.
+        .target(name: "Remote", dependencies: ["RVBenchCore"]),
+        // GuestWire: the runner's `@@rvbench v1` lines: one splitter, one parser, one translator to boot events.
+        .target(name: "GuestWire", dependencies: ["RVBenchCore"]),
         // Statistics on GSL: descriptive stats, bootstrap CIs, tests, Holm, verdicts, stopping rule.
         .target(name: "Stats", dependencies: ["RVBenchCore", "CGSL"]),
         // Reports: pure functions from results to Markdown, HTML+SVG, CSV, JUnit and JSON bytes.
@@ -37,21 +45,26 @@ let package = Package(
         ]),
         // Probe: host facts (local, or remote through the rvbench-probe agent over SSH) and doctor checks.
         .target(name: "Probe", dependencies: [
-            "RVBenchCore", "Counters", "Hypervisor", .product(name: "Logging", package: "swift-log"),
+            "RVBenchCore", "Counters", "Hypervisor", "Remote", .product(name: "Logging", package: "swift-log"),
         ]),
-        // Lab: build, boot and tear down the emulated riscv64 KVM host.
+        // Lab: build, boot and tear down the emulated riscv64 KVM host (L0 behind `L0Backend`).
         .target(name: "Lab", dependencies: [
-            "RVBenchCore", "Hypervisor", .product(name: "Logging", package: "swift-log"),
+            "RVBenchCore", "Hypervisor", "Remote", .product(name: "Logging", package: "swift-log"),
         ]),
-        // Experiment: spec, schedule, journal, the run loop, resume and reproduce.
+        // Host: runs boots of variants on a riscv64 host: preflight plans, native runs over SSH, guests through libvirt.
+        .target(name: "Host", dependencies: [
+            "RVBenchCore", "Hypervisor", "Counters", "Probe", "Lab", "GuestWire", "Remote",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Experiment (the run layer): spec, schedule, journal, the run loop and session, resume, reproduce, compare.
         .target(name: "Experiment", dependencies: [
-            "RVBenchCore", "Stats", "Report", "Hypervisor", "Counters", "Probe", "Lab",
+            "RVBenchCore", "Stats", "Report", "Host", "GuestWire",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         // CLI: one file per subcommand, so tests can run them.
         .target(name: "CLI", dependencies: [
-            "RVBenchCore", "Stats", "Report", "Hypervisor", "Counters", "Probe", "Lab", "Experiment",
+            "RVBenchCore", "Stats", "Report", "Hypervisor", "Counters", "Probe", "Lab", "Remote", "Host", "Experiment",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -59,17 +72,21 @@ let package = Package(
         .executableTarget(name: "rvbench", dependencies: ["CLI"]),
 
         .testTarget(name: "CoreTests", dependencies: ["RVBenchCore"]),
+        .testTarget(name: "RemoteTests", dependencies: ["Remote", "RVBenchCore"]),
+        .testTarget(name: "GuestWireTests", dependencies: ["GuestWire", "RVBenchCore"]),
+        .testTarget(name: "HostTests", dependencies: ["Host", "Hypervisor", "Probe", "GuestWire", "RVBenchCore"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "StatsTests", dependencies: ["Stats", "RVBenchCore"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Stats", "RVBenchCore"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "HypervisorTests", dependencies: ["Hypervisor", "RVBenchCore"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "ProbeTests", dependencies: ["Probe", "Counters", "RVBenchCore"],
+        .testTarget(name: "ProbeTests", dependencies: ["Probe", "Counters", "Remote", "RVBenchCore"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "LabTests", dependencies: ["Lab", "Hypervisor", "RVBenchCore"],
+        .testTarget(name: "LabTests", dependencies: ["Lab", "Hypervisor", "Remote", "RVBenchCore"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "ExperimentTests", dependencies: ["Experiment", "RVBenchCore", "Stats"],
+        .testTarget(name: "ExperimentTests", dependencies: ["Experiment", "Host", "GuestWire", "Lab", "Hypervisor", "RVBenchCore", "Stats"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["CLI", "RVBenchCore"]),
     ],

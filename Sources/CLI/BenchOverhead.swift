@@ -5,6 +5,7 @@ import Foundation
 import Lab
 import Logging
 import Probe
+import Host
 import RVBenchCore
 
 /// `rvbench bench overhead`: what rvbench's own machinery costs in wall time, against a plain shell
@@ -143,8 +144,7 @@ public struct BenchOverhead: AsyncParsableCommand {
         xml = xml.replacingOccurrences(of: "rvbench.linger=60", with: "rvbench.linger=0")
         let xmlFile = scratch.appendingPathComponent("guest.xml")
         try Data(xml.utf8).write(to: xmlFile)
-        let ssh = Probe.SSHTarget(user: "root", host: "127.0.0.1", port: state.sshPort,
-                                  identityFile: lab.paths.sshKey.path, knownHostsFile: "/dev/null").sshArguments()
+        let ssh = lab.sshTarget(state).sshArguments()
         let layout = HostLayout.lab
         let runner = "exec \(layout.runner) --root \(layout.workloadRoot) --workloads \(workload) --iterations 1 "
             + "--warmup 0 --seed 7 --timeout 600"

@@ -6,6 +6,7 @@ import Hypervisor
 import Lab
 import Logging
 import Probe
+import Remote
 import RVBenchCore
 
 /// `rvbench doctor`: what this machine and a riscv64 host can do, and what to fix.

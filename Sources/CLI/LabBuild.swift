@@ -2,6 +2,7 @@
 import ArgumentParser
 import Foundation
 import Lab
+import RVBenchCore
 
 /// `rvbench lab build`.
 struct LabBuild: AsyncParsableCommand {
@@ -19,7 +20,7 @@ struct LabBuild: AsyncParsableCommand {
     var jobs: Int = 2
 
     @Option(name: .long, help: "Also build L0's QEMU: trixie extracts QEMU 10 from Debian 13 (otherwise `lab up --qemu trixie` does it).")
-    var qemu: LabQEMU = .system
+    var qemu: QEMUFlavour = .debian12
 
     func run() async throws {
         try await runLab {

@@ -21,7 +21,7 @@ struct LabUp: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp(
         "L0's QEMU: system (Debian 12's 7.2, a libvirt domain) or trixie (QEMU 10 from a Debian 13 root, a supervised process).",
         discussion: "trixie adds AIA (aplic-imsic), Sscofpmf, riscv-iommu-pci, and a deterministic mode that boots."))
-    var qemu: LabQEMU = .system
+    var qemu: QEMUFlavour = .debian12
 
     func run() async throws {
         try await runLab {
@@ -93,4 +93,4 @@ struct LabSSH: AsyncParsableCommand {
     }
 }
 
-extension LabQEMU: ExpressibleByArgument {}
+extension QEMUFlavour: ExpressibleByArgument {}

@@ -4,6 +4,7 @@ import Experiment
 import Foundation
 import Logging
 import Report
+import Host
 import RVBenchCore
 
 /// Options shared by `run`, `resume` and `reproduce`.

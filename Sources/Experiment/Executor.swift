@@ -1,57 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 import Foundation
+import GuestWire
+import Host
 import Logging
 import RVBenchCore
-
-/// One value a boot reports for a measured iteration.
-public struct BootSample: Sendable, Equatable {
-    /// The scheduled workload's label (`ScheduledWorkload.label`).
-    public var workload: String
-    /// 0-based measured iteration (warm-up iterations are not reported).
-    public var iteration: Int
-    /// e.g. `wall_ns`, `fps`, `counter.perf::CYCLES`.
-    public var metric: String
-    public var value: Double
-    public var unit: String
-    /// Seconds since the Unix epoch when the value was taken; nil: when the runner received it.
-    public var timestamp: Double?
-
-    public init(workload: String, iteration: Int, metric: String, value: Double, unit: String, timestamp: Double? = nil) {
-        self.workload = workload; self.iteration = iteration; self.metric = metric; self.value = value
-        self.unit = unit; self.timestamp = timestamp
-    }
-}
-
-/// What an executor reports while a boot runs.
-///
-/// The expected order is `booted`, then for each workload `workloadStarted`, its samples and
-/// `workloadFinished`, and then the stream ends once the guest is gone. `booted` may be left out (the
-/// first other event implies it), and so may the workload markers; the timeouts are then coarser.
-public enum BootEvent: Sendable, Equatable {
-    /// The guest (or, for `native`, the runner on the host) is up. Ends the boot timeout.
-    case booted
-    /// A workload begins (its label). Restarts the workload timeout.
-    case workloadStarted(String)
-    /// A measured value.
-    case sample(BootSample)
-    /// A workload is done (its label). Restarts the workload timeout for whatever comes next.
-    case workloadFinished(String)
-    /// The executor saw the boot fail: a crash, a QEMU death, a runner error line, a checksum mismatch.
-    case failed(reason: String, workload: String?, iteration: Int?)
-    /// A line for the debug log (e.g. console output); not recorded.
-    case log(String)
-}
-
-/// A variant that will not run at all, e.g. because preflight found the host lacks something.
-public struct VariantUnavailable: Sendable, Equatable {
-    public var variant: String
-    /// Names what is missing, e.g. "no VFIO type1 for riscv in this kernel".
-    public var reason: String
-
-    public init(variant: String, reason: String) {
-        self.variant = variant; self.reason = reason
-    }
-}
 
 /// What every executor call knows about the experiment.
 public struct ExperimentContext: Sendable {
@@ -66,6 +18,8 @@ public struct ExperimentContext: Sendable {
     /// `domainPrefix`; this list names the most likely ones.
     public var possiblyStaleDomains: [String]
     public var logger: Logger
+    /// What preflight resolved for each variant that runs (set once `prepare` returned).
+    public var plans: [String: VariantPlan] = [:]
 
     public init(spec: ExperimentSpec, directory: URL, runID: String, session: Int,
                 possiblyStaleDomains: [String] = [], logger: Logger) {
@@ -75,6 +29,11 @@ public struct ExperimentContext: Sendable {
 
     /// Every domain of this run is named with this prefix: `rvbench-RUNID-`.
     public var domainPrefix: String { "rvbench-\(runID)-" }
+
+    /// The plan of a variant: preflight's, or a plain one for a host that resolved nothing for it.
+    public func plan(for variant: VariantSpec) -> VariantPlan {
+        plans[variant.name] ?? VariantPlan(variant: variant.name, kind: variant.kind, aia: variant.aia)
+    }
 
     /// The unique domain name of one attempt: `rvbench-RUNID-VARIANT-bBOOT-aATTEMPT`.
     public func domainName(for key: BootKey, attempt: Int) -> String {
@@ -108,9 +67,10 @@ public struct BootContext: Sendable {
 /// implementation should tear down in the stream's `onTermination` as well as in `cleanUpBoot`.
 public protocol VariantExecutor: Sendable {
     /// Gets ready (e.g. boots the lab, opens the libvirt connection, destroys stale domains whose names
-    /// start with `context.domainPrefix`). Returns the variants that cannot run here, with reasons; those
-    /// are recorded as not run and skipped. Throwing aborts the experiment before any boot.
-    func prepare(_ context: ExperimentContext) async throws -> [VariantUnavailable]
+    /// start with `context.domainPrefix`) and plans the variants. Variants that cannot run here come back
+    /// as `.notRun` with reasons (recorded as not run and skipped); runnable ones with the devices their
+    /// boots get (`BootContext.plan`). Throwing aborts the experiment before any boot.
+    func prepare(_ context: ExperimentContext) async throws -> [PreflightVerdict]
 
     /// Starts one boot attempt and returns its events. Must not block past the start: the boot timeout
     /// runs from the call.
@@ -125,6 +85,32 @@ public protocol VariantExecutor: Sendable {
 }
 
 extension VariantExecutor {
-    public func prepare(_ context: ExperimentContext) async throws -> [VariantUnavailable] { [] }
+    public func prepare(_ context: ExperimentContext) async throws -> [PreflightVerdict] { [] }
     public func finish(_ context: ExperimentContext) async {}
+}
+
+/// What an executor tells the manifest about the host it ran on.
+public struct ManifestHost: Sendable {
+    /// From the host's probe: kernel, ISA, the host's own AIA mode, versions.
+    public var facts: HostFacts
+    /// One generated domain XML per guest variant.
+    public var domains: [String: String]
+    /// What preflight resolved for each variant that ran.
+    public var plans: [String: VariantPlan]
+
+    public init(facts: HostFacts, domains: [String: String] = [:], plans: [String: VariantPlan] = [:]) {
+        self.facts = facts; self.domains = domains; self.plans = plans
+    }
+}
+
+/// An executor whose host the manifest can describe once `prepare` reached it.
+public protocol ManifestedExecutor: VariantExecutor {
+    /// Nil until the host was reached.
+    var manifestHost: ManifestHost? { get }
+}
+
+extension HostBackedExecutor: ManifestedExecutor {
+    public var manifestHost: ManifestHost? {
+        host.hostFacts.map { ManifestHost(facts: $0, domains: host.generatedDomainXML, plans: host.variantPlans) }
+    }
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 import Foundation
+import GuestWire
 import RVBenchCore
 
 /// Where a boot stands in the run.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 import Foundation
-import Lab
+import Host
 import Logging
 import Report
 import RVBenchCore
@@ -52,11 +52,20 @@ public enum RunSession {
                            commandLine: [String], labProgress: @escaping @Sendable (String) -> Void,
                            faults: FaultPlan = FaultPlan()) async throws -> RunOutcome {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try writeManifest(spec: spec, directory: directory, executor: nil, commandLine: commandLine)
-        let executor = HostExecutor(logger: logger, labProgress: labProgress, faults: faults)
+        try writeManifest(spec: spec, directory: directory, host: nil, commandLine: commandLine)
+        let host = HostExecutor(logger: logger, labProgress: labProgress, faults: faults)
+        return try await run(spec: spec, directory: directory, executor: HostBackedExecutor(host: host), progress: progress,
+                             logger: logger, commandLine: commandLine)
+    }
+
+    /// Starts a new experiment on any executor (a fake host in tests); writes the manifest, the journal,
+    /// the samples and every report.
+    public static func run(spec: ExperimentSpec, directory: URL, executor: some ManifestedExecutor, progress: any ProgressSink,
+                           logger: Logger, commandLine: [String]) async throws -> RunOutcome {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let runner = ExperimentRunner(spec: spec, directory: directory, executor: executor, progress: progress, logger: logger)
         let summary = try await runner.run()
-        try writeManifest(spec: spec, directory: directory, executor: executor, commandLine: commandLine)
+        try writeManifest(spec: spec, directory: directory, host: executor.manifestHost, commandLine: commandLine)
         return try finalize(spec: spec, directory: directory, summary: summary, emulated: spec.host.isLab)
     }
 
@@ -64,11 +73,11 @@ public enum RunSession {
     public static func resume(directory: URL, progress: any ProgressSink, logger: Logger, commandLine: [String],
                               labProgress: @escaping @Sendable (String) -> Void) async throws -> RunOutcome {
         let spec = try specOfRun(directory)
-        let executor = HostExecutor(logger: logger, labProgress: labProgress)
+        let executor = HostBackedExecutor(host: HostExecutor(logger: logger, labProgress: labProgress))
         let runner = ExperimentRunner(spec: spec, directory: directory, executor: executor, progress: progress, logger: logger)
         let summary = try await runner.resume()
-        if executor.hostFacts != nil {
-            try writeManifest(spec: spec, directory: directory, executor: executor, commandLine: commandLine)
+        if let host = executor.manifestHost {
+            try writeManifest(spec: spec, directory: directory, host: host, commandLine: commandLine)
         }
         return try finalize(spec: spec, directory: directory, summary: summary, emulated: spec.host.isLab)
     }
@@ -80,6 +89,7 @@ public enum RunSession {
         let manifest = try dir.readManifest()
         return try ExperimentSpec.parse(yaml: manifest.spec.yaml, file: manifest.spec.path ?? "manifest.json:spec",
                                         catalogue: try catalogue())
+            .applying(manifest.spec.overrides)
     }
 
     /// Analyses the journal, writes `results.json` and every report format.
@@ -110,7 +120,7 @@ public enum RunSession {
             createdAt: ISO8601Time.string(fromEpochSeconds: Date().timeIntervalSince1970),
             workloads: attachFailures(workloads, summary: summary),
             notes: notes,
-            unavailable: HostExecutor.readUnavailable(in: directory))
+            unavailable: try HostCounters.readUnavailable(in: directory))
         try dir.writeResults(results)
         let input = try ReportInput.load(from: dir)
         let formats: [ReportFormat] = [.md, .html, .csv, .junit]
@@ -167,29 +177,18 @@ public enum RunSession {
         }
     }
 
-    /// Writes `manifest.json`: the spec, its seed, artifact hashes, host facts, versions and domain XML.
-    static func writeManifest(spec: ExperimentSpec, directory: URL, executor: HostExecutor?, commandLine: [String]) throws {
+    /// Writes `manifest.json`: the spec, its seed and overrides, artifact hashes, host facts, versions, the
+    /// variants' plans and domain XML.
+    static func writeManifest(spec: ExperimentSpec, directory: URL, host: ManifestHost?, commandLine: [String]) throws {
         let dir = ResultsDirectory(url: directory)
         var artifacts: [String: Artifact] = [:]
         var tools: [String: String] = ["rvbench": RVBenchVersion.string]
         var notes: [String] = []
         if spec.host.isLab {
-            let paths = LabPaths.fromEnvironment()
-            if let lab = try? LabManifest.load(from: paths.manifest) {
-                for (name, a) in lab.artifacts { artifacts["lab/\(name)"] = a }
-                for (name, v) in lab.tools { tools["lab/\(name)"] = v }
-                tools["lab/build-id"] = lab.id
-                tools["lab/host-kernel"] = lab.hostKernelRelease
-                for p in lab.hostRoot.packages where ["qemu-system-riscv", "libvirt-daemon", "linux-image-riscv64"].contains(p.name)
-                    || p.name.hasPrefix("linux-image-6") {
-                    tools["l1/\(p.name)"] = p.version
-                }
-                for p in lab.workloadRoot.packages where ["ffmpeg", "libonnxruntime1.21", "libx264-164", "libdav1d7"].contains(p.name) {
-                    tools["workload-root/\(p.name)"] = p.version
-                }
-            } else {
-                notes.append("lab manifest not found at \(paths.manifest.path); run `rvbench lab build`")
-            }
+            let lab = LabRecords.read()
+            artifacts.merge(lab.artifacts) { a, _ in a }
+            tools.merge(lab.tools) { a, _ in a }
+            notes += lab.notes
         }
         if let tree = try? SourceTree.locate() {
             let catalogue = tree.appendingPathComponent("workloads/build/out/workloads.json")
@@ -198,17 +197,13 @@ public enum RunSession {
                 artifacts["workloads/workloads.json"] = Artifact(path: catalogue.path, sha256: sha, bytes: size.int64Value)
             }
         }
-        let facts = executor?.hostFacts
-        if let l0 = facts?.emulator { tools["lab/l0-qemu"] = l0 }
-        let host = HostFacts(
-            kind: facts?.kind ?? (spec.host.isLab ? "emulated RISC-V host (QEMU TCG)" : "riscv64 host"),
-            emulated: spec.host.isLab, arch: "riscv64", kernel: facts?.kernel, isa: facts?.isa,
-            aiaMode: spec.variants.map(\.aia.rawValue).first,
-            qemuVersion: facts?.versions?.hypervisor, libvirtVersion: facts?.versions?.libvirtDaemon,
-            libvirtURI: facts?.uri, emulator: facts?.emulator)
-        let spec0 = SpecRecord(path: spec.source?.path, yaml: spec.source?.yaml ?? "")
-        let manifest = Manifest(experiment: spec.name, spec: spec0, seed: spec.seed, artifacts: artifacts, host: host,
-                                tools: tools, domains: executor?.generatedDomainXML ?? [:],
+        if let l0 = host?.facts.emulator { tools["lab/l0-qemu"] = l0 }
+        // Before the host was probed, only what the spec says is known; the AIA mode is the host's, never a guest's.
+        let facts = host?.facts ?? HostFacts(kind: spec.host.isLab ? "emulated RISC-V host (QEMU TCG)" : "riscv64 host",
+                                             emulated: spec.host.isLab, arch: "riscv64")
+        let spec0 = SpecRecord(path: spec.source?.path, yaml: spec.source?.yaml ?? "", overrides: spec.overrides)
+        let manifest = Manifest(experiment: spec.name, spec: spec0, seed: spec.seed, artifacts: artifacts, host: facts,
+                                tools: tools, domains: host?.domains ?? [:], plans: host?.plans ?? [:],
                                 createdAt: ISO8601Time.string(fromEpochSeconds: Date().timeIntervalSince1970),
                                 commandLine: commandLine, notes: notes)
         try dir.writeManifest(manifest)

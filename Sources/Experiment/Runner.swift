@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 import Foundation
+import GuestWire
+import Host
 import Logging
 import RVBenchCore
 import Stats
@@ -45,10 +47,6 @@ public struct RunSummary: Sendable, Equatable {
 /// - **Cancellation** (SIGINT, SIGTERM through task cancellation): the current attempt is abandoned, the
 ///   executor cleans up, and `CancellationError` is thrown; `resume` continues.
 public struct ExperimentRunner: Sendable {
-    /// The workload label of per-boot samples that belong to no single workload (host counters
-    /// over the whole boot). Iteration is always 0.
-    public static let bootLabel = "boot"
-
     public var spec: ExperimentSpec
     public var directory: URL
     public var executor: any VariantExecutor
@@ -138,32 +136,40 @@ public struct ExperimentRunner: Sendable {
     private func execute(journal: Journal, state initial: JournalState, runID: String, session: Int,
                          stale: [String]) async throws -> RunSummary {
         var state = initial
-        let context = ExperimentContext(spec: spec, directory: directory, runID: runID, session: session,
+        var context = ExperimentContext(spec: spec, directory: directory, runID: runID, session: session,
                                         possiblyStaleDomains: stale, logger: logger)
         let clock = ContinuousClock()
         let sessionStart = clock.now
         let experimentDeadline = spec.timeouts.experimentSeconds.map { sessionStart + .seconds($0) }
         let executor = self.executor
 
-        let unavailable: [VariantUnavailable]
+        let verdicts: [PreflightVerdict]
         do {
-            unavailable = try await executor.prepare(context)
+            verdicts = try await executor.prepare(context)
         } catch {
+            let context = context
             await Task { await executor.finish(context) }.value
             throw error
         }
         do {
             var skipped = Set<String>()
-            for item in unavailable where spec.variant(named: item.variant) != nil {
-                skipped.insert(item.variant)
-                if !state.notRun.contains(where: { $0.variant == item.variant && $0.workload == nil }) {
-                    let record = NotRunRecord(experiment: spec.name, variant: item.variant, reason: item.reason,
-                                              timestamp: now())
-                    try journal.recordNotRun(record)
-                    state.notRun.append(record)
+            for verdict in verdicts {
+                switch verdict {
+                case .runnable(let plan):
+                    context.plans[plan.variant] = plan
+                case .notRun(let variant, let reason) where spec.variant(named: variant) != nil:
+                    skipped.insert(variant)
+                    if !state.notRun.contains(where: { $0.variant == variant && $0.workload == nil }) {
+                        let record = NotRunRecord(experiment: spec.name, variant: variant, reason: reason, timestamp: now())
+                        try journal.recordNotRun(record)
+                        state.notRun.append(record)
+                    }
+                    progress.report(.notRun(variant: variant, reason: reason))
+                case .notRun:
+                    break
                 }
-                progress.report(.notRun(variant: item.variant, reason: item.reason))
             }
+            let context = context
             let result = try await loop(journal: journal, state: &state, context: context, skipped: skipped,
                                         clock: clock, sessionStart: sessionStart, deadline: experimentDeadline)
             await Task { await executor.finish(context) }.value
@@ -282,7 +288,8 @@ public struct ExperimentRunner: Sendable {
     private enum Input: Sendable {
         case event(BootEvent)
         case finished
-        case threw(String)
+        /// The executor's own error, kept whole (code and cause) until it becomes the failure's reason.
+        case threw(any Error)
         case deadline(Int)
     }
 
@@ -308,7 +315,7 @@ public struct ExperimentRunner: Sendable {
                 }
                 continuation.yield(.finished)
             } catch {
-                continuation.yield(.threw(Self.describe(error)))
+                continuation.yield(.threw(error))
             }
         }
         var watchdog: Task<Void, Never>?
@@ -339,6 +346,7 @@ public struct ExperimentRunner: Sendable {
         var monitor = BootMonitor(boot: boot)
         var collected: [Sample] = []
         var failure: (reason: String, workload: String?, iteration: Int?)?
+        var executorError: (any Error)?
         var experimentTimedOut = false
         var settled = false
         var journalError: (any Error)?
@@ -395,8 +403,9 @@ public struct ExperimentRunner: Sendable {
                 } else {
                     settled = true
                 }
-            case .threw(let message):
-                failure = (message, monitor.currentWorkload, nil)
+            case .threw(let error):
+                failure = (Self.describe(error), monitor.currentWorkload, nil)
+                executorError = error
             }
             if failure != nil || experimentTimedOut || settled || journalError != nil { break }
         }
@@ -411,9 +420,16 @@ public struct ExperimentRunner: Sendable {
         if cancelled { return .cancelled }
         if experimentTimedOut { return .experimentTimedOut }
         if let failure {
+            if let executorError {
+                logger.error("the executor failed a boot", metadata: [
+                    "vm.name": "\(bootContext.domainName)", "error": "\(executorError)",
+                    "error.code": "\((executorError as? RVBenchError)?.code.rawValue ?? "none")",
+                ])
+            }
             return .failed(FailureRecord(experiment: spec.name, variant: boot.variant.name, workload: failure.workload,
                                          boot: boot.boot, iteration: failure.iteration, reason: failure.reason,
-                                         timestamp: now()), seconds: seconds)
+                                         timestamp: now(), errorCode: (executorError as? RVBenchError)?.code),
+                           seconds: seconds)
         }
         return .ok(collected, seconds: seconds)
     }
@@ -496,7 +512,7 @@ struct BootMonitor {
             let text = reason.split(whereSeparator: \.isNewline).joined(separator: " ")
             return .fail(reason: text.isEmpty ? "the executor reported a failure without a reason" : Self.clip(text, 500),
                          workload: workload ?? currentWorkload, iteration: iteration)
-        case .sample(let s) where s.workload == ExperimentRunner.bootLabel:
+        case .sample(let s) where s.workload == BootSample.bootLabel:
             // Per-boot host measurements (e.g. KVM exit counts over the whole boot).
             booted = true
             guard s.iteration == 0, s.value.isFinite, !s.metric.isEmpty, s.metric.count <= Self.maxMetricLength,

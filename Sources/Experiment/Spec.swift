@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 import Foundation
+import Host
+import Remote
 import RVBenchCore
 
 /// A validated experiment: what to run, where, how often, and how to judge it.
@@ -30,6 +32,9 @@ public struct ExperimentSpec: Sendable, Equatable {
     public var stats: StatsSettings
     /// Where the spec came from; nil for a spec built in code.
     public var source: SpecSource?
+    /// What the command line changed on top of `source` (e.g. `run --deterministic`); recorded in the
+    /// manifest so that `resume` and `reproduce` apply it again.
+    public var overrides = SpecOverrides()
 
     public init(name: String, seed: UInt64, host: HostSpec, variants: [VariantSpec], workloads: [WorkloadSpec],
                 repetitions: RepetitionPolicy = RepetitionPolicy(), counters: [String] = [],
@@ -42,7 +47,7 @@ public struct ExperimentSpec: Sendable, Equatable {
             for v in variants where v.counted {
                 var twin = v
                 twin.name = v.name + Self.uncountedSuffix
-                twin.counted = false
+                twin.countedName = v.name
                 twin.baseline = false
                 all.append(twin)
             }
@@ -80,148 +85,6 @@ public struct SpecSource: Sendable, Equatable {
     }
 }
 
-/// Where the variants run.
-public enum HostSpec: Sendable, Equatable {
-    /// The emulated riscv64 KVM host built by the Lab target.
-    case lab(LabOptions)
-    /// A riscv64 board (or any libvirt host) reached through a libvirt URI and SSH.
-    case remote(RemoteHost)
-
-    public var isLab: Bool {
-        if case .lab = self { return true }
-        return false
-    }
-}
-
-/// Options of `host: lab`.
-public struct LabOptions: Sendable, Equatable {
-    /// Which QEMU emulates the lab's L0 machine.
-    public enum QEMU: String, Sendable, CaseIterable {
-        /// Debian 12's qemu-system-misc 7.2 (no AIA, no Sscofpmf).
-        case debian12
-        /// Debian 13's QEMU 10.0 from a trixie root (AIA, Sscofpmf, riscv-iommu-pci).
-        case trixie
-    }
-
-    public var qemu: QEMU
-    /// Run L0 with `-icount shift=0,sleep=off`: guest time becomes a function of instructions executed.
-    public var deterministic: Bool
-
-    public init(qemu: QEMU = .debian12, deterministic: Bool = false) {
-        self.qemu = qemu
-        self.deterministic = deterministic
-    }
-}
-
-/// A remote hypervisor host.
-public struct RemoteHost: Sendable, Equatable {
-    /// A libvirt URI such as `qemu+ssh://root@board/system`.
-    public var uri: String
-    /// The SSH target for the probe and the native variant, `[user@]host[:port]`; nil when unused.
-    public var ssh: SSHTarget?
-    /// Path of the SSH private key, as written (a leading `~` is expanded by whoever uses it).
-    public var identity: String?
-
-    public init(uri: String, ssh: SSHTarget? = nil, identity: String? = nil) {
-        self.uri = uri; self.ssh = ssh; self.identity = identity
-    }
-}
-
-/// `[user@]host[:port]`.
-public struct SSHTarget: Sendable, Equatable, CustomStringConvertible {
-    public var user: String?
-    public var host: String
-    public var port: Int
-
-    public init(user: String? = nil, host: String, port: Int = 22) {
-        self.user = user; self.host = host; self.port = port
-    }
-
-    /// Parses `[user@]host[:port]`; a bracketed IPv6 host `[::1]:2222` is accepted. Nil when malformed.
-    public init?(parsing text: String) {
-        var rest = Substring(text)
-        var user: String?
-        if let at = rest.lastIndex(of: "@") {
-            user = String(rest[..<at])
-            rest = rest[rest.index(after: at)...]
-            guard let user, !user.isEmpty, !user.contains(where: { $0.isWhitespace || $0 == ":" }) else { return nil }
-        }
-        var host: Substring
-        var port = 22
-        if rest.hasPrefix("[") {
-            guard let close = rest.firstIndex(of: "]") else { return nil }
-            host = rest[rest.index(after: rest.startIndex) ..< close]
-            let after = rest[rest.index(after: close)...]
-            if !after.isEmpty {
-                guard after.hasPrefix(":"), let p = Int(after.dropFirst()) else { return nil }
-                port = p
-            }
-        } else if let colon = rest.lastIndex(of: ":") {
-            host = rest[..<colon]
-            guard let p = Int(rest[rest.index(after: colon)...]) else { return nil }
-            port = p
-        } else {
-            host = rest
-        }
-        guard !host.isEmpty, (1 ... 65535).contains(port),
-              !host.contains(where: { $0.isWhitespace || $0 == "/" || $0 == "@" }) else { return nil }
-        self.init(user: user, host: String(host), port: port)
-    }
-
-    public var description: String {
-        let shownHost = host.contains(":") ? "[\(host)]" : host
-        return (user.map { "\($0)@" } ?? "") + shownHost + ":\(port)"
-    }
-}
-
-/// How a variant runs the workloads.
-public enum VariantKind: String, Sendable, CaseIterable {
-    /// Directly on the riscv64 host.
-    case native
-    /// In a KVM guest whose devices QEMU emulates.
-    case virtio
-    /// In a KVM guest with a PCI device assigned through VFIO.
-    case passthrough
-    /// In a KVM guest whose virtio datapath is a vhost-vdpa device.
-    case vdpa
-
-    /// Whether the variant is a guest (every kind but `native`).
-    public var isGuest: Bool { self != .native }
-}
-
-/// The RISC-V Advanced Interrupt Architecture mode of the guest's `virt` machine.
-public enum AIAMode: String, Sendable, CaseIterable {
-    case none
-    case aplic
-    case aplicIMSIC = "aplic-imsic"
-}
-
-/// The PCI device a `passthrough` variant assigns.
-public enum PCIDeviceSelector: Sendable, Equatable, CustomStringConvertible {
-    /// `domain:bus:slot.function`, e.g. `0000:01:00.0` (lowercase hex).
-    case address(String)
-    /// The `index`-th device (0-based, in address order) with this vendor and device ID (4 hex digits each).
-    case id(vendor: String, device: String, index: Int)
-
-    public var description: String {
-        switch self {
-        case .address(let address): return address
-        case .id(let vendor, let device, let index): return "\(vendor):\(device)#\(index)"
-        }
-    }
-
-    /// Whether `text` is a full PCI address `dddd:bb:ss.f` in hex.
-    public static func isAddress(_ text: String) -> Bool {
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2 else { return false }
-        let slotFunction = parts[2].split(separator: ".", omittingEmptySubsequences: false)
-        guard slotFunction.count == 2, slotFunction[0].count == 2, slotFunction[1].count == 1,
-              let slot = Int(slotFunction[0], radix: 16), slot < 32,
-              let function = Int(slotFunction[1], radix: 16), function < 8 else { return false }
-        return parts[0].allSatisfy(\.isHexDigit) && parts[1].allSatisfy(\.isHexDigit)
-    }
-}
-
 /// One way of running the workloads.
 public struct VariantSpec: Sendable, Equatable {
     public var name: String
@@ -239,13 +102,12 @@ public struct VariantSpec: Sendable, Equatable {
     public var device: PCIDeviceSelector?
     /// Whether the other variants are compared against this one.
     public var baseline: Bool
-    /// False for the uncounted twin that `measure_counter_overhead` adds: its boots count nothing.
-    public var counted: Bool = true
+    /// For the uncounted twin that `measure_counter_overhead` adds (its boots count nothing), the name of
+    /// the counted variant it mirrors; nil for every other variant.
+    public var countedName: String?
 
-    /// For an uncounted twin, the name of the variant it mirrors.
-    public var countedName: String? {
-        counted ? nil : String(name.dropLast(ExperimentSpec.uncountedSuffix.count))
-    }
+    /// False for an uncounted twin.
+    public var counted: Bool { countedName == nil }
 
     public init(name: String, kind: VariantKind, vcpus: Int = VariantSpec.defaultVCPUs,
                 memoryMiB: Int = VariantSpec.defaultMemoryMiB, cpu: String = "host-passthrough", aia: AIAMode = .none,

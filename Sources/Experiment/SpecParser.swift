@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 import Foundation
+import Host
+import Remote
 import RVBenchCore
 import Yams
 
@@ -9,31 +11,6 @@ extension ExperimentSpec {
     ///
     /// Throws `RVBenchError(.badInput)` whose message lists every problem as `file:line:column: message`
     /// and whose cause is a `SpecValidationError`.
-    /// The spec with deterministic mode on (`rvbench run --deterministic`): the keys are added to the
-    /// spec's own text, so that the manifest, `resume` and `reproduce` see the same spec. A lab spec
-    /// only; one that sets `deterministic: false` or another `qemu` is refused rather than overridden.
-    public func withDeterministicMode(catalogue: WorkloadCatalogue) throws -> ExperimentSpec {
-        guard case .lab(let options) = host, let source else {
-            throw RVBenchError(.badInput, "--deterministic needs a lab spec (host: lab): it runs the lab's L0 with -icount")
-        }
-        if options.deterministic && options.qemu == .trixie { return self }
-        let shown = source.path ?? "spec"
-        let keys = (try? Yams.compose(yaml: source.yaml))??.mapping?.keys.compactMap(\.string) ?? []
-        if keys.contains("deterministic") && !options.deterministic {
-            throw RVBenchError(.badInput, "\(shown) sets deterministic: false; remove it or run without --deterministic")
-        }
-        if keys.contains("qemu") && options.qemu != .trixie {
-            throw RVBenchError(.badInput, "\(shown) sets qemu: \(options.qemu.rawValue), but deterministic mode needs qemu: trixie "
-                + "(Debian 12's QEMU 7.2 with -icount does not boot L1)")
-        }
-        var yaml = source.yaml
-        if !yaml.hasSuffix("\n") { yaml += "\n" }
-        yaml += "# added by --deterministic\n"
-        if !keys.contains("deterministic") { yaml += "deterministic: true\n" }
-        if !keys.contains("qemu") { yaml += "qemu: trixie\n" }
-        return try Self.parse(yaml: yaml, file: shown, catalogue: catalogue)
-    }
-
     public static func load(from url: URL, displayPath: String? = nil,
                             catalogue: WorkloadCatalogue) throws -> ExperimentSpec {
         let shown = displayPath ?? url.path
@@ -356,7 +333,7 @@ final class SpecReader {
                 return nil
             }
             var options = LabOptions()
-            if let qemu, let value = choice(qemu.value, path: "qemu", as: LabOptions.QEMU.self) { options.qemu = value }
+            if let qemu, let value = choice(qemu.value, path: "qemu", as: QEMUFlavour.self) { options.qemu = value }
             if let deterministic, let value = bool(deterministic.value, path: "deterministic") {
                 options.deterministic = value
             }
@@ -383,7 +360,7 @@ final class SpecReader {
         }
         var ssh: SSHTarget?
         if let node = host["ssh"]?.value, let text = string(node, path: "host.ssh") {
-            ssh = SSHTarget(parsing: text)
+            ssh = SSHTarget(string: text)
             if ssh == nil {
                 report(node, "expected [user@]host[:port] such as root@board:22 for host.ssh, found \(Self.found(node))")
             }
@@ -501,12 +478,12 @@ final class SpecReader {
     func readDevice(_ node: Node, path: String) -> PCIDeviceSelector? {
         if case .scalar(let scalar) = node, !Self.isNull(node) {
             let text = scalar.string.lowercased()
-            guard PCIDeviceSelector.isAddress(text) else {
+            guard case .address(let address)? = PCIDeviceSelector(string: text), text.split(separator: ":").count == 3 else {
                 report(node, "expected a PCI address such as 0000:01:00.0, or {vendor, device, index}, for \(path), "
                     + "found \(Self.found(node))")
                 return nil
             }
-            return .address(text)
+            return .address(address)
         }
         guard let f = fields(node, path: path, allowed: ["vendor", "device", "index"], required: ["vendor", "device"],
                              what: "a PCI address such as 0000:01:00.0, or {vendor, device, index}") else { return nil }

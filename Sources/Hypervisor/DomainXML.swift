@@ -2,80 +2,6 @@
 import Foundation
 import RVBenchCore
 
-/// A PCI address on the host, as `lspci -D` and sysfs write it: `0000:01:00.0`.
-public struct PCIAddress: Sendable, Hashable, Codable, CustomStringConvertible {
-    /// PCI segment (domain), 0...0xffff.
-    public var domain: UInt16
-    /// Bus number, 0...0xff.
-    public var bus: UInt8
-    /// Device (slot) number, 0...0x1f.
-    public var slot: UInt8
-    /// Function number, 0...7.
-    public var function: UInt8
-
-    /// Fails (returns nil) when a part is out of range.
-    public init?(domain: UInt16 = 0, bus: UInt8, slot: UInt8, function: UInt8) {
-        guard slot <= 0x1f, function <= 7 else { return nil }
-        self.domain = domain
-        self.bus = bus
-        self.slot = slot
-        self.function = function
-    }
-
-    /// Parses `DDDD:BB:SS.F` (hexadecimal, as in sysfs) or the short `BB:SS.F` (segment 0).
-    /// Returns nil for anything else, including out-of-range slots (> 0x1f) and functions (> 7).
-    public init?(string: String) {
-        let s = string.trimmingCharacters(in: .whitespacesAndNewlines)
-        let dotParts = s.split(separator: ".", omittingEmptySubsequences: false)
-        guard dotParts.count == 2 else { return nil }
-        let colonParts = dotParts[0].split(separator: ":", omittingEmptySubsequences: false)
-        let domainText: Substring
-        let busText: Substring
-        let slotText: Substring
-        switch colonParts.count {
-        case 3: (domainText, busText, slotText) = (colonParts[0], colonParts[1], colonParts[2])
-        case 2: (domainText, busText, slotText) = ("0", colonParts[0], colonParts[1])
-        default: return nil
-        }
-        func hex<T: FixedWidthInteger>(_ text: Substring, maxDigits: Int, as: T.Type) -> T? {
-            guard !text.isEmpty, text.count <= maxDigits, text.allSatisfy(\.isHexDigit) else { return nil }
-            return T(text, radix: 16)
-        }
-        guard let d = hex(domainText, maxDigits: 4, as: UInt16.self),
-              let b = hex(busText, maxDigits: 2, as: UInt8.self),
-              let sl = hex(slotText, maxDigits: 2, as: UInt8.self),
-              let f = hex(dotParts[1], maxDigits: 1, as: UInt8.self)
-        else { return nil }
-        self.init(domain: d, bus: b, slot: sl, function: f)
-    }
-
-    /// `0000:01:00.0`
-    public var description: String {
-        "\(Self.hex(domain, 4)):\(Self.hex(bus, 2)):\(Self.hex(slot, 2)).\(Self.hex(function, 1))"
-    }
-
-    static func hex<T: BinaryInteger>(_ value: T, _ width: Int) -> String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: max(0, width - digits.count)) + digits
-    }
-
-    /// Encoded as its string form, so specs can write `"0000:01:00.0"`.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        let text = try container.decode(String.self)
-        guard let parsed = PCIAddress(string: text) else {
-            throw DecodingError.dataCorruptedError(
-                in: container, debugDescription: "'\(text)' is not a PCI address; expected DDDD:BB:SS.F, e.g. 0000:01:00.0")
-        }
-        self = parsed
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
-}
-
 /// One disk of a guest, emulated by QEMU (the `virtio` datapath).
 public struct DiskSpec: Sendable, Codable, Equatable {
     /// What the source path names on the host.
@@ -468,5 +394,30 @@ struct XMLWriter {
 
     mutating func leaf(_ name: String, _ attributes: KeyValuePairs<String, String> = [:], text value: String) {
         line("<\(tag(name, attributes))>\(DomainXML.escape(value))</\(name)>")
+    }
+}
+
+extension DomainXML {
+    /// The PCI addresses of the `<hostdev type='pci'>` elements of a domain XML, in order: what a boot will
+    /// really be given, read back from the text libvirt receives.
+    public static func hostdevAddresses(in xml: String) -> [PCIAddress] {
+        var found: [PCIAddress] = []
+        var rest = Substring(xml)
+        while let start = rest.range(of: "<hostdev"), let end = rest[start.upperBound...].range(of: "</hostdev>") {
+            let element = rest[start.lowerBound ..< end.upperBound]
+            rest = rest[end.upperBound...]
+            guard element.contains("type='pci'"), let address = element.range(of: "<address") else { continue }
+            let tag = element[address.lowerBound...].prefix { $0 != ">" }
+            func attribute(_ name: String) -> UInt64? {
+                guard let r = tag.range(of: " \(name)='0x") else { return nil }
+                return UInt64(tag[r.upperBound...].prefix { $0.isHexDigit }, radix: 16)
+            }
+            if let d = attribute("domain"), let b = attribute("bus"), let s = attribute("slot"), let f = attribute("function"),
+               d <= 0xffff, b <= 0xff, s <= 0xff, f <= 0xff,
+               let pci = PCIAddress(domain: UInt16(d), bus: UInt8(b), slot: UInt8(s), function: UInt8(f)) {
+                found.append(pci)
+            }
+        }
+        return found
     }
 }

@@ -2,6 +2,7 @@
 import Foundation
 import Hypervisor
 import Logging
+import Remote
 import RVBenchCore
 
 /// The emulated riscv64 KVM host: L0 (QEMU TCG as a domain of the controller's libvirt)
@@ -57,8 +58,8 @@ public struct Lab: Sendable {
     ///   - deterministic: run L0 with `-icount shift=0,sleep=off`, so that guest time is a function of
     ///     the instructions executed. A running lab in the other mode is an error, not restarted.
     ///   - owner: the run that starts the lab (recorded so that its `resume` can take the lab over).
-    public func up(qemu: LabQEMU = .system, deterministic: Bool = false, owner: LabOwner? = nil) async throws -> UpResult {
-        if deterministic && qemu == .system {
+    public func up(qemu: QEMUFlavour = .debian12, deterministic: Bool = false, owner: LabOwner? = nil) async throws -> UpResult {
+        if deterministic && qemu == .debian12 {
             // Tried on Debian 12's QEMU 7.2: with -icount (shift=0 or auto, sleep on or off, 1 or 2 harts,
             // with or without Sstc) OpenSBI starts but L1's Debian 6.12 kernel never prints a line and the
             // machine resets in a loop; the minimal L2 kernel does boot. QEMU 10 is needed.
@@ -177,9 +178,9 @@ public struct Lab: Sendable {
     }
 
     /// A running lab must be in the mode asked for; switching means `lab down` first.
-    static func checkMode(of s: LabState, qemu: LabQEMU, deterministic: Bool) throws {
-        if s.qemu != qemu.rawValue {
-            throw RVBenchError(.unsupported, "the running lab uses L0 QEMU \"\(s.qemu)\", not \"\(qemu.rawValue)\"; "
+    static func checkMode(of s: LabState, qemu: QEMUFlavour, deterministic: Bool) throws {
+        if s.qemu != qemu.labName {
+            throw RVBenchError(.unsupported, "the running lab uses L0 QEMU \"\(s.qemu)\", not \"\(qemu.labName)\"; "
                 + "run `rvbench lab down` first")
         }
         if s.deterministic != deterministic {
@@ -220,7 +221,7 @@ public struct Lab: Sendable {
             throw RVBenchError(.process, "QEMU 10 did not start (status \(started.status)): \(started.stderrString.suffix(800))")
         }
         var state = LabState(domain: domainName, localURI: localURI, libvirtPort: ports[0], sshPort: ports[1],
-                             startedAt: startedAt, buildID: manifest.id, qemu: LabQEMU.trixie.rawValue,
+                             startedAt: startedAt, buildID: manifest.id, qemu: QEMUFlavour.trixie.labName,
                              deterministic: deterministic, owner: owner)
         state.pid = pid
         state.qemuVersion = qemu.version
@@ -430,17 +431,22 @@ public struct Lab: Sendable {
 
     // MARK: - SSH
 
+    /// Where L1 is reached over SSH: root on the forwarded loopback port, with the lab's key. L1's host key
+    /// changes with every build, so no key is checked (loopback only).
+    public func sshTarget(_ state: LabState) -> SSHTarget {
+        SSHTarget(user: "root", host: "127.0.0.1", port: state.sshPort, identityFile: paths.sshKey.path,
+                  knownHostsFile: "/dev/null")
+    }
+
     /// The `ssh` command line that reaches L1 as root with the lab's key.
     public func sshArguments(_ state: LabState) -> [String] {
-        ["ssh", "-i", paths.sshKey.path, "-p", String(state.sshPort),
-         "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
-         "-o", "BatchMode=yes", "-o", "ConnectTimeout=20", "root@127.0.0.1"]
+        sshTarget(state).sshArguments(connectTimeout: 20)
     }
 
     /// Runs a shell command in L1 over SSH and returns its standard output.
     @discardableResult
     public func ssh(_ state: LabState, _ command: String, timeout: Double = 120) async throws -> String {
-        try await Subprocess.check(sshArguments(state) + [command], timeout: timeout)
+        try await sshTarget(state).shell(command, timeout: timeout, connectTimeout: 20)
     }
 
     // MARK: - Helpers

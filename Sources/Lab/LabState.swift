@@ -60,7 +60,7 @@ public struct LabState: Sendable, Codable, Equatable {
     }
 
     /// True when L0 is a QEMU 10 process rather than a libvirt domain.
-    public var isProcess: Bool { qemu == LabQEMU.trixie.rawValue }
+    public var isProcess: Bool { qemu == QEMUFlavour.trixie.labName }
 
     /// True while the recorded QEMU process runs and is the lab's (its command line names the guest).
     public var processAlive: Bool {

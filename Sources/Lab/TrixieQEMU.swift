@@ -3,19 +3,6 @@ import Foundation
 import Logging
 import RVBenchCore
 
-/// Which QEMU emulates the lab's riscv64 host (L0).
-public enum LabQEMU: String, Sendable, Codable, CaseIterable {
-    /// Debian 12's qemu-system-misc 7.2, as a transient domain of the controller's libvirt.
-    case system
-    /// QEMU 10 from a Debian 13 amd64 root, as a supervised process: AIA (`aia=aplic-imsic`), Sscofpmf
-    /// (a guest PMU under KVM), `riscv-iommu-pci`, and an `-icount` that boots L1.
-    ///
-    /// Not a libvirt domain: libvirt 9.0's capability probe of QEMU 10 loses the monitor at
-    /// `qom-list-types`, so the controller's libvirt cannot start it. rvbench runs it itself
-    /// (daemonized, with a pid file), and `lab down` and the run that started it stop it.
-    case trixie
-}
-
 /// The QEMU 10 root: where its binary, libraries, modules and firmware are.
 public struct TrixieQEMU: Sendable, Codable, Equatable {
     /// The extracted Debian 13 amd64 root.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 import Foundation
+import Remote
 import RVBenchCore
 
 /// Where host facts and KVM statistics come from: this machine (`LocalHostFacts`) or a riscv64

@@ -1,76 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 import RVBenchCore
 
-/// The device a passthrough variant assigns: a PCI address, or a vendor:device pair with an index
-/// among the matching devices (ordered by address).
-public enum DeviceSelector: Sendable, Equatable, Codable, CustomStringConvertible {
-    /// A full PCI address, "0000:03:00.0".
-    case pciAddress(String)
-    /// Lowercase hex ids without "0x", e.g. vendor "1b36", device "0010"; index 0 is the first match.
-    case vendorDevice(vendor: String, device: String, index: Int)
-
-    /// Parses "0000:03:00.0" or "03:00.0" (domain 0000 assumed), "1b36:0010", or "1b36:0010#1"
-    /// (the second such device). Nil for anything else.
-    public init?(string: String) {
-        let s = string.lowercased()
-        if s.contains(".") {
-            let parts = s.split(separator: ":", omittingEmptySubsequences: false)
-            let full: [Substring]
-            switch parts.count {
-            case 3: full = parts
-            case 2: full = ["0000"] + parts
-            default: return nil
-            }
-            let devFn = full[2].split(separator: ".", omittingEmptySubsequences: false)
-            guard full[0].count == 4, full[1].count == 2, devFn.count == 2, devFn[0].count == 2, devFn[1].count == 1,
-                  [full[0], full[1], devFn[0], devFn[1]].allSatisfy(Self.isHex),
-                  let fn = Int(devFn[1]), fn <= 7, let dev = Int(devFn[0], radix: 16), dev <= 0x1f
-            else { return nil }
-            self = .pciAddress("\(full[0]):\(full[1]):\(devFn[0]).\(devFn[1])")
-            return
-        }
-        var body = Substring(s)
-        var index = 0
-        if let hash = s.firstIndex(of: "#") {
-            guard let i = Int(s[s.index(after: hash)...]), i >= 0 else { return nil }
-            index = i
-            body = s[..<hash]
-        }
-        let ids = body.split(separator: ":", omittingEmptySubsequences: false)
-        guard ids.count == 2, ids.allSatisfy({ $0.count == 4 && Self.isHex($0) }) else { return nil }
-        self = .vendorDevice(vendor: String(ids[0]), device: String(ids[1]), index: index)
-    }
-
-    static func isHex(_ s: Substring) -> Bool {
-        !s.isEmpty && s.allSatisfy(\.isHexDigit)
-    }
-
-    public var description: String {
-        switch self {
-        case .pciAddress(let a): return a
-        case .vendorDevice(let v, let d, let i): return i == 0 ? "\(v):\(d)" : "\(v):\(d)#\(i)"
-        }
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let parsed = DeviceSelector(string: text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription:
-                "\"\(text)\" is not a device: give a PCI address such as 0000:03:00.0 or vendor:device such as 1b36:0010"))
-        }
-        self = parsed
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(description)
-    }
-}
-
 /// The verdict of passthrough preflight.
 public enum PreflightResult: Sendable, Equatable {
-    /// Every check passed: the device and its IOMMU group.
-    case runnable(device: String, iommuGroup: String)
+    /// Every check passed: the device's address and its IOMMU group.
+    case runnable(device: PCIAddress, iommuGroup: String)
     /// The variant is reported as "not run" with these reasons; each names what is missing, what
     /// that prevents, and the fix.
     case notRun(reasons: [String])
@@ -95,7 +29,7 @@ public enum PassthroughPreflight {
     /// the device exists; an IOMMU is present and the device is in a group; the group is viable
     /// (each device bound to vfio-pci, unbound, or a bridge); vfio-pci is loaded; VFIO type1 or
     /// iommufd is available; /dev/kvm and KVM's VFIO device exist; MSIs can be routed (AIA/IMSIC on riscv64).
-    public static func check(facts: ProbeFacts, device selector: DeviceSelector) -> PreflightResult {
+    public static func check(facts: ProbeFacts, device selector: PCIDeviceSelector) -> PreflightResult {
         var reasons: [String] = []
         let device = facts.device(selector)
         if device == nil {
@@ -190,7 +124,11 @@ public enum PassthroughPreflight {
         }
 
         if reasons.isEmpty, let device, let group {
-            return .runnable(device: device.name, iommuGroup: group.id)
+            guard let address = PCIAddress(string: device.name) else {
+                return .notRun(reasons: ["the probe named the device \"\(device.name)\", which is not a PCI address; "
+                    + "check the probe's facts"])
+            }
+            return .runnable(device: address, iommuGroup: group.id)
         }
         if reasons.isEmpty {
             reasons.append("preflight could not identify the device's IOMMU group; check the probe's facts")

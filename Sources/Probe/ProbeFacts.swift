@@ -91,11 +91,11 @@ public struct ProbeFacts: Codable, Sendable, Equatable {
     public var isRISCV64: Bool { arch == "riscv64" }
 
     /// The PCI device a selector names, if the host has it.
-    public func device(_ selector: DeviceSelector) -> PCIDevice? {
+    public func device(_ selector: PCIDeviceSelector) -> PCIDevice? {
         switch selector {
-        case .pciAddress(let address):
-            return pci.first { $0.name == address }
-        case .vendorDevice(let vendor, let device, let index):
+        case .address(let address):
+            return pci.first { PCIAddress(string: $0.name) == address }
+        case .id(let vendor, let device, let index):
             let matches = pci.filter { $0.vendor == vendor && $0.device == device }.sorted { $0.name < $1.name }
             return index < matches.count ? matches[index] : nil
         }

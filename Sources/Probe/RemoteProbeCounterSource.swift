@@ -4,6 +4,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import Remote
 import RVBenchCore
 
 /// What `rvbench-probe perf` prints: each event summed over the threads of a process.

@@ -24,6 +24,8 @@ public struct Manifest: Codable, Sendable, Equatable {
     public var tools: [String: String]
     /// The libvirt domain XML of each variant, by variant name; absent for variants without a domain (native).
     public var domains: [String: String]
+    /// What preflight resolved for each variant that could run (its devices), by variant name.
+    public var plans: [String: VariantPlan]
     /// ISO-8601 UTC time the run started, e.g. "2026-11-26T15:00:00Z".
     public var createdAt: String
     /// The command line that produced the directory, one element per argument.
@@ -34,17 +36,17 @@ public struct Manifest: Codable, Sendable, Equatable {
     public init(schemaVersion: String = SchemaVersion.string, rvbenchVersion: String = RVBenchVersion.string,
                 experiment: String, spec: SpecRecord, seed: UInt64, artifacts: [String: Artifact] = [:],
                 host: HostFacts, tools: [String: String] = [:], domains: [String: String] = [:],
-                createdAt: String, commandLine: [String], notes: [String] = []) {
+                plans: [String: VariantPlan] = [:], createdAt: String, commandLine: [String], notes: [String] = []) {
         self.schemaVersion = schemaVersion; self.rvbenchVersion = rvbenchVersion
         self.experiment = experiment; self.spec = spec; self.seed = seed; self.artifacts = artifacts
-        self.host = host; self.tools = tools; self.domains = domains
+        self.host = host; self.tools = tools; self.domains = domains; self.plans = plans
         self.createdAt = createdAt; self.commandLine = commandLine; self.notes = notes
     }
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version"
         case rvbenchVersion = "rvbench_version"
-        case experiment, spec, seed, artifacts, host, tools, domains
+        case experiment, spec, seed, artifacts, host, tools, domains, plans
         case createdAt = "created_at"
         case commandLine = "command_line"
         case notes
@@ -62,6 +64,7 @@ public struct Manifest: Codable, Sendable, Equatable {
         host = try container.decode(HostFacts.self, forKey: .host)
         tools = try container.decodeIfPresent([String: String].self, forKey: .tools) ?? [:]
         domains = try container.decodeIfPresent([String: String].self, forKey: .domains) ?? [:]
+        plans = try container.decodeIfPresent([String: VariantPlan].self, forKey: .plans) ?? [:]
         createdAt = try container.decode(String.self, forKey: .createdAt)
         commandLine = try container.decodeIfPresent([String].self, forKey: .commandLine) ?? []
         notes = try container.decodeIfPresent([String].self, forKey: .notes) ?? []
@@ -76,18 +79,21 @@ public struct SpecRecord: Codable, Sendable, Equatable {
     public var yaml: String
     /// SHA-256 of the YAML text's UTF-8 bytes, 64 lowercase hex digits.
     public var sha256: String
+    /// What the command line changed on top of the YAML (e.g. `run --deterministic`); `resume` and
+    /// `reproduce` apply it again.
+    public var overrides: SpecOverrides
 
-    public init(path: String? = nil, yaml: String, sha256: String) {
-        self.path = path; self.yaml = yaml; self.sha256 = sha256
+    public init(path: String? = nil, yaml: String, sha256: String, overrides: SpecOverrides = SpecOverrides()) {
+        self.path = path; self.yaml = yaml; self.sha256 = sha256; self.overrides = overrides
     }
 
     /// A record for `yaml`, hashing it.
-    public init(path: String? = nil, yaml: String) {
-        self.init(path: path, yaml: yaml, sha256: SHA256.hex(of: yaml))
+    public init(path: String? = nil, yaml: String, overrides: SpecOverrides = SpecOverrides()) {
+        self.init(path: path, yaml: yaml, sha256: SHA256.hex(of: yaml), overrides: overrides)
     }
 
     enum CodingKeys: String, CodingKey {
-        case path, yaml, sha256
+        case path, yaml, sha256, overrides
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -95,7 +101,36 @@ public struct SpecRecord: Codable, Sendable, Equatable {
         try container.encode(path, forKey: .path)
         try container.encode(yaml, forKey: .yaml)
         try container.encode(sha256, forKey: .sha256)
+        if !overrides.isEmpty { try container.encode(overrides, forKey: .overrides) }
     }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        path = try container.decodeIfPresent(String.self, forKey: .path)
+        yaml = try container.decode(String.self, forKey: .yaml)
+        sha256 = try container.decode(String.self, forKey: .sha256)
+        overrides = try container.decodeIfPresent(SpecOverrides.self, forKey: .overrides) ?? SpecOverrides()
+    }
+}
+
+/// Changes the command line makes to a spec, kept apart from its YAML text so that the recorded spec stays
+/// byte for byte what the user wrote.
+public struct SpecOverrides: Codable, Sendable, Equatable {
+    /// `run --deterministic`: the lab runs L0 with `-icount` and one hart (which needs QEMU 10, `qemu: trixie`).
+    public var deterministic: Bool
+
+    public init(deterministic: Bool = false) {
+        self.deterministic = deterministic
+    }
+
+    public var isEmpty: Bool { !deterministic }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        deterministic = try container.decodeIfPresent(Bool.self, forKey: .deterministic) ?? false
+    }
+
+    enum CodingKeys: String, CodingKey { case deterministic }
 }
 
 /// One input file of the experiment, identified by its content hash.

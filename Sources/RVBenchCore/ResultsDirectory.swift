@@ -120,15 +120,20 @@ public struct FailureRecord: Codable, Sendable, Equatable {
     public var reason: String
     /// Seconds since the Unix epoch.
     public var timestamp: Double
+    /// The error code when the executor itself threw (e.g. `library` for a libvirt failure); nil when the
+    /// guest's own output or a timeout ended the boot.
+    public var errorCode: RVBenchError.Code?
 
     public init(experiment: String, variant: String, workload: String? = nil, boot: Int? = nil,
-                iteration: Int? = nil, reason: String, timestamp: Double) {
+                iteration: Int? = nil, reason: String, timestamp: Double, errorCode: RVBenchError.Code? = nil) {
         self.experiment = experiment; self.variant = variant; self.workload = workload
         self.boot = boot; self.iteration = iteration; self.reason = reason; self.timestamp = timestamp
+        self.errorCode = errorCode
     }
 
     enum CodingKeys: String, CodingKey {
         case record, experiment, variant, workload, boot, iteration, reason, timestamp
+        case errorCode = "error_code"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -140,6 +145,7 @@ public struct FailureRecord: Codable, Sendable, Equatable {
         iteration = try container.decodeIfPresent(Int.self, forKey: .iteration)
         reason = try container.decode(String.self, forKey: .reason)
         timestamp = try container.decode(Double.self, forKey: .timestamp)
+        errorCode = try container.decodeIfPresent(RVBenchError.Code.self, forKey: .errorCode)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -152,6 +158,7 @@ public struct FailureRecord: Codable, Sendable, Equatable {
         try container.encodeIfPresent(iteration, forKey: .iteration)
         try container.encode(reason, forKey: .reason)
         try container.encode(timestamp, forKey: .timestamp)
+        try container.encodeIfPresent(errorCode, forKey: .errorCode)
     }
 }
 

@@ -129,3 +129,20 @@ public func ssh(_ target: SSHTarget, _ command: String, input: Data? = nil, time
     return result
 }
 
+
+extension SSHTarget {
+    /// Runs `command` through the remote shell and returns its standard output.
+    ///
+    /// - Throws: `RVBenchError(.process)` when ssh or the command fails, or the timeout passes.
+    public func shell(_ command: String, timeout: Double, connectTimeout: Int = 10) async throws -> String {
+        try await Subprocess.check(sshArguments(connectTimeout: connectTimeout) + [command], timeout: timeout)
+    }
+
+    /// Kills every process with exactly this name on the host. Best effort: false when ssh itself failed
+    /// (a host that cannot be reached has nothing to kill from here).
+    @discardableResult
+    public func killAll(named name: String, timeout: Double = 30) async -> Bool {
+        let r = try? await Subprocess.run(sshArguments() + ["pkill -KILL -x \(shellQuote(name)) || true"], timeout: timeout)
+        return r?.status == 0
+    }
+}

@@ -383,7 +383,7 @@ func temporaryDirectory() throws -> URL {
 
     @Test func processStateRoundTripsAndADeadPidIsNotTheLab() throws {
         var s = LabStateTests.sample
-        s.qemu = LabQEMU.trixie.rawValue
+        s.qemu = QEMUFlavour.trixie.labName
         s.pid = 999_999_999
         s.qemuVersion = "10.0.13"
         s.deterministic = true

@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import Foundation
+import RVBenchCore
+
+/// One value a boot reports for a measured iteration.
+public struct BootSample: Sendable, Equatable {
+    /// The scheduled workload's label (`ScheduledWorkload.label`).
+    public var workload: String
+    /// 0-based measured iteration (warm-up iterations are not reported).
+    public var iteration: Int
+    /// e.g. `wall_ns`, `fps`, `counter.perf::CYCLES`.
+    public var metric: String
+    public var value: Double
+    public var unit: String
+    /// Seconds since the Unix epoch when the value was taken; nil: when the runner received it.
+    public var timestamp: Double?
+
+    public init(workload: String, iteration: Int, metric: String, value: Double, unit: String, timestamp: Double? = nil) {
+        self.workload = workload; self.iteration = iteration; self.metric = metric; self.value = value
+        self.unit = unit; self.timestamp = timestamp
+    }
+}
+
+/// What an executor reports while a boot runs.
+///
+/// The expected order is `booted`, then for each workload `workloadStarted`, its samples and
+/// `workloadFinished`, and then the stream ends once the guest is gone. `booted` may be left out (the
+/// first other event implies it), and so may the workload markers; the timeouts are then coarser.
+public enum BootEvent: Sendable, Equatable {
+    /// The guest (or, for `native`, the runner on the host) is up. Ends the boot timeout.
+    case booted
+    /// A workload begins (its label). Restarts the workload timeout.
+    case workloadStarted(String)
+    /// A measured value.
+    case sample(BootSample)
+    /// A workload is done (its label). Restarts the workload timeout for whatever comes next.
+    case workloadFinished(String)
+    /// The executor saw the boot fail: a crash, a QEMU death, a runner error line, a checksum mismatch.
+    case failed(reason: String, workload: String?, iteration: Int?)
+    /// A line for the debug log (e.g. console output); not recorded.
+    case log(String)
+}
+
+extension BootSample {
+    /// The workload label of per-boot host samples (perf counters, KVM exit statistics), which belong to
+    /// no single workload.
+    public static let bootLabel = "boot"
+}
+
+/// Turns the runner's output (console or SSH) into boot events, strictly and with bounded memory.
+///
+/// `@unchecked Sendable`: fed from one reader thread at a time; state guarded by `lock`.
+public final class GuestLineTranslator: @unchecked Sendable {
+    /// More rejected lines than this in one boot ends it: the guest is printing garbage.
+    static let maxRejected = 200
+
+    private let lock = NSLock()
+    private var splitter = GuestLineSplitter()
+    private var parser = GuestProtocolParser()
+    private let continuation: AsyncThrowingStream<BootEvent, any Error>.Continuation
+    private var booted = false
+    private var current: String?
+    private var sawEndFlag = false
+    /// Result lines accepted so far (warm-up and measured), to check against the done line's count.
+    private var resultLines = 0
+
+    /// True once the runner's last line (done, error, or a failure that ends the boot) has arrived.
+    public var sawEnd: Bool {
+        lock.lock(); defer { lock.unlock() }
+        return sawEndFlag
+    }
+
+    public init(continuation: AsyncThrowingStream<BootEvent, any Error>.Continuation) {
+        self.continuation = continuation
+    }
+
+    public var rejectionSummary: String? {
+        lock.lock(); defer { lock.unlock() }
+        let c = parser.counts
+        guard c.rejected > 0 else { return nil }
+        return "malformed \(c.malformed), oversized \(c.oversized), unknown version \(c.unknownVersion)"
+    }
+
+    /// Feeds a chunk of a byte stream (SSH output).
+    public func feed(_ chunk: Data) {
+        lock.lock(); defer { lock.unlock() }
+        for outcome in splitter.feed(chunk, into: &parser) { handle(outcome) }
+    }
+
+    public func finish() {
+        lock.lock(); defer { lock.unlock() }
+        if let outcome = splitter.finish(into: &parser) { handle(outcome) }
+    }
+
+    /// Feeds one line already split by the console stream; `oversized` marks a piece of a longer line.
+    public func feedLine(_ bytes: [UInt8], oversized: Bool) {
+        lock.lock(); defer { lock.unlock() }
+        let total = oversized ? GuestProtocol.maxLineBytes + 1 : bytes.count
+        handle(parser.parse(head: bytes[...], totalLength: total))
+    }
+
+    private func handle(_ outcome: ParseOutcome) {
+        if sawEndFlag { return }
+        if !booted {
+            booted = true
+            continuation.yield(.booted)
+        }
+        switch outcome {
+        case .rejected(let rejection):
+            continuation.yield(.log("rejected guest line: \(rejection)"))
+            if parser.counts.rejected > Self.maxRejected {
+                sawEndFlag = true
+                continuation.yield(.failed(reason: "the guest printed more than \(Self.maxRejected) malformed protocol lines",
+                                           workload: current, iteration: nil))
+            }
+        case .line(.other):
+            break
+        case .line(.result(let r)):
+            resultLines += 1
+            if current != r.workload {
+                if let current { continuation.yield(.workloadFinished(current)) }
+                current = r.workload
+                continuation.yield(.workloadStarted(r.workload))
+            }
+            guard r.phase == .measure else { return }
+            if !r.checksumOK {
+                sawEndFlag = true
+                continuation.yield(.failed(reason: "output check failed: \(r.verifyProblem ?? "checksum \(r.checksum) does not match")",
+                                           workload: r.workload, iteration: r.iteration))
+                return
+            }
+            for sample in Self.samples(of: r) { continuation.yield(.sample(sample)) }
+        case .line(.done(let summary)):
+            if let current { continuation.yield(.workloadFinished(current)) }
+            current = nil
+            sawEndFlag = true
+            if summary.results != resultLines {
+                // The runner counts every result line it printed; a difference means lines were lost or forged.
+                continuation.yield(.failed(reason: "the runner's done line counts \(summary.results) result lines, but "
+                    + "\(resultLines) arrived: output was lost on the way; check the console or SSH link",
+                    workload: nil, iteration: nil))
+            }
+        case .line(.error(let e)):
+            sawEndFlag = true
+            continuation.yield(.failed(reason: "runner error: \(e.reason)", workload: e.workload ?? current, iteration: e.iteration))
+        }
+    }
+
+    /// The samples of one measured result: times, the workload's own metrics, and guest counters.
+    public static func samples(of r: GuestResult) -> [BootSample] {
+        var out = [
+            BootSample(workload: r.workload, iteration: r.iteration, metric: "wall_ns", value: Double(r.wallNanoseconds), unit: "ns"),
+            BootSample(workload: r.workload, iteration: r.iteration, metric: "user_ns", value: Double(r.userNanoseconds), unit: "ns"),
+            BootSample(workload: r.workload, iteration: r.iteration, metric: "sys_ns", value: Double(r.systemNanoseconds), unit: "ns"),
+        ]
+        for (name, value) in r.metrics.sorted(by: { $0.key < $1.key }) where value.isFinite {
+            out.append(BootSample(workload: r.workload, iteration: r.iteration, metric: name, value: value, unit: unit(of: name)))
+        }
+        for (name, value) in r.counters.sorted(by: { $0.key < $1.key }) {
+            out.append(BootSample(workload: r.workload, iteration: r.iteration, metric: "guest.\(name)", value: Double(value), unit: "events"))
+        }
+        return out
+    }
+
+    static func unit(of metric: String) -> String {
+        if metric == "fps" || metric.hasSuffix("_fps") { return "frames/s" }
+        if metric.hasSuffix("_per_s") { return "1/s" }
+        if metric.hasSuffix("_ms") { return "ms" }
+        if metric.hasSuffix("_ns") || metric.hasPrefix("ns_per") { return "ns" }
+        if metric.hasSuffix("_s") { return "s" }
+        return ""
+    }
+}
+

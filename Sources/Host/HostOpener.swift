@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import Foundation
+import Hypervisor
+import Lab
+import Logging
+import Probe
+import Remote
+import RVBenchCore
+
+/// Reaches the host a spec names: brings the lab up (or adopts the one an earlier session of the same run
+/// started), or opens a board's libvirt URI, and probes it.
+struct HostOpener: Sendable {
+    let layout: HostLayout
+    let logger: Logger
+    let labProgress: @Sendable (String) -> Void
+
+    /// An opened host: the libvirt connection, the SSH target, and the lab when it is one.
+    struct Opened: Sendable {
+        var hypervisor: LibvirtHypervisor
+        var target: SSHTarget
+        var uri: String
+        var kind: String
+        var emulated: Bool
+        var lab: Lab?
+        var startedLab: Bool
+        /// The lab's L0 (e.g. "QEMU 10.0.13, run as a process, -icount shift=0,sleep=off, 1 hart"); nil for a board.
+        var emulator: String?
+
+        /// Probes the host (in parallel: each SSH session costs a handshake) and plans nothing yet.
+        func attach(layout: HostLayout, logger: Logger) async throws -> AttachedHost {
+            let hv = hypervisor
+            let probe = RemoteHostFacts(sshTarget: target)
+            async let versionsTask = LibvirtQueue(label: "rvbench.libvirt.versions").run { try hv.versions() }
+            async let mountsTask = target.shell("awk '$2==\"\(layout.workloadRoot)\"{print $1}' /proc/mounts", timeout: 60)
+            let probed = try await probe.facts()
+            let versions: HypervisorVersions?
+            do { versions = try await versionsTask } catch {
+                logger.warning("libvirt did not say its versions", metadata: ["error": "\(error)"])
+                versions = nil
+            }
+            let device = try await mountsTask.trimmingCharacters(in: .whitespacesAndNewlines)
+            let facts = probed.manifestHostFacts(kind: kind, emulated: emulated, libvirtURI: uri,
+                                                 qemuVersion: versions?.hypervisor, libvirtVersion: versions?.libvirtDaemon,
+                                                 emulator: emulator)
+            // The lab's L2 kernel, when it is the lab's: its version decides whether AIA guests can boot.
+            var guestKernel: String?
+            if lab != nil {
+                do {
+                    guestKernel = try LabManifest.load(from: LabPaths.fromEnvironment().manifest).guestKernel.sourceVersion
+                } catch {
+                    logger.warning("no lab manifest: the guest kernel's AIA support is not checked", metadata: ["error": "\(error)"])
+                }
+            }
+            let offer = HostOffer(facts: probed, workloadDevice: device.isEmpty ? nil : device, layout: layout,
+                                  labGuestKernel: guestKernel)
+            return AttachedHost(hypervisor: hv, target: target, probe: probe, facts: facts, offer: offer)
+        }
+
+        /// Closes the connection and brings the lab down if this run started it.
+        func close(libvirt: LibvirtQueue, logger: Logger) async {
+            let hv = hypervisor
+            await libvirt.run { hv.close() }
+            if startedLab, let lab {
+                do { _ = try await lab.down() } catch {
+                    logger.error("could not bring the lab down; run `rvbench lab down`", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+    }
+
+    func open(_ host: HostSpec, directory: URL) async throws -> Opened {
+        switch host {
+        case .lab(let options):
+            let lab = Lab(paths: LabPaths.fromEnvironment(), logger: logger, progress: labProgress)
+            let me = LabOwner(directory: directory.standardizedFileURL.resolvingSymlinksInPath().path, pid: getpid())
+            let up = try await lab.up(qemu: options.qemu, deterministic: options.deterministic, owner: me)
+            // A lab that an earlier, killed session of this same run started is ours to stop.
+            var adopted = false
+            if up.reused, let owner = up.state.owner, owner.directory == me.directory, !owner.isAlive {
+                try lab.adopt(up.state, owner: me)
+                adopted = true
+                logger.notice("taking over the lab started by an earlier session of this run",
+                              metadata: ["lab.pid": "\(owner.pid)"])
+            }
+            var l0 = up.state.qemuVersion.map { "\($0), run as a process" } ?? "Debian 12 QEMU (libvirt domain)"
+            if up.state.deterministic { l0 += ", -icount shift=0,sleep=off, 1 hart" }
+            let hv: LibvirtHypervisor
+            do {
+                hv = try LibvirtHypervisor(uri: up.state.libvirtURI, logger: logger)
+            } catch {
+                if !up.reused || adopted { _ = try? await lab.down() }
+                throw error
+            }
+            return Opened(hypervisor: hv, target: lab.sshTarget(up.state), uri: up.state.libvirtURI,
+                          kind: "emulated RISC-V host (QEMU TCG)", emulated: true, lab: lab,
+                          startedLab: !up.reused || adopted, emulator: l0)
+        case .remote(let remote):
+            guard let target = remote.resolvedSSH else {
+                throw RVBenchError(.badInput, "host.ssh is required for a remote host: the native variant and the probe run over SSH")
+            }
+            let hv = try LibvirtHypervisor(uri: remote.uri, logger: logger)
+            return Opened(hypervisor: hv, target: target, uri: remote.uri, kind: "riscv64 host \(target.host)",
+                          emulated: false, lab: nil, startedLab: false, emulator: nil)
+        }
+    }
+}
+
+/// What the run's manifest records about the lab: artifact hashes, tool and package versions.
+public enum LabRecords {
+    public struct Records: Sendable {
+        public var artifacts: [String: Artifact] = [:]
+        public var tools: [String: String] = [:]
+        public var notes: [String] = []
+    }
+
+    /// Reads the lab's build manifest; a missing one becomes a note naming the fix.
+    public static func read() -> Records {
+        var r = Records()
+        let paths = LabPaths.fromEnvironment()
+        guard let lab = try? LabManifest.load(from: paths.manifest) else {
+            r.notes.append("lab manifest not found at \(paths.manifest.path); run `rvbench lab build`")
+            return r
+        }
+        for (name, a) in lab.artifacts { r.artifacts["lab/\(name)"] = a }
+        for (name, v) in lab.tools { r.tools["lab/\(name)"] = v }
+        r.tools["lab/build-id"] = lab.id
+        r.tools["lab/host-kernel"] = lab.hostKernelRelease
+        for p in lab.hostRoot.packages where ["qemu-system-riscv", "libvirt-daemon", "linux-image-riscv64"].contains(p.name)
+            || p.name.hasPrefix("linux-image-6") {
+            r.tools["l1/\(p.name)"] = p.version
+        }
+        for p in lab.workloadRoot.packages where ["ffmpeg", "libonnxruntime1.21", "libx264-164", "libdav1d7"].contains(p.name) {
+            r.tools["workload-root/\(p.name)"] = p.version
+        }
+        return r
+    }
+}

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import Probe
+import RVBenchCore
+
+/// What preflight decided for one variant.
+public enum PreflightVerdict: Sendable, Equatable {
+    /// The variant runs, with these resolved devices.
+    case runnable(VariantPlan)
+    /// The variant is reported as not run; the reason names what is missing and the fix.
+    case notRun(variant: String, reason: String)
+}
+
+/// What the host offers, as `HostExecutor.prepare` learned it.
+public struct HostOffer: Sendable {
+    public var facts: ProbeFacts
+    /// The block device mounted at the workload root; nil when nothing is mounted there.
+    public var workloadDevice: String?
+    public var layout: HostLayout
+    /// The lab's L2 kernel version, when the host is the lab (it decides whether AIA guests can boot).
+    public var labGuestKernel: String?
+
+    public init(facts: ProbeFacts, workloadDevice: String?, layout: HostLayout, labGuestKernel: String? = nil) {
+        self.facts = facts; self.workloadDevice = workloadDevice; self.layout = layout; self.labGuestKernel = labGuestKernel
+    }
+}
+
+/// Decides, from the host's facts, which variants can run here and with which devices.
+public enum Preflight {
+    /// One verdict per variant, in order.
+    public static func plan(_ variants: [VariantSetup], on host: HostOffer) -> [PreflightVerdict] {
+        variants.map { plan($0, on: host) }
+    }
+
+    public static func plan(_ variant: VariantSetup, on host: HostOffer) -> PreflightVerdict {
+        func notRun(_ reason: String) -> PreflightVerdict { .notRun(variant: variant.name, reason: reason) }
+        let facts = host.facts
+        if variant.kind.isGuest, variant.aia != .none,
+           let reason = aiaProblem(facts: facts, guestKernelVersion: host.labGuestKernel, mode: variant.aia) {
+            return notRun(reason)
+        }
+        var plan = VariantPlan(variant: variant.name, kind: variant.kind, aia: variant.aia, workloadDevice: host.workloadDevice)
+        switch variant.kind {
+        case .native:
+            if host.workloadDevice == nil {
+                return notRun("the workload root is not mounted at \(host.layout.workloadRoot) on the host; "
+                    + "rebuild the lab (rvbench lab build)")
+            }
+        case .virtio:
+            if !facts.kvm.openable { return notRun("no usable /dev/kvm on the host: KVM guests cannot run") }
+            if host.workloadDevice == nil {
+                return notRun("no workload disk on the host (nothing mounted at \(host.layout.workloadRoot)); rebuild the lab")
+            }
+        case .passthrough:
+            guard let selector = variant.device else { return notRun("no device named in the spec (variants[].device)") }
+            switch PassthroughPreflight.check(facts: facts, device: selector) {
+            case .runnable(let address, let group):
+                plan.hostdev = address
+                plan.iommuGroup = group
+            case .notRun(let reasons):
+                return notRun(reasons.joined(separator: "; "))
+            }
+            if host.workloadDevice == nil {
+                return notRun("no workload disk on the host (nothing mounted at \(host.layout.workloadRoot)); rebuild the lab")
+            }
+        case .vdpa:
+            return notRun(vdpaProblem(facts: facts))
+        }
+        return .runnable(plan)
+    }
+
+    /// Why a guest with an AIA interrupt controller cannot run here, or nil.
+    static func aiaProblem(facts: ProbeFacts, guestKernelVersion: String?, mode: AIAMode) -> String? {
+        if !facts.cpu.ssaia {
+            return "aia: \(mode.rawValue) needs Ssaia on the host, and its ISA string has none "
+                + "(on the lab: qemu: trixie, whose QEMU 10 gives L1 AIA)"
+        }
+        if let version = guestKernelVersion, let (major, minor) = majorMinor(version), (major, minor) < (6, 10) {
+            return "aia: \(mode.rawValue) needs APLIC/IMSIC drivers in the guest kernel (Linux 6.10 or later), "
+                + "and the lab's L2 kernel is Linux \(version): the guest would print nothing"
+        }
+        return nil
+    }
+
+    static func majorMinor(_ version: String) -> (Int, Int)? {
+        let parts = version.split(whereSeparator: { !$0.isNumber }).prefix(2).compactMap { Int($0) }
+        return parts.count == 2 ? (parts[0], parts[1]) : nil
+    }
+
+    /// Why a vdpa variant cannot run: this version gives no guest a vhost-vdpa disk yet.
+    static func vdpaProblem(facts: ProbeFacts) -> String {
+        facts.vdpa.vhostVDPADevices.isEmpty
+            ? "no vhost-vdpa device on the host (needs the vhost_vdpa module and a vDPA device such as vdpa_sim_blk; "
+                + "Debian's riscv64 kernel has no VDPA_SIM_BLK, which the lab builds out of tree)"
+            : "the host has \(facts.vdpa.vhostVDPADevices.joined(separator: ", ")), but `rvbench run` does not yet give a guest "
+                + "a vhost-vdpa disk: Debian's QEMU serves <disk type='vhostvdpa'> only with qemu-block-extra (libblkio), "
+                + "which the lab does not install, and the workloads read no data disk yet"
+    }
+}

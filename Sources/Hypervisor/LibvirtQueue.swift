@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import Dispatch
+import Logging
+import RVBenchCore
+
+/// Runs blocking libvirt calls on a serial dispatch queue of their own, behind `async` functions, so
+/// that a round trip to a slow daemon never holds a thread of Swift's cooperative pool.
+public struct LibvirtQueue: Sendable {
+    private let queue: DispatchQueue
+
+    public init(label: String = "rvbench.libvirt") {
+        queue = DispatchQueue(label: label)
+    }
+
+    /// Runs `body` on the queue and returns its result.
+    public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async {
+                continuation.resume(with: Result { try body() })
+            }
+        }
+    }
+
+    /// Runs `body` on the queue, for calls whose failure only matters to a log.
+    public func run(_ body: @escaping @Sendable () -> Void) async {
+        await withCheckedContinuation { continuation in
+            queue.async {
+                body()
+                continuation.resume()
+            }
+        }
+    }
+
+    /// Destroys and undefines every domain whose name starts with `prefix`; returns their names.
+    /// Failures are logged: a domain that cannot be removed is named in the log with the error.
+    @discardableResult
+    public func removeDomains(on hv: any Hypervisor, prefix: String, logger: Logger) async throws -> [String] {
+        try await run {
+            let names = try hv.domainNames(includeInactive: true).filter { $0.hasPrefix(prefix) }
+            for name in names {
+                Self.remove(name, on: hv, logger: logger)
+            }
+            return names
+        }
+    }
+
+    /// Destroys and undefines the domain with this name, if there is one (on the queue).
+    public func removeDomain(named name: String, on hv: any Hypervisor, logger: Logger) async {
+        await run { Self.remove(name, on: hv, logger: logger) }
+    }
+
+    static func remove(_ name: String, on hv: any Hypervisor, logger: Logger) {
+        do {
+            if let domain = try hv.lookup(name: name) { try destroyAndUndefine(domain) }
+        } catch {
+            logger.error("could not remove a domain", metadata: ["vm.name": "\(name)", "error": "\(error)"])
+        }
+    }
+
+    /// `withDomain` with every libvirt call on the queue: creates the domain (paused or not), runs
+    /// `body`, and destroys and undefines the domain on every exit (return, throw, cancellation).
+    public func withDomain<T: Sendable>(
+        on hv: any Hypervisor, xml: String, paused: Bool, logger: Logger,
+        _ body: @Sendable (any DomainHandle) async throws -> T
+    ) async throws -> T {
+        let domain = try await run { try hv.create(xml: xml, paused: paused) }
+        let result: T
+        do {
+            result = try await body(domain)
+        } catch {
+            await run { Self.remove(domain.name, on: hv, logger: logger) }
+            throw error
+        }
+        try await run { try destroyAndUndefine(domain) }
+        return result
+    }
+}
