@@ -72,12 +72,17 @@ struct GuestRunner: Sendable {
         }
     }
 
-    /// Runs one boot; returns the domain XML it booted.
-    func run(_ request: BootRequest, translator: GuestLineTranslator,
-             continuation: AsyncThrowingStream<BootEvent, any Error>.Continuation) async throws -> String {
+    /// The checked domain XML of one boot, also saved under the results directory's `domains/`.
+    func domainXML(_ request: BootRequest) throws -> String {
         let xml = DomainXML.guest(try Self.domainSpec(request, layout: layout))
         try Self.verify(xml: xml, plan: request.plan)
         try Self.saveDomainXML(xml, name: request.domainName, in: request.directory)
+        return xml
+    }
+
+    /// Runs one boot of a domain made by `domainXML`.
+    func run(_ request: BootRequest, xml: String, translator: GuestLineTranslator,
+             continuation: AsyncThrowingStream<BootEvent, any Error>.Continuation) async throws {
         let counters = request.counters
         let yieldCounters = CounterYield(variant: request.variant.name, directory: request.directory,
                                          continuation: continuation)
@@ -131,7 +136,6 @@ struct GuestRunner: Sendable {
                                                                             "error": "\(error)"])
             }
         }
-        return xml
     }
 
     /// Counts on the guest's QEMU process: with perf_event_open here when libvirt is the local

@@ -157,8 +157,9 @@ public final class HostExecutor: @unchecked Sendable {
                         let runner = GuestRunner(hypervisor: host.hypervisor, libvirt: self.libvirt, target: host.target,
                                                  layout: self.layout, probe: host.probe, remoteProbe: remoteProbe,
                                                  logger: logger)
-                        let xml = try await runner.run(request, translator: translator, continuation: continuation)
+                        let xml = try runner.domainXML(request)
                         self.locked { if self.domainXML[request.variant.name] == nil { self.domainXML[request.variant.name] = xml } }
+                        try await runner.run(request, xml: xml, translator: translator, continuation: continuation)
                     }
                     if let summary = translator.rejectionSummary {
                         logger.warning("guest lines rejected", metadata: ["run.rejected": "\(summary)"])
@@ -188,7 +189,12 @@ public final class HostExecutor: @unchecked Sendable {
     public func finish(domainPrefix: String) async {
         let (host, opened) = locked { (attached, self.opened) }
         if let host {
-            _ = try? await libvirt.removeDomains(on: host.hypervisor, prefix: domainPrefix, logger: logger)
+            do {
+                try await libvirt.removeDomains(on: host.hypervisor, prefix: domainPrefix, logger: logger)
+            } catch {
+                logger.error("could not list this run's domains to remove them; check with virsh list --all",
+                             metadata: ["error": "\(error)"])
+            }
         }
         if let opened {
             await opened.close(libvirt: libvirt, logger: logger)

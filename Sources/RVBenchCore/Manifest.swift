@@ -69,6 +69,24 @@ public struct Manifest: Codable, Sendable, Equatable {
         commandLine = try container.decodeIfPresent([String].self, forKey: .commandLine) ?? []
         notes = try container.decodeIfPresent([String].self, forKey: .notes) ?? []
     }
+
+    /// `plans` is left out when empty, so manifests of runs without a probed host read as before.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(schemaVersion, forKey: .schemaVersion)
+        try container.encode(rvbenchVersion, forKey: .rvbenchVersion)
+        try container.encode(experiment, forKey: .experiment)
+        try container.encode(spec, forKey: .spec)
+        try container.encode(seed, forKey: .seed)
+        try container.encode(artifacts, forKey: .artifacts)
+        try container.encode(host, forKey: .host)
+        try container.encode(tools, forKey: .tools)
+        try container.encode(domains, forKey: .domains)
+        if !plans.isEmpty { try container.encode(plans, forKey: .plans) }
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(commandLine, forKey: .commandLine)
+        try container.encode(notes, forKey: .notes)
+    }
 }
 
 /// The experiment spec as the user wrote it.

@@ -2,6 +2,9 @@
 import Foundation
 import Testing
 @testable import Experiment
+import GuestWire
+import Host
+import Remote
 import RVBenchCore
 
 /// Collects journal writes. `@unchecked Sendable`: `operations` is only touched while holding `lock`.

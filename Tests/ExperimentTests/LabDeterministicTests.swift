@@ -5,6 +5,9 @@ import Logging
 import RVBenchCore
 import Testing
 @testable import Experiment
+import GuestWire
+import Host
+import Remote
 
 /// Deterministic mode on the real path: L0 is QEMU 10 with `-icount shift=0,sleep=off`, and two
 /// complete runs (each booting the lab) give the same per-variant mean wall time within 0.1%.

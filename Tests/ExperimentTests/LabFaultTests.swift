@@ -6,6 +6,9 @@ import Logging
 import RVBenchCore
 import Testing
 @testable import Experiment
+import GuestWire
+import Host
+import Remote
 
 /// Faults on the real path, each against the emulated lab: the guest's QEMU killed mid-run, a workload
 /// that hangs, a guest that prints garbage, and the controller killed with SIGKILL and then resumed.

@@ -7,6 +7,9 @@ import Report
 import RVBenchCore
 import Testing
 @testable import Experiment
+import GuestWire
+import Host
+import Remote
 
 /// The real path of `rvbench run`: the lab (built if needed), an AI and a video workload natively in
 /// L1 over SSH and in an L2 KVM guest through L1's libvirt, then statistics, reports, and nothing

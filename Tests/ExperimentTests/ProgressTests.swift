@@ -2,6 +2,9 @@
 import Foundation
 import Testing
 @testable import Experiment
+import GuestWire
+import Host
+import Remote
 import RVBenchCore
 
 /// Captures what a sink writes. `@unchecked Sendable`: `text` is only touched while holding `lock`.

@@ -2,6 +2,9 @@
 import Foundation
 import Testing
 @testable import Experiment
+import GuestWire
+import Host
+import Remote
 import RVBenchCore
 import Stats
 
@@ -180,7 +183,7 @@ import Stats
     @Test func unavailableVariantsAreRecordedAsNotRun() async throws {
         let recorder = Recorder()
         let executor = FakeExecutor(recorder: recorder, unavailable: [
-            VariantUnavailable(variant: "virtio", reason: "no VFIO type1 for riscv in this kernel"),
+            .notRun(variant: "virtio", reason: "no VFIO type1 for riscv in this kernel"),
         ])
         let (summary, state) = try await run(Fixtures.spec(), executor)
         #expect(summary.notRun.map(\.reason) == ["no VFIO type1 for riscv in this kernel"])
@@ -244,7 +247,7 @@ import Stats
         let hanging = FakeExecutor(recorder: recorder) { boot, _ in boot.sequence == 2 ? .hangInWorkload : .normal }
         let runner = ExperimentRunner(spec: Fixtures.spec(), directory: dir, executor: hanging, now: { 1000 })
         let task = Task { try await runner.run() }
-        while recorder.attempts.count < 3 { try await Task.sleep(for: .milliseconds(5)) }
+        try await waitUntil("the third boot attempt") { recorder.attempts.count >= 3 }
         task.cancel()
         await #expect(throws: CancellationError.self) { try await task.value }
         #expect(recorder.cleanups == recorder.attempts && recorder.finishes == 1)

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 import Testing
 @testable import Experiment
+import GuestWire
+import Host
+import Remote
 
 @Suite struct RandomTests {
     @Test func splitMix64MatchesThePublishedSequence() {

@@ -2,6 +2,9 @@
 import Foundation
 import Testing
 @testable import Experiment
+import GuestWire
+import Host
+import Remote
 import RVBenchCore
 
 @Suite struct SpecParsingTests {
@@ -16,13 +19,22 @@ import RVBenchCore
 
         """
 
-    @Test func deterministicFlagAddsTheKeysToTheSpecText() throws {
+    @Test func deterministicFlagIsATypedOverrideThatTheManifestKeeps() throws {
         let spec = try ExperimentSpec.parse(yaml: Self.minimal, file: "m.yaml", catalogue: Fixtures.catalogue)
         let det = try spec.withDeterministicMode(catalogue: Fixtures.catalogue)
         #expect(det.host == .lab(LabOptions(qemu: .trixie, deterministic: true)))
-        // The text carries it, so the manifest, resume and reproduce see the same spec.
-        let again = try ExperimentSpec.parse(yaml: det.source!.yaml, file: "m.yaml", catalogue: Fixtures.catalogue)
-        #expect(again.host == det.host)
+        // The text stays as written; the override travels next to it, so resume and reproduce apply it again.
+        #expect(det.source?.yaml == Self.minimal)
+        #expect(det.overrides == SpecOverrides(deterministic: true))
+        let record = SpecRecord(path: "m.yaml", yaml: det.source!.yaml, overrides: det.overrides)
+        let decoded = try JSONDecoder().decode(SpecRecord.self, from: try JSONEncoder().encode(record))
+        #expect(decoded.overrides.deterministic)
+        let again = try ExperimentSpec.parse(yaml: decoded.yaml, file: "m.yaml", catalogue: Fixtures.catalogue)
+            .applying(decoded.overrides)
+        #expect(again.host == det.host && again.overrides == det.overrides)
+        // A spec without overrides records none (manifests of plain runs are unchanged).
+        let plain = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(SpecRecord(yaml: Self.minimal))) as? [String: Any]
+        #expect(plain?["overrides"] == nil)
         let pinned = try ExperimentSpec.parse(yaml: Self.minimal + "qemu: debian12\n", file: "m.yaml", catalogue: Fixtures.catalogue)
         #expect(throws: RVBenchError.self) { try pinned.withDeterministicMode(catalogue: Fixtures.catalogue) }
         let off = try ExperimentSpec.parse(yaml: Self.minimal + "deterministic: false\n", file: "m.yaml", catalogue: Fixtures.catalogue)
@@ -67,7 +79,8 @@ import RVBenchCore
         #expect(spec.variants.map(\.name) == names + names.map { $0 + "@no-counters" })
         #expect(spec.variants.map(\.counted) == Array(repeating: true, count: 5) + Array(repeating: false, count: 5))
         #expect(spec.variants[1].vcpus == 2 && spec.variants[1].memoryMiB == 1024 && spec.variants[1].aia == .aplicIMSIC)
-        #expect(spec.variants[2].device == .address("0000:01:00.0"))
+        #expect(spec.variants[2].device == .address(PCIAddress(domain: 0, bus: 1, slot: 0, function: 0)!))
+        #expect(spec.variants[5 + 2].countedName == "vfio-nvme")
         #expect(spec.variants[3].device == .id(vendor: "1af4", device: "1042", index: 1))
         #expect(spec.variants[4].kind == .vdpa)
         #expect(spec.baseline.name == "native")
@@ -324,14 +337,15 @@ import RVBenchCore
     }
 }
 
-@Suite struct SSHTargetTests {
+@Suite struct SpecSSHTargetTests {
+    /// host.ssh is read with Remote's one SSHTarget parser: the user defaults to root.
     @Test func parses() {
-        #expect(SSHTarget(parsing: "root@board:22") == SSHTarget(user: "root", host: "board", port: 22))
-        #expect(SSHTarget(parsing: "board") == SSHTarget(user: nil, host: "board", port: 22))
-        #expect(SSHTarget(parsing: "me@[::1]:2222") == SSHTarget(user: "me", host: "::1", port: 2222))
-        #expect(SSHTarget(parsing: "me@[::1]:2222")?.description == "me@[::1]:2222")
-        for bad in ["", "@board", "root@", "board:0", "board:x", "a b", "root@board:70000"] {
-            #expect(SSHTarget(parsing: bad) == nil, "\(bad) was accepted")
+        #expect(SSHTarget(string: "root@board:22") == SSHTarget(user: "root", host: "board", port: 22))
+        #expect(SSHTarget(string: "board") == SSHTarget(user: "root", host: "board", port: 22))
+        #expect(SSHTarget(string: "me@[::1]:2222") == SSHTarget(user: "me", host: "::1", port: 2222))
+        #expect(SSHTarget(string: "me@[::1]:2222")?.description == "me@[::1]:2222")
+        for bad in ["", "@board", "board:0", "board:x", "a b", "root@board:70000"] {
+            #expect(SSHTarget(string: bad) == nil, "\(bad) was accepted")
         }
     }
 }

@@ -2,6 +2,9 @@
 import Foundation
 import Testing
 @testable import Experiment
+import GuestWire
+import Host
+import Remote
 import RVBenchCore
 
 extension Tag {
@@ -98,11 +101,11 @@ struct FakeExecutor: VariantExecutor {
     }
 
     let recorder: Recorder
-    var unavailable: [VariantUnavailable] = []
+    var unavailable: [PreflightVerdict] = []
     var prepareError: String?
     let script: @Sendable (ScheduledBoot, Int) -> Script
 
-    init(recorder: Recorder, unavailable: [VariantUnavailable] = [], prepareError: String? = nil,
+    init(recorder: Recorder, unavailable: [PreflightVerdict] = [], prepareError: String? = nil,
          script: @escaping @Sendable (ScheduledBoot, Int) -> Script = { _, _ in .normal }) {
         self.recorder = recorder; self.unavailable = unavailable; self.prepareError = prepareError
         self.script = script
@@ -126,7 +129,7 @@ struct FakeExecutor: VariantExecutor {
         }
     }
 
-    func prepare(_ context: ExperimentContext) async throws -> [VariantUnavailable] {
+    func prepare(_ context: ExperimentContext) async throws -> [PreflightVerdict] {
         recorder.prepare(context)
         if let prepareError { throw RVBenchError(.unsupported, prepareError) }
         return unavailable
@@ -190,5 +193,16 @@ struct FakeExecutor: VariantExecutor {
                 continuation.finish()
             }
         }
+    }
+}
+
+/// Waits until `condition` holds, checking every 5 ms, and fails after `seconds`: a poll that cannot hang the suite.
+func waitUntil(_ what: String, seconds: Double = 30, _ condition: @Sendable () -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(seconds)
+    while !condition() {
+        guard ContinuousClock.now < deadline else {
+            throw RVBenchError(.internal, "timed out after \(seconds) s waiting for \(what)")
+        }
+        try await Task.sleep(for: .milliseconds(5))
     }
 }

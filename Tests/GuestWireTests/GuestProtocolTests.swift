@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 import Foundation
 import Testing
-@testable import RVBenchCore
+@testable import GuestWire
+import RVBenchCore
 
 /// A result line exactly as rvbench-runner prints it (taken from a run under qemu-riscv64-static).
 private let runnerLine = #"@@rvbench v1 {"workload":"onnx-mobilenet","iteration":0,"phase":"measure","wall_ns":3302804984,"user_ns":1104120000,"sys_ns":51117000,"max_rss_kb":85820,"metrics":{"inferences":1,"ms_per_inference":726.376826,"inferences_per_s":1.3766959,"load_ms":733.817553},"info":{"onnxruntime":"1.21.0"},"checksum":"argmax=309","checksum_ok":true,"counters":{},"counters_unavailable":"perf_event_open(cycles): Function not implemented"}"#

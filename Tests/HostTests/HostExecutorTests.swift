@@ -1,14 +1,43 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 import Counters
 import Foundation
+import GuestWire
+@testable import Host
+import Hypervisor
 import Logging
 import Probe
+import Remote
 import RVBenchCore
 import Testing
-@testable import Experiment
+
+enum HostFixtures {
+    /// The probe's facts of a host that can assign 0000:00:03.0 (1b36:0010, IOMMU group 2) through VFIO,
+    /// recorded from the sysfs tree workloads/probe/fixtures/sysfs/host-can.
+    static func hostCan(ssaia: Bool = true) throws -> ProbeFacts {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("ProbeTests/Fixtures/facts/host-can.json")
+        var f = try ProbeFacts.decode(try Data(contentsOf: url))
+        f.cpu.ssaia = ssaia
+        return f
+    }
+
+    static func temporaryDirectory() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rvbench-host-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    static func request(_ plan: VariantPlan, variant: VariantSetup, directory: URL, fault: FaultPlan.Kind? = nil,
+                        name: String = "d") -> BootRequest {
+        BootRequest(plan: plan, variant: variant, boot: 0, attempt: 1, domainName: name,
+                    runner: RunnerArguments(workloads: ["micro-timer"], iterations: 2, warmup: 0, seed: 1,
+                                            workloadTimeout: 30, fault: fault),
+                    counters: [], directory: directory, logger: Logger(label: "test"))
+    }
+}
 
 /// The executor's counter bookkeeping and fault plumbing, without a host.
-@Suite struct HostExecutorCounterTests {
+@Suite struct HostCounterTests {
     @Test func probeExecReportIsTheLastReportLineOnStandardError() throws {
         let stderr = """
             some workload noise
@@ -17,26 +46,24 @@ import Testing
             "scaled":3000,"threads":1,"failed_threads":0,"user_only":false},{"name":"cycles","ok":false,"errno":2,\
             "error":"No such file or directory"}]}
             """
-        let report = try HostExecutor.probeExecReport(stderr: stderr)
+        let report = try HostCounters.probeExecReport(stderr: stderr)
         #expect(report.readings["task-clock"]?.scaledValue == 3000)
         #expect(report.readings["cycles"]?.unavailableReason == "perf_event_open on the host: No such file or directory (errno 2)")
-        #expect(throws: RVBenchError.self) { try HostExecutor.probeExecReport(stderr: "rvbench-runner: oops\n") }
+        #expect(throws: RVBenchError.self) { try HostCounters.probeExecReport(stderr: "rvbench-runner: oops\n") }
     }
 
     @Test func unavailableCountersAreRecordedWithReasonsNeverAsZero() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rvbench-hexec-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try HostFixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let executor = HostExecutor(logger: Logger(label: "test"))
         var readings = CounterReadings()
         readings["task-clock"] = .value(100, enabled: 10, running: 10)
         readings["cycles"] = .unavailable("perf_event_open on the host: Operation not supported (errno 95)")
-        let samples = executor.counterSamples(readings, variant: "virtio", directory: dir)
+        let samples = try HostCounters.samples(readings, variant: "virtio", directory: dir)
         #expect(samples == [BootSample(workload: "boot", iteration: 0, metric: "host.perf.task-clock", value: 100, unit: "events")])
         var more = CounterReadings()
         more["instructions"] = .unavailable("not counted")
-        _ = executor.counterSamples(more, variant: "native", directory: dir)
-        let recorded = HostExecutor.readUnavailable(in: dir)
+        _ = try HostCounters.samples(more, variant: "native", directory: dir)
+        let recorded = try HostCounters.readUnavailable(in: dir)
         #expect(recorded == [
             UnavailableMetric(metric: "host.perf.cycles", variant: "virtio",
                               reason: "perf_event_open on the host: Operation not supported (errno 95)"),
@@ -44,41 +71,107 @@ import Testing
         ])
     }
 
-    @Test func faultsReachTheGuestCommandLineOnlyForTheirAttempt() {
+    @Test func aBrokenUnavailableFileIsAnErrorNotAnEmptyList() throws {
+        let dir = try HostFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Data("{not json".utf8).write(to: HostCounters.unavailableFile(in: dir))
+        let error = try #require(throws: RVBenchError.self) { _ = try HostCounters.readUnavailable(in: dir) }
+        #expect(error.code == .format && error.message.contains("delete it"))
+        var readings = CounterReadings()
+        readings["cycles"] = .unavailable("x")
+        #expect(throws: RVBenchError.self) { _ = try HostCounters.samples(readings, variant: "v", directory: dir) }
+    }
+
+    @Test func faultsReachTheGuestCommandLineOnlyForTheirAttempt() throws {
         let plan = FaultPlan([.init(kind: .hang, variant: "virtio", boot: 1)])
         #expect(plan.fault(variant: "virtio", boot: 1, attempt: 1) == .hang)
         #expect(plan.fault(variant: "virtio", boot: 1, attempt: 2) == nil)
         #expect(plan.fault(variant: "virtio", boot: 0, attempt: 1) == nil)
-        let spec = HostExecutor.domainSpec(
-            boot: ScheduledBoot(sequence: 0, round: 0, variant: VariantSpec(name: "virtio", kind: .virtio), boot: 0, workloads: []),
-            name: "d", layout: .lab, device: "/dev/vdb", names: ["micro-timer"], iterations: 2, warmup: 0, seed: 1,
-            workloadTimeout: 30, fault: .garbage)
+        let variant = VariantSetup(name: "virtio", kind: .virtio)
+        let vplan = VariantPlan(variant: "virtio", kind: .virtio, workloadDevice: "/dev/vdb")
+        let dir = URL(fileURLWithPath: "/nonexistent")
+        let spec = try GuestRunner.domainSpec(HostFixtures.request(vplan, variant: variant, directory: dir, fault: .garbage),
+                                              layout: .lab)
         #expect(spec.cmdline.hasSuffix(" rvbench.fault=garbage"))
-        let clean = HostExecutor.domainSpec(
-            boot: ScheduledBoot(sequence: 0, round: 0, variant: VariantSpec(name: "virtio", kind: .virtio), boot: 0, workloads: []),
-            name: "d", layout: .lab, device: "/dev/vdb", names: ["micro-timer"], iterations: 2, warmup: 0, seed: 1,
-            workloadTimeout: 30)
+        let clean = try GuestRunner.domainSpec(HostFixtures.request(vplan, variant: variant, directory: dir), layout: .lab)
         #expect(!clean.cmdline.contains("rvbench.fault"))
+        #expect(clean.hostdevs.isEmpty)
+    }
+
+    @Test func theNativeCommandLineQuotesAndCountsFromTheFirstInstruction() {
+        let runner = NativeRunner(target: SSHTarget(host: "board"), layout: .lab, remoteProbe: "/tmp/rvbench-probe")
+        let command = runner.command(RunnerArguments(workloads: ["a", "b"], iterations: 3, warmup: 1, seed: 9, workloadTimeout: 60),
+                                     counters: ["cycles", "instructions"])
+        #expect(command.hasPrefix("exec /tmp/rvbench-probe perf --exec --events cycles,instructions -- "))
+        #expect(command.hasSuffix("--workloads a,b --iterations 3 --warmup 1 --seed 9 --timeout 60"))
+        let odd = NativeRunner(target: SSHTarget(host: "board"), layout: .lab, remoteProbe: nil)
+            .command(RunnerArguments(workloads: ["a b"], iterations: 1, warmup: 0, seed: 1, workloadTimeout: 5), counters: ["x"])
+        #expect(odd.contains("--workloads 'a b'") && !odd.contains("perf --exec"))
+        #expect(!runner.command(RunnerArguments(workloads: ["a"], iterations: 1, warmup: 0, seed: 1, workloadTimeout: 5),
+                                counters: []).contains("perf --exec"))
     }
 }
 
 /// AIA guests are reported as not run where they could not boot, instead of hanging until the boot timeout.
-@Suite struct AIAGateTests {
-    static func facts(ssaia: Bool) throws -> ProbeFacts {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("ProbeTests/Fixtures/facts/host-can.json")
-        var f = try ProbeFacts.decode(try Data(contentsOf: url))
-        f.cpu.ssaia = ssaia
-        return f
+@Suite struct AIAPreflightTests {
+    @Test func needsSsaiaOnTheHostAndAnAIAGuestKernel() throws {
+        let withAIA = try HostFixtures.hostCan(ssaia: true)
+        #expect(Preflight.aiaProblem(facts: withAIA, guestKernelVersion: nil, mode: .aplicIMSIC) == nil)
+        #expect(Preflight.aiaProblem(facts: withAIA, guestKernelVersion: "6.12.57-1", mode: .aplicIMSIC) == nil)
+        let old = try #require(Preflight.aiaProblem(facts: withAIA, guestKernelVersion: "6.1.192-2", mode: .aplicIMSIC))
+        #expect(old.contains("Linux 6.10 or later") && old.contains("Linux 6.1.192-2"))
+        let none = try #require(Preflight.aiaProblem(facts: try HostFixtures.hostCan(ssaia: false), guestKernelVersion: nil,
+                                                     mode: .aplic))
+        #expect(none.hasPrefix("aia: aplic needs Ssaia on the host") && none.contains("qemu: trixie"))
+    }
+}
+
+/// A passthrough variant is planned with the device preflight resolved, and no guest boots without it.
+@Suite struct PassthroughPlanTests {
+    static let address = PCIAddress(domain: 0, bus: 0, slot: 3, function: 0)!
+
+    @Test func preflightResolvesTheDeviceIntoThePlan() throws {
+        let offer = HostOffer(facts: try HostFixtures.hostCan(), workloadDevice: "/dev/vdb", layout: .lab)
+        let variants = [
+            VariantSetup(name: "native", kind: .native),
+            VariantSetup(name: "pt", kind: .passthrough, device: PCIDeviceSelector(string: "1b36:0010")),
+            VariantSetup(name: "pt-missing", kind: .passthrough, device: PCIDeviceSelector(string: "1b36:0010#1")),
+            VariantSetup(name: "pt-unnamed", kind: .passthrough),
+        ]
+        let verdicts = Preflight.plan(variants, on: offer)
+        #expect(verdicts[0] == .runnable(VariantPlan(variant: "native", kind: .native, workloadDevice: "/dev/vdb")))
+        #expect(verdicts[1] == .runnable(VariantPlan(variant: "pt", kind: .passthrough, workloadDevice: "/dev/vdb",
+                                                     hostdev: Self.address, iommuGroup: "2")))
+        guard case .notRun(_, let missing) = verdicts[2] else { Issue.record("a missing device was planned"); return }
+        #expect(missing.hasPrefix("no PCI device 1b36:0010#1 on the host"))
+        #expect(verdicts[3] == .notRun(variant: "pt-unnamed", reason: "no device named in the spec (variants[].device)"))
     }
 
-    @Test func needsSsaiaOnTheHostAndAnAIAGuestKernel() throws {
-        let withAIA = try Self.facts(ssaia: true)
-        #expect(AIAGate.reason(facts: withAIA, guestKernelVersion: nil, mode: .aplicIMSIC) == nil)
-        #expect(AIAGate.reason(facts: withAIA, guestKernelVersion: "6.12.57-1", mode: .aplicIMSIC) == nil)
-        let old = try #require(AIAGate.reason(facts: withAIA, guestKernelVersion: "6.1.192-2", mode: .aplicIMSIC))
-        #expect(old.contains("Linux 6.10 or later") && old.contains("Linux 6.1.192-2"))
-        let none = try #require(AIAGate.reason(facts: try Self.facts(ssaia: false), guestKernelVersion: nil, mode: .aplic))
-        #expect(none.hasPrefix("aia: aplic needs Ssaia on the host") && none.contains("qemu: trixie"))
+    @Test func theDomainOfAPassthroughPlanHasItsHostdev() throws {
+        let plan = VariantPlan(variant: "pt", kind: .passthrough, workloadDevice: "/dev/vdb", hostdev: Self.address)
+        let request = HostFixtures.request(plan, variant: VariantSetup(name: "pt", kind: .passthrough), directory: URL(fileURLWithPath: "/x"))
+        let xml = DomainXML.guest(try GuestRunner.domainSpec(request, layout: .lab))
+        #expect(DomainXML.hostdevAddresses(in: xml) == [Self.address])
+        #expect(xml.contains("<address domain='0x0000' bus='0x00' slot='0x03' function='0x0'/>"))
+        try GuestRunner.verify(xml: xml, plan: plan)
+    }
+
+    @Test func aPassthroughGuestWithoutAResolvedDeviceIsRefused() throws {
+        let plan = VariantPlan(variant: "pt", kind: .passthrough, workloadDevice: "/dev/vdb")
+        let request = HostFixtures.request(plan, variant: VariantSetup(name: "pt", kind: .passthrough), directory: URL(fileURLWithPath: "/x"))
+        let error = try #require(throws: RVBenchError.self) { _ = try GuestRunner.domainSpec(request, layout: .lab) }
+        #expect(error.message.contains("passthrough, but its plan has no PCI device"))
+    }
+
+    @Test func generatedXMLThatLacksOrAddsADeviceIsRefusedBeforeTheBoot() throws {
+        let virtio = VariantPlan(variant: "virtio", kind: .virtio, workloadDevice: "/dev/vdb")
+        let request = HostFixtures.request(virtio, variant: VariantSetup(name: "virtio", kind: .virtio), directory: URL(fileURLWithPath: "/x"))
+        var spec = try GuestRunner.domainSpec(request, layout: .lab)
+        try GuestRunner.verify(xml: DomainXML.guest(spec), plan: virtio)
+        spec.hostdevs = [Self.address]
+        #expect(throws: RVBenchError.self) { try GuestRunner.verify(xml: DomainXML.guest(spec), plan: virtio) }
+        let passthrough = VariantPlan(variant: "pt", kind: .passthrough, workloadDevice: "/dev/vdb", hostdev: Self.address)
+        spec.hostdevs = []
+        #expect(throws: RVBenchError.self) { try GuestRunner.verify(xml: DomainXML.guest(spec), plan: passthrough) }
     }
 }

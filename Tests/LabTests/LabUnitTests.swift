@@ -408,7 +408,7 @@ func temporaryDirectory() throws -> URL {
         var paths = LabPaths.fromEnvironment()
         paths.cacheRoot = dir
         let lab = Lab(paths: paths, logger: Logger(label: "test"))
-        let error = try await #require(throws: RVBenchError.self) { _ = try await lab.up(qemu: .system, deterministic: true) }
+        let error = try await #require(throws: RVBenchError.self) { _ = try await lab.up(qemu: .debian12, deterministic: true) }
         #expect(error.code == .unsupported && error.message.contains("--qemu trixie --deterministic"))
     }
 }

@@ -2,6 +2,7 @@
 import Counters
 import Foundation
 @testable import Probe
+import Remote
 import RVBenchCore
 import Testing
 

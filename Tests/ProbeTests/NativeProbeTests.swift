@@ -2,6 +2,7 @@
 import Counters
 import Foundation
 @testable import Probe
+import Remote
 import RVBenchCore
 import Testing
 
@@ -43,7 +44,7 @@ struct NativeProbeTests {
         for (name, expected) in [("non-viable-group", "IOMMU group 2 is not viable: 0000:00:04.0 (nvme)"),
                                  ("wrong-driver", "0000:00:03.0 is bound to nvme, not vfio-pci")] {
             let facts = try await LocalHostFacts(probePath: try await probe(), root: Fixtures.sysfsTree(name)).facts()
-            let reasons = PassthroughPreflight.check(facts: facts, device: .pciAddress("0000:00:03.0")).reasons
+            let reasons = PassthroughPreflight.check(facts: facts, device: PCIDeviceSelector(string: "0000:00:03.0")!).reasons
             #expect(reasons.contains { $0.hasPrefix(expected) }, "\(name): \(reasons)")
             // The KVM VFIO device is unknown under a tree, so preflight does not claim it is there.
             #expect(reasons.contains { $0.hasPrefix("whether KVM has a VFIO device is unknown") })

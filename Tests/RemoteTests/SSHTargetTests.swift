@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 import Foundation
-@testable import Probe
+@testable import Remote
 import RVBenchCore
 import Testing
 

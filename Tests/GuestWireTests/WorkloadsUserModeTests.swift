@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 import Foundation
 import Testing
-@testable import RVBenchCore
+@testable import GuestWire
+import RVBenchCore
 
 extension Tag {
     /// Runs riscv64 guest code on the controller under qemu-riscv64-static (user-mode emulation).
