@@ -21,7 +21,7 @@ public struct HostBackedExecutor: VariantExecutor {
     }
 
     public func runBoot(_ boot: ScheduledBoot, context: BootContext) async throws -> AsyncThrowingStream<BootEvent, any Error> {
-        try host.runBoot(Self.request(boot, context: context, fault: host.fault(variant: boot.variant.name, boot: boot.boot,
+        try await host.runBoot(Self.request(boot, context: context, fault: host.fault(variant: boot.variant.name, boot: boot.boot,
                                                                                  attempt: context.attempt)))
     }
 

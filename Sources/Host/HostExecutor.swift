@@ -132,11 +132,29 @@ public final class HostExecutor: @unchecked Sendable {
         return verdicts
     }
 
+    /// The host with a live libvirt connection: one broken by a restart of the host's libvirtd is opened
+    /// again (libvirtd keeps its running guests across a restart, so their domains can still be removed).
+    private func liveHost() async throws -> AttachedHost {
+        guard var host = locked({ attached }) else { throw RVBenchError(.internal, "runBoot before prepare") }
+        guard !host.hypervisor.isAlive(), let opened = locked({ self.opened }) else { return host }
+        logger.notice("the libvirt connection to the host broke; opening it again", metadata: ["libvirt.uri": "\(opened.uri)"])
+        let uri = opened.uri, logger = self.logger
+        let fresh = try await libvirt.run { try LibvirtHypervisor(uri: uri, logger: logger) }
+        let old = opened.hypervisor
+        await libvirt.run { old.close() }
+        host.hypervisor = fresh
+        locked {
+            self.opened?.hypervisor = fresh
+            attached = host
+        }
+        return host
+    }
+
     // MARK: - boots
 
     /// Starts one boot attempt and returns its events; the stream's end tears the boot down.
-    public func runBoot(_ request: BootRequest) throws -> AsyncThrowingStream<BootEvent, any Error> {
-        guard let host = locked({ attached }) else { throw RVBenchError(.internal, "runBoot before prepare") }
+    public func runBoot(_ request: BootRequest) async throws -> AsyncThrowingStream<BootEvent, any Error> {
+        let host = try await liveHost()
         let remoteProbe = locked { self.remoteProbe }
         let logger = request.logger
         if let fault = request.runner.fault {
@@ -176,7 +194,12 @@ public final class HostExecutor: @unchecked Sendable {
     /// Removes whatever the attempt left: the domain of a guest, or a runner whose SSH session was cut.
     /// Idempotent.
     public func cleanUpBoot(kind: VariantKind, domainName: String) async {
-        guard let host = locked({ attached }) else { return }
+        let host: AttachedHost
+        do { host = try await liveHost() } catch {
+            logger.error("cannot reach the host's libvirt to remove a domain; check with virsh list --all",
+                         metadata: ["vm.name": "\(domainName)", "error": "\(error)"])
+            return
+        }
         if kind == .native {
             let clean = locked { cleanNativeBoots.remove(domainName) != nil }
             if !clean { await host.target.killAll(named: "rvbench-runner") }
@@ -187,7 +210,8 @@ public final class HostExecutor: @unchecked Sendable {
 
     /// Destroys every domain of this run, closes the connection, and stops the lab if this executor started it.
     public func finish(domainPrefix: String) async {
-        let (host, opened) = locked { (attached, self.opened) }
+        let host = try? await liveHost()
+        let opened = locked { self.opened }
         if let host {
             do {
                 try await libvirt.removeDomains(on: host.hypervisor, prefix: domainPrefix, logger: logger)
