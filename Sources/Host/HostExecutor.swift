@@ -56,6 +56,8 @@ public final class HostExecutor: @unchecked Sendable {
     private var attached: AttachedHost?
     private var opened: HostOpener.Opened?
     private var remoteProbe: String?
+    /// The manifest's host facts; kept after `finish` closed the connection.
+    private var facts: HostFacts?
     private var domainXML: [String: String] = [:]
     private var plans: [String: VariantPlan] = [:]
     /// Native boot attempts whose runner exited by itself (no clean-up round trip needed).
@@ -81,7 +83,7 @@ public final class HostExecutor: @unchecked Sendable {
     }
 
     /// The manifest's host facts, from the probe (nil before `prepare`).
-    public var hostFacts: HostFacts? { locked { attached?.facts } }
+    public var hostFacts: HostFacts? { locked { facts } }
     /// One generated domain XML per guest variant (the first boot's, with its domain name).
     public var generatedDomainXML: [String: String] { locked { domainXML } }
     /// What preflight resolved for each variant that can run.
@@ -127,6 +129,7 @@ public final class HostExecutor: @unchecked Sendable {
         }
         let verdicts = Preflight.plan(request.variants, on: host.offer)
         locked {
+            facts = host.facts
             for case .runnable(let plan) in verdicts { plans[plan.variant] = plan }
         }
         return verdicts

@@ -102,27 +102,56 @@ import Remote
         let dir = LabTestSupport.temporaryDirectory("labkill")
         defer { try? FileManager.default.removeItem(at: dir) }
         try await Self.withLab { lab, state in
-            // Kills the first attempt's QEMU in L1 a few seconds after it appears.
+            // Kills the first attempt's QEMU in L1 once its first measured result arrived (more are to come).
+            let progress = EventProgress()
             let killer = Task { () -> Bool in
-                let deadline = Date().addingTimeInterval(600)
-                while Date() < deadline, !Task.isCancelled {
-                    if let found = try? await lab.ssh(state, "pgrep -f 'guest=rvbench-[0-9a-f]*-virtio-b0-a1' || true", timeout: 30),
-                       !found.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-                        try? await Task.sleep(nanoseconds: 4_000_000_000)
-                        _ = try? await lab.ssh(state, "pkill -KILL -f 'guest=rvbench-[0-9a-f]*-virtio-b0-a1'", timeout: 30)
-                        return true
-                    }
-                    try? await Task.sleep(nanoseconds: 500_000_000)
+                guard await progress.wait(seconds: 900, for: { $0.isSample(variant: "virtio", boot: 0, attempt: 1) }) else {
+                    return false
                 }
-                return false
+                let out = try? await lab.ssh(state, "pkill -KILL -f 'guest=rvbench-[0-9a-f]*-virtio-b0-a1' && echo killed",
+                                             timeout: 30)
+                return out?.contains("killed") == true
             }
-            let outcome = try await RunSession.run(spec: spec, directory: dir, progress: SilentProgress(), logger: Self.logger,
+            let outcome = try await RunSession.run(spec: spec, directory: dir, progress: progress, logger: Self.logger,
                                                    commandLine: ["test"], labProgress: { _ in })
             killer.cancel()
-            #expect(await killer.value, "the guest's QEMU was never seen in L1")
+            #expect(await killer.value, "the guest's QEMU was not killed in the middle of its first attempt")
             let failures = outcome.summary.failures.filter { $0.variant == "virtio" }
             #expect(failures.count == 1, "\(outcome.summary.failures.map(\.reason))")
             #expect(outcome.summary.bootsOK == 2 && outcome.summary.bootsFailed == 0)
+            try Self.expectCompleteAndUnique(outcome.summary, directory: dir, workload: "x264-320", boots: 1)
+            try await Self.expectNothingLeftInL1(lab, state)
+        }
+    }
+
+    @Test func l1LibvirtdRestartedMidGuestBootFailsThatBootCleanlyAndRetriesIt() async throws {
+        let lock = try await LabTestLock.acquire()
+        defer { lock.release() }
+        let spec = try await LabTestSupport.prepare(Self.spec(name: "labvirtd", workload: "x264-320"), file: "labvirtd.yaml")
+        let dir = LabTestSupport.temporaryDirectory("labvirtd")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try await Self.withLab { lab, state in
+            // Restarts L1's libvirtd once the guest's first measured result arrived, and waits (bounded) until
+            // the new daemon answers. The guest's QEMU keeps running; the run's connection and console break.
+            let progress = EventProgress()
+            let restarter = Task { () -> Bool in
+                guard await progress.wait(seconds: 900, for: { $0.isSample(variant: "virtio", boot: 0, attempt: 1) }) else {
+                    return false
+                }
+                let script = "pkill -x libvirtd; for i in $(seq 50); do pgrep -x libvirtd >/dev/null || break; sleep 0.2; done; "
+                    + "libvirtd --listen -d; for i in $(seq 100); do virsh -c qemu:///system uri >/dev/null 2>&1 && "
+                    + "echo restarted && break; sleep 0.2; done"
+                let out = try? await lab.ssh(state, script, timeout: 120)
+                return out?.contains("restarted") == true
+            }
+            let outcome = try await RunSession.run(spec: spec, directory: dir, progress: progress, logger: Self.logger,
+                                                   commandLine: ["test"], labProgress: { _ in })
+            restarter.cancel()
+            #expect(await restarter.value, "L1's libvirtd was not restarted in the middle of the guest's first attempt")
+            // The boot either survived or failed once and was retried; nothing was lost or counted twice.
+            let failures = outcome.summary.failures.filter { $0.variant == "virtio" }
+            #expect(failures.count <= 1, "\(outcome.summary.failures.map(\.reason))")
+            #expect(outcome.summary.bootsOK == 2 && outcome.summary.bootsFailed == 0, "\(outcome.summary.failures.map(\.reason))")
             try Self.expectCompleteAndUnique(outcome.summary, directory: dir, workload: "x264-320", boots: 1)
             try await Self.expectNothingLeftInL1(lab, state)
         }
@@ -198,26 +227,37 @@ import Remote
             .filter { !$0.value.isEmpty }
         let run = Process()
         run.executableURL = binary
-        run.arguments = ["run", specFile.path, "-o", dir.path, "--quiet"]
+        run.arguments = ["run", specFile.path, "-o", dir.path]
         run.currentDirectoryURL = Self.source
         run.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
         run.standardOutput = FileHandle.nullDevice
-        run.standardError = FileHandle.nullDevice
+        let progressLines = Pipe()
+        run.standardError = progressLines
         try run.run()
-        // Kill it once the first guest boot has produced samples and a later boot is under way.
-        let samplesFile = dir.appendingPathComponent("samples.jsonl")
-        let deadline = Date().addingTimeInterval(900)
-        var killed = false
-        while Date() < deadline, run.isRunning {
-            let lines = (try? String(contentsOf: samplesFile, encoding: .utf8))?.split(separator: "\n") ?? []
-            if lines.contains(where: { $0.contains("\"virtio\"") }) && lines.count >= 6 {
-                try await Task.sleep(nanoseconds: 3_000_000_000)
-                kill(run.processIdentifier, SIGKILL)
-                killed = true
-                break
-            }
-            try await Task.sleep(nanoseconds: 300_000_000)
+        // Kill it once a guest boot ended ok and a later boot started: its progress lines say when.
+        let (lines, linesIn) = AsyncStream<String>.makeStream()
+        progressLines.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if data.isEmpty { handle.readabilityHandler = nil; linesIn.finish(); return }
+            for line in String(decoding: data, as: UTF8.self).split(separator: "\n") { linesIn.yield(String(line)) }
         }
+        let watcher = Task { () -> Bool in
+            var guestDone = false
+            for await line in lines {
+                if line.contains("virtio boot") && line.contains(" ok in ") { guestDone = true; continue }
+                if guestDone && line.contains(" attempt 1 started") {
+                    kill(run.processIdentifier, SIGKILL)
+                    return true
+                }
+            }
+            return false
+        }
+        let timeout = Task {
+            try await Task.sleep(for: .seconds(900))
+            kill(run.processIdentifier, SIGKILL)
+        }
+        let killed = await watcher.value
+        timeout.cancel()
         run.waitUntilExit()
         try #require(killed, "the run ended (status \(run.terminationStatus)) before it could be killed")
         let before = try ResultsDirectory(url: dir).readSamples().samples

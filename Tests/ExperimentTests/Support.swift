@@ -206,3 +206,67 @@ func waitUntil(_ what: String, seconds: Double = 30, _ condition: @Sendable () -
         try await Task.sleep(for: .milliseconds(5))
     }
 }
+
+/// A progress sink that tests wait on: each event is checked against the waiters as it happens.
+/// `@unchecked Sendable`: every field is guarded by `lock`.
+final class EventProgress: ProgressSink, @unchecked Sendable {
+    private let lock = NSLock()
+    private var events: [ProgressEvent] = []
+    private var waiters: [(predicate: @Sendable (ProgressEvent) -> Bool, continuation: CheckedContinuation<Bool, Never>)] = []
+
+    func report(_ event: ProgressEvent) {
+        lock.lock()
+        events.append(event)
+        var ready: [CheckedContinuation<Bool, Never>] = []
+        waiters.removeAll { waiter in
+            guard waiter.predicate(event) else { return false }
+            ready.append(waiter.continuation)
+            return true
+        }
+        lock.unlock()
+        for continuation in ready { continuation.resume(returning: true) }
+    }
+
+    /// Waits for an event (already seen or still to come) that satisfies `predicate`; false after `seconds`.
+    func wait(seconds: Double, for predicate: @escaping @Sendable (ProgressEvent) -> Bool) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await withCheckedContinuation { continuation in
+                    self.lock.lock()
+                    if self.events.contains(where: predicate) {
+                        self.lock.unlock()
+                        continuation.resume(returning: true)
+                        return
+                    }
+                    self.waiters.append((predicate, continuation))
+                    self.lock.unlock()
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(seconds))
+                return false
+            }
+            let first = await group.next() ?? false
+            if !first { self.resumeAll(false) }
+            group.cancelAll()
+            await group.waitForAll()
+            return first
+        }
+    }
+
+    private func resumeAll(_ value: Bool) {
+        lock.lock()
+        let pending = waiters
+        waiters.removeAll()
+        lock.unlock()
+        for waiter in pending { waiter.continuation.resume(returning: value) }
+    }
+}
+
+extension ProgressEvent {
+    /// A measured sample of this variant's boot and attempt arrived.
+    func isSample(variant: String, boot: Int, attempt: Int) -> Bool {
+        if case .sampleRecorded(let p, _) = self { return p.variant == variant && p.boot == boot && p.attempt == attempt }
+        return false
+    }
+}
