@@ -142,7 +142,21 @@ public final class HostExecutor: @unchecked Sendable {
         guard !host.hypervisor.isAlive(), let opened = locked({ self.opened }) else { return host }
         logger.notice("the libvirt connection to the host broke; opening it again", metadata: ["libvirt.uri": "\(opened.uri)"])
         let uri = opened.uri, logger = self.logger
-        let fresh = try await libvirt.run { try LibvirtHypervisor(uri: uri, logger: logger) }
+        // A restarting daemon takes a few seconds to listen again: try for up to a minute.
+        let deadline = ContinuousClock.now + .seconds(60)
+        var fresh: LibvirtHypervisor
+        while true {
+            do {
+                fresh = try await libvirt.run { try LibvirtHypervisor(uri: uri, logger: logger) }
+                break
+            } catch {
+                guard ContinuousClock.now < deadline else {
+                    throw RVBenchError(.library, "the host's libvirt at \(uri) did not answer again within 60 s; "
+                        + "check that libvirtd runs on the host", cause: error)
+                }
+                try await Task.sleep(for: .seconds(1))
+            }
+        }
         let old = opened.hypervisor
         await libvirt.run { old.close() }
         host.hypervisor = fresh
@@ -157,7 +171,9 @@ public final class HostExecutor: @unchecked Sendable {
 
     /// Starts one boot attempt and returns its events; the stream's end tears the boot down.
     public func runBoot(_ request: BootRequest) async throws -> AsyncThrowingStream<BootEvent, any Error> {
-        let host = try await liveHost()
+        // Only guests need libvirt; a native boot runs over SSH even while the host's libvirtd is away.
+        guard let attachedHost = locked({ attached }) else { throw RVBenchError(.internal, "runBoot before prepare") }
+        let host = request.variant.kind.isGuest ? try await liveHost() : attachedHost
         let remoteProbe = locked { self.remoteProbe }
         let logger = request.logger
         if let fault = request.runner.fault {
@@ -197,15 +213,16 @@ public final class HostExecutor: @unchecked Sendable {
     /// Removes whatever the attempt left: the domain of a guest, or a runner whose SSH session was cut.
     /// Idempotent.
     public func cleanUpBoot(kind: VariantKind, domainName: String) async {
+        if kind == .native {
+            guard let host = locked({ attached }) else { return }
+            let clean = locked { cleanNativeBoots.remove(domainName) != nil }
+            if !clean { await host.target.killAll(named: "rvbench-runner") }
+            return
+        }
         let host: AttachedHost
         do { host = try await liveHost() } catch {
             logger.error("cannot reach the host's libvirt to remove a domain; check with virsh list --all",
                          metadata: ["vm.name": "\(domainName)", "error": "\(error)"])
-            return
-        }
-        if kind == .native {
-            let clean = locked { cleanNativeBoots.remove(domainName) != nil }
-            if !clean { await host.target.killAll(named: "rvbench-runner") }
             return
         }
         await libvirt.removeDomain(named: domainName, on: host.hypervisor, logger: logger)

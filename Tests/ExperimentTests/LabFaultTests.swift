@@ -139,8 +139,7 @@ import Remote
                     return false
                 }
                 let script = "pkill -x libvirtd; for i in $(seq 50); do pgrep -x libvirtd >/dev/null || break; sleep 0.2; done; "
-                    + "libvirtd --listen -d; for i in $(seq 100); do virsh -c qemu:///system uri >/dev/null 2>&1 && "
-                    + "echo restarted && break; sleep 0.2; done"
+                    + "libvirtd --listen -d && pgrep -x libvirtd >/dev/null && echo restarted"
                 let out = try? await lab.ssh(state, script, timeout: 120)
                 return out?.contains("restarted") == true
             }
