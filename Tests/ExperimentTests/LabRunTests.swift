@@ -86,6 +86,17 @@ import Remote
         #expect(manifest.domains["virtio"]?.contains("<domain type='kvm'") == true)
         #expect(manifest.artifacts.keys.contains("lab/guest-kernel"))
 
+        // Whoever started the lab, the run left nothing of its own: no domain with its run ID in L1.
+        let runID = try Journal.replay(dir).runID
+        if let state = LabStateStore(url: LabPaths.fromEnvironment().stateFile).load().state {
+            #expect(wasUp, "the run started the lab and left it up")
+            let l1 = try LibvirtHypervisor(uri: state.libvirtURI, logger: logger)
+            defer { l1.close() }
+            let left = try l1.domainNames(includeInactive: true).filter { $0.hasPrefix("rvbench-\(runID)-") }
+            #expect(left.isEmpty, "domains of the run left in L1: \(left)")
+        } else {
+            #expect(!wasUp, "the run stopped a lab it did not start")
+        }
         if !wasUp {
             // The run started the lab, so it must have brought it down again.
             let pgrep = try await Subprocess.run(["pgrep", "-f", "guest=rvbench-lab(,| |$)"], timeout: 10)
