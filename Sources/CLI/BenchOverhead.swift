@@ -9,7 +9,7 @@ import RVBenchCore
 
 /// `rvbench bench overhead`: what rvbench's own machinery costs in wall time, against a plain shell
 /// script that does the same boots and workloads with ssh and virsh.
-public struct BenchOverhead: AsyncParsableCommand {
+public struct BenchOverhead: AsyncParsableCommand, LoggingCommand {
     public static let configuration = CommandConfiguration(
         commandName: "overhead",
         abstract: "Time `rvbench run` against a plain virsh/ssh script doing the same boots and workloads on the lab.",
@@ -20,6 +20,8 @@ public struct BenchOverhead: AsyncParsableCommand {
         only calls ssh and `virsh create` and waits for the guest to power off. The two kinds alternate in \
         ABBA order. The figure to read is the ratio of medians; the goal is at most 1.10. The lab is started \
         if it is not running, and stopped again at the end in that case.
+
+        \(ExitStatus.helpText)
         """
     )
 
@@ -30,6 +32,8 @@ public struct BenchOverhead: AsyncParsableCommand {
     public var workload: String = "micro-timer"
 
     @OptionGroup public var options: LabOptions
+
+    var logLevel: Logger.Level { options.verbosity.logLevel }
 
     public init() {}
 
