@@ -16,6 +16,8 @@
  * the running kernel (perf_event_open, KVM ioctls, mounting debugfs) are not done and say so.
  */
 #define _GNU_SOURCE
+#include "json.h"
+
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -65,15 +67,8 @@ struct rv_kvm_create_device {
 };
 
 /* ------------------------------------------------------------------------------------------ */
-/* Output: a JSON writer into a growing buffer, written out only when the document is complete. */
-
-static struct {
-    char *p;
-    size_t n, cap;
-    int depth;
-    unsigned char comma[64];
-    int after_key;
-} J;
+/* Output: a JSON document in a growing buffer (workloads/common/json.c), written out only when it
+ * is complete. Commas follow the nesting: one flag per open object or array. */
 
 static void die_oom(void)
 {
@@ -81,19 +76,16 @@ static void die_oom(void)
     exit(1);
 }
 
+static struct {
+    rvb_json out;
+    int depth;
+    unsigned char comma[64];
+    int after_key;
+} J = {.out = {.out_of_memory = die_oom}}; /* a growing writer: no bound, memory from realloc */
+
 static void j_raw(const char *s, size_t len)
 {
-    if (J.n + len + 1 > J.cap) {
-        size_t cap = J.cap ? J.cap : 16384;
-        while (J.n + len + 1 > cap) cap *= 2;
-        char *p = realloc(J.p, cap);
-        if (!p) die_oom();
-        J.p = p;
-        J.cap = cap;
-    }
-    memcpy(J.p + J.n, s, len);
-    J.n += len;
-    J.p[J.n] = 0;
+    rvb_json_raw(&J.out, s, len);
 }
 
 static void j_putc(char c) { j_raw(&c, 1); }
@@ -110,58 +102,9 @@ static void j_sep(void)
     }
 }
 
-/* Length of a valid UTF-8 sequence starting at s (at most `left` bytes), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t left)
-{
-    size_t len;
-    if (s[0] < 0x80) return 1;
-    if ((s[0] & 0xE0) == 0xC0 && s[0] >= 0xC2) len = 2;
-    else if ((s[0] & 0xF0) == 0xE0) len = 3;
-    else if ((s[0] & 0xF8) == 0xF0 && s[0] <= 0xF4) len = 4;
-    else return 0;
-    if (len > left) return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((s[i] & 0xC0) != 0x80) return 0;
-    return len;
-}
-
 static void j_string(const char *s)
 {
-    const unsigned char *u = (const unsigned char *)s;
-    size_t left = strlen(s);
-    j_putc('"');
-    while (left > 0) {
-        unsigned char c = *u;
-        char esc[8];
-        if (c == '"' || c == '\\') {
-            esc[0] = '\\';
-            esc[1] = (char)c;
-            j_raw(esc, 2);
-        } else if (c == '\n') {
-            j_raw("\\n", 2);
-        } else if (c == '\t') {
-            j_raw("\\t", 2);
-        } else if (c < 0x20 || c == 0x7f) {
-            snprintf(esc, sizeof esc, "\\u%04x", c);
-            j_raw(esc, 6);
-        } else if (c >= 0x80) {
-            size_t len = utf8_len(u, left);
-            if (len == 0) {
-                j_raw("\\ufffd", 6);
-                len = 1;
-            } else {
-                j_raw((const char *)u, len);
-            }
-            u += len;
-            left -= len;
-            continue;
-        } else {
-            j_putc((char)c);
-        }
-        u++;
-        left--;
-    }
-    j_putc('"');
+    rvb_json_string(&J.out, s, strlen(s), SIZE_MAX);
 }
 
 static void j_begin(char c)
@@ -245,8 +188,8 @@ static void j_flush(void)
 {
     j_putc('\n');
     size_t off = 0;
-    while (off < J.n) {
-        ssize_t w = write(g_json_fd, J.p + off, J.n - off);
+    while (off < J.out.n) {
+        ssize_t w = write(g_json_fd, J.out.p + off, J.out.n - off);
         if (w < 0 && errno == EINTR) continue;
         if (w <= 0) exit(1);
         off += (size_t)w;
@@ -262,7 +205,7 @@ static void fail(int code, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     fprintf(stderr, "rvbench-probe: %s\n", msg);
-    J.n = 0;
+    J.out.n = 0;
     J.depth = 0;
     J.after_key = 0;
     j_obj();
