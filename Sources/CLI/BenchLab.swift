@@ -52,7 +52,7 @@ public struct BenchLab: AsyncParsableCommand, LoggingCommand {
 
         let lab = Lab(paths: options.paths, localURI: options.localURI, domainName: options.domain, logger: logger)
         if LabStateStore(url: options.paths.stateFile).load().state != nil {
-            throw ValidationError("the lab is running; bring it down first (rvbench lab down) so lab up is timed from cold boot")
+            throw RVBenchError(.badInput, "the lab is running; bring it down first (rvbench lab down) so lab up is timed from cold boot")
         }
         let up = try await lab.up()
         do {

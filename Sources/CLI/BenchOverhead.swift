@@ -37,13 +37,16 @@ public struct BenchOverhead: AsyncParsableCommand, LoggingCommand {
 
     public init() {}
 
-    public func run() async throws {
+    public func validate() throws {
         guard pairs >= 1 else { throw ValidationError("--pairs must be at least 1") }
+    }
+
+    public func run() async throws {
         let logger = options.logger()
         let source = try SourceTree.locate()
         let catalogue = try RunSession.catalogue()
         guard catalogue.entry(named: workload) != nil else {
-            throw ValidationError("unknown workload \(workload); see workloads/*/workload.json")
+            throw RVBenchError(.badInput, "unknown workload \(workload); pick one of workloads/*/workload.json")
         }
         _ = try await LabBuilder(paths: options.paths, source: source,
                                  workloadsOut: source.appendingPathComponent("workloads/build/out"),

@@ -139,8 +139,9 @@ import Testing
         #expect(command.logLevel == level)
     }
 
-    @Test func verboseAndQuietTogetherAreBadUsage() {
-        for arguments in [["lab", "status", "-v", "-q"], ["run", "s.yaml", "--verbose", "--quiet"]] {
+    @Test func badOptionsAreRefusedWhileParsing() {
+        for arguments in [["lab", "status", "-v", "-q"], ["run", "s.yaml", "--verbose", "--quiet"],
+                          ["bench", "overhead", "--pairs", "0"], ["compare", "a", "b", "--threshold", "1.5"]] {
             do {
                 _ = try RVBenchCommand.parseAsRoot(arguments)
                 Issue.record("expected a usage error for \(arguments)")
