@@ -47,6 +47,22 @@ struct JSONWriterTests {
             rvb_json_init_growing(&g, oom);
             for (int i = 0; i < 100000; i++) rvb_json_fmt(&g, "%d,", i % 10);
             printf("%zu %d\n", g.n, g.overflow);
+            /* Structure: commas follow the nesting, none after a key or an opening bracket. */
+            rvb_json_reset(&g);
+            rvb_json_begin(&g, '{');
+            rvb_json_key(&g, "a", (size_t)-1);
+            rvb_json_begin(&g, '[');
+            rvb_json_value(&g, "1");
+            rvb_json_value_fmt(&g, "%d", 2);
+            rvb_json_begin(&g, '{');
+            rvb_json_end(&g, '}');
+            rvb_json_end(&g, ']');
+            rvb_json_key(&g, "b", (size_t)-1);
+            rvb_json_value_string(&g, "x", 1, (size_t)-1);
+            rvb_json_key(&g, "c", (size_t)-1);
+            rvb_json_value(&g, "null");
+            rvb_json_end(&g, '}');
+            printf("%s\n", g.p);
             return 0;
         }
         """#
@@ -63,7 +79,7 @@ struct JSONWriterTests {
         let run = try await Subprocess.run([binary.path], timeout: 60)
         #expect(run.status == 0)
         let lines = run.stdoutString.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        try #require(lines.count >= 8, "\(lines)")
+        try #require(lines.count >= 9, "\(lines)")
         func decoded(_ line: String) throws -> String {
             try JSONDecoder().decode(String.self, from: Data(line.utf8))
         }
@@ -80,5 +96,6 @@ struct JSONWriterTests {
         #expect(lines[5] == #""a...""#)
         #expect(lines[6] == #"[1,"long 1"#)
         #expect(lines[7] == "200000 0")
+        #expect(lines[8] == #"{"a":[1,2,{}],"b":"x","c":null}"#)
     }
 }

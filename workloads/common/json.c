@@ -20,6 +20,15 @@ void rvb_json_init_growing(rvb_json *j, void (*out_of_memory)(void))
     j->out_of_memory = out_of_memory;
 }
 
+void rvb_json_reset(rvb_json *j)
+{
+    j->n = 0;
+    if (j->p) j->p[0] = 0;
+    j->overflow = 0;
+    j->depth = 0;
+    j->after_key = 0;
+}
+
 void rvb_json_raw(rvb_json *j, const char *s, size_t len)
 {
     if (j->max > 0) {
@@ -42,18 +51,23 @@ void rvb_json_raw(rvb_json *j, const char *s, size_t len)
 
 void rvb_json_lit(rvb_json *j, const char *s) { rvb_json_raw(j, s, strlen(s)); }
 
-void rvb_json_fmt(rvb_json *j, const char *fmt, ...)
+static void vfmt(rvb_json *j, const char *fmt, va_list ap)
 {
-    char tmp[128];
-    va_list ap;
-    va_start(ap, fmt);
+    char tmp[384]; /* %.6f of the largest double needs 316 */
     int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
     if (n < 0 || (size_t)n >= sizeof tmp) {
         j->overflow = 1;
         return;
     }
     rvb_json_raw(j, tmp, (size_t)n);
+}
+
+void rvb_json_fmt(rvb_json *j, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfmt(j, fmt, ap);
+    va_end(ap);
 }
 
 size_t rvb_utf8_len(const unsigned char *p, size_t n)
@@ -111,4 +125,62 @@ void rvb_json_string(rvb_json *j, const char *s, size_t n, size_t limit)
         i += step;
     }
     rvb_json_raw(j, "\"", 1);
+}
+
+/* The comma before a value or key, unless it follows a key or opens its level. */
+static void separate(rvb_json *j)
+{
+    if (j->after_key) {
+        j->after_key = 0;
+        return;
+    }
+    if (j->depth > 0) {
+        if (j->comma[j->depth]) rvb_json_raw(j, ",", 1);
+        j->comma[j->depth] = 1;
+    }
+}
+
+void rvb_json_begin(rvb_json *j, char open)
+{
+    separate(j);
+    rvb_json_raw(j, &open, 1);
+    if (j->depth < 63) j->depth++;
+    j->comma[j->depth] = 0;
+}
+
+void rvb_json_end(rvb_json *j, char close)
+{
+    if (j->depth > 0) j->depth--;
+    rvb_json_raw(j, &close, 1);
+}
+
+void rvb_json_key(rvb_json *j, const char *key, size_t limit)
+{
+    separate(j);
+    rvb_json_string(j, key, strlen(key), limit);
+    rvb_json_raw(j, ":", 1);
+    j->after_key = 1;
+}
+
+void rvb_json_value(rvb_json *j, const char *json) { rvb_json_value_n(j, json, strlen(json)); }
+
+void rvb_json_value_n(rvb_json *j, const char *json, size_t len)
+{
+    separate(j);
+    rvb_json_raw(j, json, len);
+}
+
+void rvb_json_value_string(rvb_json *j, const char *s, size_t n, size_t limit)
+{
+    separate(j);
+    rvb_json_string(j, s, n, limit);
+}
+
+void rvb_json_value_fmt(rvb_json *j, const char *fmt, ...)
+{
+    va_list ap;
+    separate(j);
+    va_start(ap, fmt);
+    vfmt(j, fmt, ap);
+    va_end(ap);
 }

@@ -68,7 +68,7 @@ struct rv_kvm_create_device {
 
 /* ------------------------------------------------------------------------------------------ */
 /* Output: a JSON document in a growing buffer (workloads/common/json.c), written out only when it
- * is complete. Commas follow the nesting: one flag per open object or array. */
+ * is complete. */
 
 static void die_oom(void)
 {
@@ -76,104 +76,25 @@ static void die_oom(void)
     exit(1);
 }
 
-static struct {
-    rvb_json out;
-    int depth;
-    unsigned char comma[64];
-    int after_key;
-} J = {.out = {.out_of_memory = die_oom}}; /* a growing writer: no bound, memory from realloc */
+static rvb_json J = {.out_of_memory = die_oom}; /* a growing writer: no bound, memory from realloc */
 
-static void j_raw(const char *s, size_t len)
-{
-    rvb_json_raw(&J.out, s, len);
-}
-
-static void j_putc(char c) { j_raw(&c, 1); }
-
-static void j_sep(void)
-{
-    if (J.after_key) {
-        J.after_key = 0;
-        return;
-    }
-    if (J.depth > 0) {
-        if (J.comma[J.depth]) j_putc(',');
-        J.comma[J.depth] = 1;
-    }
-}
-
-static void j_string(const char *s)
-{
-    rvb_json_string(&J.out, s, strlen(s), SIZE_MAX);
-}
-
-static void j_begin(char c)
-{
-    j_sep();
-    j_putc(c);
-    if (J.depth < 63) J.depth++;
-    J.comma[J.depth] = 0;
-}
-
-static void j_end(char c)
-{
-    J.depth--;
-    j_putc(c);
-}
-
-static void j_obj(void) { j_begin('{'); }
-static void j_obj_end(void) { j_end('}'); }
-static void j_arr(void) { j_begin('['); }
-static void j_arr_end(void) { j_end(']'); }
-
-static void j_key(const char *k)
-{
-    j_sep();
-    j_string(k);
-    j_putc(':');
-    J.after_key = 1;
-}
+static void j_obj(void) { rvb_json_begin(&J, '{'); }
+static void j_obj_end(void) { rvb_json_end(&J, '}'); }
+static void j_arr(void) { rvb_json_begin(&J, '['); }
+static void j_arr_end(void) { rvb_json_end(&J, ']'); }
+static void j_key(const char *k) { rvb_json_key(&J, k, SIZE_MAX); }
 
 static void j_str(const char *v)
 {
-    j_sep();
-    if (v) j_string(v);
-    else j_raw("null", 4);
+    if (v) rvb_json_value_string(&J, v, strlen(v), SIZE_MAX);
+    else rvb_json_value(&J, "null");
 }
 
-static void j_null(void)
-{
-    j_sep();
-    j_raw("null", 4);
-}
-
-static void j_bool(int v)
-{
-    j_sep();
-    if (v) j_raw("true", 4);
-    else j_raw("false", 5);
-}
-
-static void j_u64(uint64_t v)
-{
-    char b[32];
-    j_sep();
-    j_raw(b, (size_t)snprintf(b, sizeof b, "%" PRIu64, v));
-}
-
-static void j_i64(int64_t v)
-{
-    char b[32];
-    j_sep();
-    j_raw(b, (size_t)snprintf(b, sizeof b, "%" PRId64, v));
-}
-
-static void j_double(double v)
-{
-    char b[64];
-    j_sep();
-    j_raw(b, (size_t)snprintf(b, sizeof b, "%.6f", v));
-}
+static void j_null(void) { rvb_json_value(&J, "null"); }
+static void j_bool(int v) { rvb_json_value(&J, v ? "true" : "false"); }
+static void j_u64(uint64_t v) { rvb_json_value_fmt(&J, "%" PRIu64, v); }
+static void j_i64(int64_t v) { rvb_json_value_fmt(&J, "%" PRId64, v); }
+static void j_double(double v) { rvb_json_value_fmt(&J, "%.6f", v); }
 
 static void kv_str(const char *k, const char *v) { j_key(k); j_str(v); }
 static void kv_bool(const char *k, int v) { j_key(k); j_bool(v); }
@@ -186,10 +107,10 @@ static int g_json_fd = 1;
 
 static void j_flush(void)
 {
-    j_putc('\n');
+    rvb_json_raw(&J, "\n", 1);
     size_t off = 0;
-    while (off < J.out.n) {
-        ssize_t w = write(g_json_fd, J.out.p + off, J.out.n - off);
+    while (off < J.n) {
+        ssize_t w = write(g_json_fd, J.p + off, J.n - off);
         if (w < 0 && errno == EINTR) continue;
         if (w <= 0) exit(1);
         off += (size_t)w;
@@ -205,9 +126,7 @@ static void fail(int code, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     fprintf(stderr, "rvbench-probe: %s\n", msg);
-    J.out.n = 0;
-    J.depth = 0;
-    J.after_key = 0;
+    rvb_json_reset(&J);
     j_obj();
     kv_str("error", msg);
     j_obj_end();

@@ -63,24 +63,23 @@ typedef struct {
 
 static void jb_init(jbuf *b) { rvb_json_init_bounded(&b->j, b->storage, RVB_MAX_LINE - sizeof(RVB_PREFIX)); }
 
-static void jb_raw(jbuf *j, const char *s, size_t n) { rvb_json_raw(&j->j, s, n); }
+static void jb_open(jbuf *j) { rvb_json_begin(&j->j, '{'); }
 
-static void jb_lit(jbuf *j, const char *s) { rvb_json_lit(&j->j, s); }
+static void jb_close(jbuf *j) { rvb_json_end(&j->j, '}'); }
 
-#define jb_fmt(b, ...) rvb_json_fmt(&(b)->j, __VA_ARGS__)
+static void jb_key(jbuf *j, const char *k) { rvb_json_key(&j->j, k, 400); }
 
-static void jb_str_n(jbuf *j, const char *s, size_t n, size_t limit) { rvb_json_string(&j->j, s, n, limit); }
+/* A value that is JSON text already: a number, true, false, null, or a whole object. */
+static void jb_value(jbuf *j, const char *json) { rvb_json_value(&j->j, json); }
+
+#define jb_fmt(b, ...) rvb_json_value_fmt(&(b)->j, __VA_ARGS__)
+
+static void jb_str_n(jbuf *j, const char *s, size_t n, size_t limit) { rvb_json_value_string(&j->j, s, n, limit); }
 
 static void jb_str(jbuf *j, const char *s) { jb_str_n(j, s, strlen(s), 400); }
 
-static void jb_key(jbuf *j, const char *k) {
-    if (j->j.n > 0 && j->j.p[j->j.n - 1] != '{') jb_raw(j, ",", 1);
-    jb_str(j, k);
-    jb_raw(j, ":", 1);
-}
-
 static void jb_number(jbuf *j, double v) {
-    if (!isfinite(v)) { jb_lit(j, "null"); return; }
+    if (!isfinite(v)) { jb_value(j, "null"); return; }
     if (v == floor(v) && fabs(v) < 1e15) jb_fmt(j, "%.0f", v);
     else jb_fmt(j, "%.9g", v);
 }
@@ -91,7 +90,7 @@ static void emit(const char *kind, jbuf *j) {
     int n;
     if (kind) n = snprintf(line, sizeof line, "%s%s %s\n", RVB_PREFIX, kind, j->j.p);
     else n = snprintf(line, sizeof line, "%s%s\n", RVB_PREFIX, j->j.p);
-    if (n < 0 || n > RVB_MAX_LINE + 1) return; /* cannot happen: jb_raw bounds the body */
+    if (n < 0 || n > RVB_MAX_LINE + 1) return; /* cannot happen: jb_init bounds the body */
     fflush(stdout);
     size_t off = 0;
     while (off < (size_t)n) {
@@ -240,7 +239,7 @@ static void fatal_detail(const char *workload_name, long iteration, const char *
                          const char *msg) {
     jbuf j;
     jb_init(&j);
-    jb_lit(&j, "{");
+    jb_open(&j);
     jb_key(&j, "reason");
     jb_str_n(&j, msg, strlen(msg), 1000);
     if (workload_name) {
@@ -257,10 +256,10 @@ static void fatal_detail(const char *workload_name, long iteration, const char *
         jb_key(&j, "stderr_tail");
         jb_str_n(&j, tail, tail_n, 2 * STDERR_TAIL);
     }
-    jb_lit(&j, "}");
+    jb_close(&j);
     if (j.j.overflow) {
         jb_init(&j);
-        jb_lit(&j, "{\"reason\":\"error report too long\"}");
+        jb_value(&j, "{\"reason\":\"error report too long\"}");
     }
     emit("error", &j);
     finish(1);
@@ -441,7 +440,7 @@ static void counters_finish(counters *c, jbuf *j) {
     char reason[400];
     snprintf(reason, sizeof reason, "%s", c->unavailable);
     jb_key(j, "counters");
-    jb_lit(j, "{");
+    jb_open(j);
     bool scaled = false;
     for (int i = 0; i < 2; i++) {
         if (c->fd[i] < 0) continue;
@@ -465,10 +464,10 @@ static void counters_finish(counters *c, jbuf *j) {
         jb_key(j, counter_names[i]);
         jb_fmt(j, "%.0f", value);
     }
-    jb_lit(j, "}");
+    jb_close(j);
     if (scaled) {
         jb_key(j, "counters_scaled");
-        jb_lit(j, "true");
+        jb_value(j, "true");
     }
     if (reason[0]) {
         jb_key(j, "counters_unavailable");
@@ -730,8 +729,8 @@ static void run_one(const workload *w, const char *phase, long iteration) {
     jbuf metrics, info;
     jb_init(&metrics);
     jb_init(&info);
-    jb_lit(&metrics, "{");
-    jb_lit(&info, "{");
+    jb_open(&metrics);
+    jb_open(&info);
     double wall_s = (double)(t1 - t0) / 1e9;
     if (w->mode == MODE_REPORT) {
         if (!cap.kept_all) add_problem(&v, "workload output exceeds 64 KiB");
@@ -759,14 +758,14 @@ static void run_one(const workload *w, const char *phase, long iteration) {
             jb_number(&metrics, (double)cap.lines / rt);
         }
     }
-    jb_lit(&metrics, "}");
-    jb_lit(&info, "}");
+    jb_close(&metrics);
+    jb_close(&info);
     bool ok = v.have_checksum && v.verify_ok && !v.problem[0] && strcmp(v.checksum, w->expect) == 0;
     if (v.have_checksum && strcmp(v.checksum, w->expect) != 0) add_problem(&v, "checksum differs from the manifest");
 
     jbuf j;
     jb_init(&j);
-    jb_lit(&j, "{");
+    jb_open(&j);
     jb_key(&j, "workload");
     jb_str(&j, w->name);
     jb_key(&j, "iteration");
@@ -782,22 +781,22 @@ static void run_one(const workload *w, const char *phase, long iteration) {
     jb_key(&j, "max_rss_kb");
     jb_fmt(&j, "%ld", ru.ru_maxrss);
     jb_key(&j, "metrics");
-    jb_raw(&j, metrics.j.p, metrics.j.overflow ? 0 : metrics.j.n);
-    if (metrics.j.overflow) jb_lit(&j, "{}");
+    if (metrics.j.overflow) jb_value(&j, "{}");
+    else rvb_json_value_n(&j.j, metrics.j.p, metrics.j.n);
     if (info.j.n > 2 && !info.j.overflow) {
         jb_key(&j, "info");
-        jb_raw(&j, info.j.p, info.j.n);
+        rvb_json_value_n(&j.j, info.j.p, info.j.n);
     }
     jb_key(&j, "checksum");
     jb_str_n(&j, v.checksum, strlen(v.checksum), 200);
     jb_key(&j, "checksum_ok");
-    jb_lit(&j, ok ? "true" : "false");
+    jb_value(&j, ok ? "true" : "false");
     if (!ok) {
         jb_key(&j, "verify_problem");
         jb_str(&j, v.problem[0] ? v.problem : "unknown");
     }
     counters_finish(&ctr, &j);
-    jb_lit(&j, "}");
+    jb_close(&j);
     if (j.j.overflow) fatal_detail(w->name, iteration, phase, NULL, 0, "result line would exceed 4096 bytes");
     emit(NULL, &j);
     results_printed++;
@@ -902,7 +901,7 @@ int main(int argc, char **argv) {
     struct utsname u;
     memset(&u, 0, sizeof u);
     uname(&u);
-    jb_lit(&j, "{");
+    jb_open(&j);
     jb_key(&j, "results");
     jb_fmt(&j, "%d", results_printed);
     jb_key(&j, "checksum_failures");
@@ -914,12 +913,9 @@ int main(int argc, char **argv) {
     jb_key(&j, "elapsed_ns");
     jb_fmt(&j, "%lld", (long long)(rvb_now_ns() - start));
     jb_key(&j, "workloads");
-    jb_lit(&j, "[");
-    for (int s = 0; s < n_selected; s++) {
-        if (s) jb_lit(&j, ",");
-        jb_str(&j, selected[s]->name);
-    }
-    jb_lit(&j, "]");
+    rvb_json_begin(&j.j, '[');
+    for (int s = 0; s < n_selected; s++) jb_str(&j, selected[s]->name);
+    rvb_json_end(&j.j, ']');
     if (opt.seed[0]) {
         jb_key(&j, "seed");
         jb_str(&j, opt.seed);
@@ -929,8 +925,8 @@ int main(int argc, char **argv) {
     jb_key(&j, "machine");
     jb_str(&j, u.machine);
     jb_key(&j, "pid1");
-    jb_lit(&j, opt.pid1 ? "true" : "false");
-    jb_lit(&j, "}");
+    jb_value(&j, opt.pid1 ? "true" : "false");
+    jb_close(&j);
     if (j.j.overflow) fatal(NULL, "summary would exceed 4096 bytes");
     emit("done", &j);
     finish(checksum_failures ? 2 : 0);
