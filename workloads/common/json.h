@@ -6,7 +6,6 @@
 #ifndef RVBENCH_COMMON_JSON_H
 #define RVBENCH_COMMON_JSON_H
 
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
