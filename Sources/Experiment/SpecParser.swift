@@ -59,10 +59,23 @@ extension ExperimentSpec {
                     + "a spec needs a few kilobytes, so check that this is the right file")]).rvbenchError
         }
         guard let text = String(data: data, encoding: .utf8) else {
+            let (line, column) = firstInvalidUTF8(in: data)
             throw SpecValidationError(diagnostics: [SpecDiagnostic(
-                file: file, line: 1, column: 1, message: "the spec is not UTF-8 text; save it as UTF-8")]).rvbenchError
+                file: file, line: line, column: column,
+                message: "the spec is not UTF-8 text here; save it as UTF-8")]).rvbenchError
         }
         return try parse(yaml: text, file: file, catalogue: catalogue)
+    }
+
+    /// 1-based line and column (in Unicode scalars) of the first byte that is not valid UTF-8.
+    static func firstInvalidUTF8(in data: Data) -> (Int, Int) {
+        var parser = Unicode.UTF8.ForwardParser()
+        var bytes = data.makeIterator()
+        var line = 1, column = 1
+        while case .valid(let scalar) = parser.parseScalar(from: &bytes) {
+            if scalar.count == 1 && scalar.first == UInt8(ascii: "\n") { line += 1; column = 1 } else { column += 1 }
+        }
+        return (line, column)
     }
 
     /// Parses and validates spec text. `file` names the spec in messages.

@@ -143,6 +143,14 @@ import Yams
         #expect(error.code == .badInput && error.message.hasPrefix("big.yaml:1:1: the spec is larger than the limit"))
     }
 
+    @Test func textThatIsNotUTF8IsLocated() throws {
+        let bytes = Data("name: x\nseed: 1\nhost: la".utf8) + Data([0xC3, 0x28]) + Data("b\n".utf8)
+        let error = try #require(throws: RVBenchError.self) {
+            try ExperimentSpec.parse(data: bytes, file: "bad.yaml", catalogue: Fixtures.catalogue)
+        }
+        #expect(error.code == .badInput && error.message == "bad.yaml:3:9: the spec is not UTF-8 text here; save it as UTF-8")
+    }
+
     @Test func loadReadsNoMoreThanTheLimit() throws {
         // /dev/zero never ends: reading it whole would never return.
         let error = try #require(throws: RVBenchError.self) {
