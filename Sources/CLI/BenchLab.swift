@@ -7,7 +7,7 @@ import Logging
 import RVBenchCore
 
 /// `rvbench bench lab`: how fast the lab builds, comes up and starts a guest.
-public struct BenchLab: AsyncParsableCommand {
+public struct BenchLab: AsyncParsableCommand, LoggingCommand {
     public static let configuration = CommandConfiguration(
         commandName: "lab",
         abstract: "Time the lab: cold build, cached lab up until libvirt answers, and L2 create until its first console line.",
@@ -16,6 +16,8 @@ public struct BenchLab: AsyncParsableCommand {
         minutes). Otherwise the cached build is reused and its recorded step times are printed. The lab \
         must not be running already (the benchmark brings it up and down itself). Goals: cached `lab up` \
         to libvirt-ready at most 20 s; L2 create to first console line at most 6 s.
+
+        \(ExitStatus.helpText)
         """
     )
 
@@ -26,6 +28,8 @@ public struct BenchLab: AsyncParsableCommand {
     public var guests: Int = 3
 
     @OptionGroup public var options: LabOptions
+
+    var logLevel: Logger.Level { options.verbosity.logLevel }
 
     public init() {}
 
@@ -48,7 +52,7 @@ public struct BenchLab: AsyncParsableCommand {
 
         let lab = Lab(paths: options.paths, localURI: options.localURI, domainName: options.domain, logger: logger)
         if LabStateStore(url: options.paths.stateFile).load().state != nil {
-            throw ValidationError("the lab is running; bring it down first (rvbench lab down) so lab up is timed from cold boot")
+            throw RVBenchError(.badInput, "the lab is running; bring it down first (rvbench lab down) so lab up is timed from cold boot")
         }
         let up = try await lab.up()
         do {

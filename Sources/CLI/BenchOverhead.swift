@@ -10,7 +10,7 @@ import RVBenchCore
 
 /// `rvbench bench overhead`: what rvbench's own machinery costs in wall time, against a plain shell
 /// script that does the same boots and workloads with ssh and virsh.
-public struct BenchOverhead: AsyncParsableCommand {
+public struct BenchOverhead: AsyncParsableCommand, LoggingCommand {
     public static let configuration = CommandConfiguration(
         commandName: "overhead",
         abstract: "Time `rvbench run` against a plain virsh/ssh script doing the same boots and workloads on the lab.",
@@ -21,6 +21,8 @@ public struct BenchOverhead: AsyncParsableCommand {
         only calls ssh and `virsh create` and waits for the guest to power off. The two kinds alternate in \
         ABBA order. The figure to read is the ratio of medians; the goal is at most 1.10. The lab is started \
         if it is not running, and stopped again at the end in that case.
+
+        \(ExitStatus.helpText)
         """
     )
 
@@ -32,15 +34,20 @@ public struct BenchOverhead: AsyncParsableCommand {
 
     @OptionGroup public var options: LabOptions
 
+    var logLevel: Logger.Level { options.verbosity.logLevel }
+
     public init() {}
 
-    public func run() async throws {
+    public func validate() throws {
         guard pairs >= 1 else { throw ValidationError("--pairs must be at least 1") }
+    }
+
+    public func run() async throws {
         let logger = options.logger()
         let source = try SourceTree.locate()
         let catalogue = try RunSession.catalogue()
         guard catalogue.entry(named: workload) != nil else {
-            throw ValidationError("unknown workload \(workload); see workloads/*/workload.json")
+            throw RVBenchError(.badInput, "unknown workload \(workload); pick one of workloads/*/workload.json")
         }
         _ = try await LabBuilder(paths: options.paths, source: source,
                                  workloadsOut: source.appendingPathComponent("workloads/build/out"),

@@ -30,17 +30,7 @@ public struct CompareCommand: ParsableCommand {
     @Flag(name: .long, help: "Compare every metric, not only each workload's primary metric.")
     public var allMetrics = false
 
-    @Option(name: .long, help: "Noise threshold as a fraction of the baseline.")
-    public var threshold: Double = 0.01
-
-    @Option(name: .long, help: "Significance level for the Holm-corrected p-values.")
-    public var alpha: Double = 0.05
-
-    @Option(name: .long, help: "Bootstrap resamples.")
-    public var resamples: Int = 10_000
-
-    @Option(name: .long, help: "Bootstrap seed.")
-    public var seed: UInt64 = 1
+    @OptionGroup public var stats: StatsOptions
 
     @Option(name: .long, help: "Also write the Markdown summary to this file.")
     public var markdown: String?
@@ -56,16 +46,10 @@ public struct CompareCommand: ParsableCommand {
             for w in spec.workloads { directions[w.metric] = w.direction }
             if !allMetrics { primary = Dictionary(spec.workloads.map { ($0.name, $0.metric) }, uniquingKeysWith: { a, _ in a }) }
         }
-        let outcome: CompareRuns.Outcome
-        do {
-            outcome = try CompareRuns.compare(
-                baseline: base, candidate: cand, primaryMetrics: primary, directions: directions,
-                options: CompareOptions(threshold: threshold, alpha: alpha, resamples: resamples, seed: seed))
-        } catch let e as RVBenchError {
-            FileHandle.standardError.write(Data("rvbench compare: \(e.message)\n".utf8))
-            let missingBaseline = e.code == .notFound && e.message.contains("baseline")
-            throw ExitCode((missingBaseline ? ExitStatus.baselineMissing : ExitStatus.usage).rawValue)
-        }
+        // A missing baseline throws `.baselineMissing`, which `CommandFailure` turns into exit 5.
+        let outcome = try CompareRuns.compare(
+            baseline: base, candidate: cand, primaryMetrics: primary, directions: directions,
+            options: stats.compareOptions())
         let md = CompareRuns.markdown(outcome, baseline: baseline, candidate: candidate)
         FileHandle.standardOutput.write(Data(md.utf8))
         if let markdown {
@@ -78,75 +62,8 @@ public struct CompareCommand: ParsableCommand {
             handle.closeFile()
         }
         if outcome.rows.isEmpty {
-            FileHandle.standardError.write(Data("rvbench compare: the two runs share no workload, variant and metric\n".utf8))
-            throw ExitCode(ExitStatus.usage.rawValue)
+            throw RVBenchError(.badInput, "the two runs share no workload, variant and metric; compare runs of the same spec")
         }
         if outcome.exitStatus != .success { throw ExitCode(outcome.exitStatus.rawValue) }
-    }
-}
-
-/// `rvbench reproduce DIR`: run an experiment again from its manifest and check agreement.
-public struct ReproduceCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(
-        commandName: "reproduce",
-        abstract: "Re-run an experiment from its manifest and check that the results agree.",
-        discussion: """
-        Checks the SHA-256 of every artifact recorded in DIR/manifest.json (kernels, initramfs, images, \
-        workload catalogue) first and stops on a mismatch unless --allow-changed-artifacts is given. Then \
-        runs the stored spec (same seed) into a new results directory and reports, per comparison, whether \
-        the new ratio CI overlaps the original's. Exits 0 when all agree, 2 when any disagree.
-        """
-    )
-
-    @Argument(help: "A results directory written by `rvbench run`.")
-    public var directory: String
-
-    @Flag(name: .long, help: "Run even when an artifact's hash differs from the manifest.")
-    public var allowChangedArtifacts = false
-
-    @OptionGroup public var options: RunOutputOptions
-
-    public init() {}
-
-    public func run() async throws {
-        let dir = URL(fileURLWithPath: directory, isDirectory: true)
-        let options = self.options
-        let spec: ExperimentSpec
-        let original: ResultsDocument
-        do {
-            spec = try RunSession.specOfRun(dir)
-            original = try ResultsDirectory(url: dir).readResults()
-            let problems = try RunSession.verifyArtifacts(of: dir)
-            for p in problems { FileHandle.standardError.write(Data("rvbench reproduce: artifact changed: \(p)\n".utf8)) }
-            if !problems.isEmpty && !allowChangedArtifacts {
-                FileHandle.standardError.write(Data("rvbench reproduce: rebuild the recorded artifacts or pass --allow-changed-artifacts\n".utf8))
-                throw ExitCode(ExitStatus.usage.rawValue)
-            }
-            if problems.isEmpty { options.say("artifacts: all hashes match the manifest") }
-        } catch let e as ExitCode {
-            throw e
-        } catch {
-            throw exitForRunError(error, directory: nil)
-        }
-        let again = RunSession.newDirectory(base: dir.deletingLastPathComponent(), name: spec.name + "-reproduce")
-        options.say("results directory: \(again.path)")
-        let outcome: RunOutcome
-        do {
-            outcome = try await withSignalCancellation {
-                try await RunSession.run(spec: spec, directory: again, progress: options.progressSink(),
-                                         logger: options.logger(), commandLine: CommandLine.arguments,
-                                         labProgress: options.labProgress())
-            }
-        } catch {
-            throw exitForRunError(error, directory: again)
-        }
-        var disagree = 0
-        for (name, agrees) in CompareRuns.agreement(original: original, again: outcome.results) {
-            let word = agrees.map { $0 ? "agrees" : "DISAGREES" } ?? "missing in the new run"
-            if agrees != true { disagree += 1 }
-            options.say("  \(name): \(word)")
-        }
-        options.say(disagree == 0 ? "reproduced: every ratio CI overlaps the original" : "\(disagree) comparison(s) did not reproduce")
-        if disagree > 0 { throw ExitCode(ExitStatus.regression.rawValue) }
     }
 }

@@ -27,6 +27,8 @@ public struct DoctorCommand: AsyncParsableCommand {
         3 when something needed is missing (the remote host cannot be probed or is not riscv64, it \
         has no usable /dev/kvm or no H extension, or libvirt cannot be reached at --uri), 1 on an \
         internal failure, and 64 for bad usage.
+
+        \(ExitStatus.helpText)
         """
     )
 
@@ -97,8 +99,8 @@ public struct DoctorCommand: AsyncParsableCommand {
         do {
             (sshTarget, uri) = try targets()
         } catch {
-            return Outcome(standardOutput: "", standardError: "error: \((error as? RVBenchError)?.message ?? "\(error)")",
-                           status: .usage, checks: [])
+            return Outcome(standardOutput: "", standardError: CommandFailure.message(for: error),
+                           status: ExitStatus(for: error), checks: [])
         }
         var context = Doctor.Context()
         var local: ProbeFacts?
@@ -146,8 +148,9 @@ public struct DoctorCommand: AsyncParsableCommand {
                 return Outcome(standardOutput: String(decoding: data, as: UTF8.self) + "\n", standardError: "",
                                status: status, checks: checks)
             } catch {
-                return Outcome(standardOutput: "", standardError: "error: cannot encode the report: \(error)",
-                               status: .failure, checks: checks)
+                let failure = RVBenchError(.internal, "cannot encode the doctor report as JSON", cause: error)
+                return Outcome(standardOutput: "", standardError: CommandFailure.message(for: failure),
+                               status: ExitStatus(for: failure), checks: checks)
             }
         }
         var text = Doctor.render(checks)

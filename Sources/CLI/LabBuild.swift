@@ -2,16 +2,20 @@
 import ArgumentParser
 import Foundation
 import Lab
+import Logging
 import RVBenchCore
 
 /// `rvbench lab build`.
-struct LabBuild: AsyncParsableCommand {
+struct LabBuild: AsyncParsableCommand, LoggingCommand {
     static let configuration = CommandConfiguration(
         commandName: "build",
-        abstract: "Build the lab's kernels, root file systems and images, reusing what is cached."
+        abstract: "Build the lab's kernels, root file systems and images, reusing what is cached.",
+        discussion: ExitStatus.helpText
     )
 
     @OptionGroup var options: LabOptions
+
+    var logLevel: Logger.Level { options.verbosity.logLevel }
 
     @Option(name: .long, help: "The workloads' build output to put on the workload disk (default: $RVBENCH_WORKLOADS or workloads/build/out).")
     var workloads: String?
@@ -23,18 +27,16 @@ struct LabBuild: AsyncParsableCommand {
     var qemu: QEMUFlavour = .debian12
 
     func run() async throws {
-        try await runLab {
-            let source = try SourceTree.locate()
-            let env = ProcessInfo.processInfo.environment
-            let out = workloads ?? env["RVBENCH_WORKLOADS"] ?? source.appendingPathComponent("workloads/build/out").path
-            let builder = LabBuilder(paths: options.paths, source: source, workloadsOut: URL(fileURLWithPath: out),
-                                     jobs: max(1, min(jobs, 2)), logger: options.logger(), progress: options.progress())
-            let manifest = try await builder.build()
-            labOut("lab build \(manifest.id): \(options.paths.manifest.path)")
-            if qemu == .trixie {
-                let q = try await builder.buildTrixieQEMU()
-                labOut("L0 QEMU: \(q.version) in \(q.root)")
-            }
+        let source = try SourceTree.locate()
+        let env = ProcessInfo.processInfo.environment
+        let out = workloads ?? env["RVBENCH_WORKLOADS"] ?? source.appendingPathComponent("workloads/build/out").path
+        let builder = LabBuilder(paths: options.paths, source: source, workloadsOut: URL(fileURLWithPath: out),
+                                 jobs: max(1, min(jobs, 2)), logger: options.logger(), progress: options.progress())
+        let manifest = try await builder.build()
+        labOut("lab build \(manifest.id): \(options.paths.manifest.path)")
+        if qemu == .trixie {
+            let q = try await builder.buildTrixieQEMU()
+            labOut("L0 QEMU: \(q.version) in \(q.root)")
         }
     }
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 import ArgumentParser
+import Logging
 import RVBenchCore
 
 /// The root `rvbench` command.
@@ -14,4 +15,25 @@ public struct RVBenchCommand: AsyncParsableCommand {
     )
 
     public init() {}
+
+    /// Parses the command line, bootstraps logging at the level the command's `--verbose`/`--quiet`
+    /// ask for (the only place that does), runs the command, and exits through `CommandFailure`.
+    public static func main() async {
+        do {
+            var command = try parseAsRoot()
+            let level = (command as? any LoggingCommand)?.logLevel ?? VerbosityOptions.defaultLevel
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: CommandFailure.exitError(for: error))
+        }
+    }
 }

@@ -66,10 +66,8 @@ public struct ReportCommand: ParsableCommand {
                 return Outcome(standardOutput: Data(), standardError: warnings.joined(separator: "\n"), status: .success)
             }
             return Outcome(standardOutput: bytes, standardError: warnings.joined(separator: "\n"), status: .success)
-        } catch let error as RVBenchError where error.code != .internal {
-            return Outcome(standardOutput: Data(), standardError: "error: \(error.message)", status: .usage)
         } catch {
-            return Outcome(standardOutput: Data(), standardError: "error: \(error)", status: .failure)
+            return Outcome(standardOutput: Data(), standardError: CommandFailure.message(for: error), status: ExitStatus(for: error))
         }
     }
 }

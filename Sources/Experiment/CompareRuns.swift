@@ -30,8 +30,8 @@ public enum CompareRuns {
     /// correction runs across the whole family.
     public static func compare(baseline: URL, candidate: URL, primaryMetrics: [String: String]?,
                                directions: [String: Direction], options: CompareOptions) throws -> Outcome {
-        let base = try readSamples(baseline, role: "baseline")
-        let cand = try readSamples(candidate, role: "candidate")
+        let base = try readSamples(baseline, role: .baseline)
+        let cand = try readSamples(candidate, role: .candidate)
         struct Key: Hashable, Comparable {
             var workload, variant, metric: String
             static func < (a: Key, b: Key) -> Bool { (a.workload, a.variant, a.metric) < (b.workload, b.variant, b.metric) }
@@ -61,14 +61,26 @@ public enum CompareRuns {
         return Outcome(rows: rows, unmatched: unmatched)
     }
 
-    static func readSamples(_ url: URL, role: String) throws -> [Sample] {
+    /// Which side of a comparison a run is.
+    enum Role: String {
+        case baseline, candidate
+
+        /// A missing baseline has an exit code of its own; a missing candidate is bad input.
+        var missingCode: RVBenchError.Code { self == .baseline ? .baselineMissing : .notFound }
+    }
+
+    static func readSamples(_ url: URL, role: Role) throws -> [Sample] {
         let dir = ResultsDirectory(url: url)
+        let missing = role.missingCode
         do { try dir.checkExists() } catch {
-            throw RVBenchError(.notFound, "the \(role) results directory \(url.path) is missing or incomplete", cause: error)
+            throw RVBenchError(missing, "the \(role.rawValue) results directory \(url.path) is missing or incomplete", cause: error)
         }
-        let contents = try dir.readSamples()
+        let contents: JournalContents
+        do { contents = try dir.readSamples() } catch let error as RVBenchError where role == .baseline {
+            throw RVBenchError(missing, "the baseline run \(url.path) cannot be read", cause: error)
+        }
         if contents.samples.isEmpty {
-            throw RVBenchError(.notFound, "the \(role) run \(url.path) has no samples")
+            throw RVBenchError(missing, "the \(role.rawValue) run \(url.path) has no samples")
         }
         return contents.samples
     }

@@ -15,13 +15,44 @@ extension ExperimentSpec {
                             catalogue: WorkloadCatalogue) throws -> ExperimentSpec {
         let shown = displayPath ?? url.path
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
+        do {
+            // One byte past the limit is enough to refuse the file, and keeps /dev/zero from filling memory.
+            let handle = try FileHandle(forReadingFrom: url)
+            defer { try? handle.close() }
+            data = try handle.read(upToCount: SpecLimits.standard.maxBytes + 1) ?? Data()
+        } catch {
             throw RVBenchError(.notFound, "cannot read the spec \(shown); check the path", cause: error)
         }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw RVBenchError(.badInput, "\(shown):1:1: the spec is not UTF-8 text; save it as UTF-8")
+        return try parse(data: data, file: shown, catalogue: catalogue)
+    }
+
+    /// Parses and validates the bytes of a spec file: size, UTF-8, then `parse(yaml:file:catalogue:)`.
+    public static func parse(data: Data, file: String, catalogue: WorkloadCatalogue) throws -> ExperimentSpec {
+        let limit = SpecLimits.standard.maxBytes
+        if data.count > limit {
+            throw SpecValidationError(diagnostics: [SpecDiagnostic(
+                file: file, line: 1, column: 1,
+                message: "the spec is larger than the limit of \(limit) bytes; "
+                    + "a spec needs a few kilobytes, so check that this is the right file")]).rvbenchError
         }
-        return try parse(yaml: text, file: shown, catalogue: catalogue)
+        guard let text = String(data: data, encoding: .utf8) else {
+            let (line, column) = firstInvalidUTF8(in: data)
+            throw SpecValidationError(diagnostics: [SpecDiagnostic(
+                file: file, line: line, column: column,
+                message: "the spec is not UTF-8 text here; save it as UTF-8")]).rvbenchError
+        }
+        return try parse(yaml: text, file: file, catalogue: catalogue)
+    }
+
+    /// 1-based line and column (in Unicode scalars) of the first byte that is not valid UTF-8.
+    static func firstInvalidUTF8(in data: Data) -> (Int, Int) {
+        var parser = Unicode.UTF8.ForwardParser()
+        var bytes = data.makeIterator()
+        var line = 1, column = 1
+        while case .valid(let scalar) = parser.parseScalar(from: &bytes) {
+            if scalar.count == 1 && scalar.first == UInt8(ascii: "\n") { line += 1; column = 1 } else { column += 1 }
+        }
+        return (line, column)
     }
 
     /// Parses and validates spec text. `file` names the spec in messages.
@@ -38,6 +69,9 @@ extension ExperimentSpec {
     public static func validate(yaml: String, file: String,
                                 catalogue: WorkloadCatalogue) -> Result<ExperimentSpec, SpecValidationError> {
         let reader = SpecReader(file: file, catalogue: catalogue)
+        if let problem = SpecLimits.standard.check(yaml: yaml, file: file) {
+            return .failure(SpecValidationError(diagnostics: [problem]))
+        }
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)

@@ -5,12 +5,14 @@
 /// Messages are lowercase and name the fix where there is one, e.g.
 /// "no /dev/kvm on this host; use --lab or a riscv64 host with the H extension".
 public struct RVBenchError: Error, CustomStringConvertible, Sendable {
-    /// A coarse classification that maps onto a process exit code.
+    /// A coarse classification; `exitStatus` maps it onto the process exit code.
     public enum Code: String, Sendable, Codable {
         /// The user gave something malformed: a spec, a samples file, an argument.
         case badInput
         /// A file or directory that should exist does not.
         case notFound
+        /// The baseline of a comparison is missing or has no samples.
+        case baselineMissing
         /// The host cannot do what was asked (missing KVM, IOMMU, package...).
         case unsupported
         /// A C library call failed (libvirt, GSL, libpfm4, a syscall).
@@ -21,6 +23,8 @@ public struct RVBenchError: Error, CustomStringConvertible, Sendable {
         case guest
         /// A results directory or journal has an unknown or broken format.
         case format
+        /// SIGINT or SIGTERM stopped the work.
+        case interrupted
         /// An invariant of rvbench itself was violated.
         case `internal`
     }

@@ -63,8 +63,9 @@ struct DoctorTests {
     @Test("bad options are refused before anything runs", arguments: [
         ["--ssh", "bad host"], ["--identity", "/k"], ["--lab", "--uri", "test:///default"],
     ])
-    func badOptions(args: [String]) {
-        #expect(throws: (any Error).self) { try DoctorCommand.parse(args) }
+    func badOptions(args: [String]) throws {
+        let error = try #require(throws: (any Error).self) { try DoctorCommand.parse(args) }
+        #expect(DoctorCommand.exitCode(for: error).rawValue == 64, "\(error)")
     }
 
     @Test("--help documents the exit codes")

@@ -16,6 +16,8 @@
  * the running kernel (perf_event_open, KVM ioctls, mounting debugfs) are not done and say so.
  */
 #define _GNU_SOURCE
+#include "json.h"
+
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -65,15 +67,8 @@ struct rv_kvm_create_device {
 };
 
 /* ------------------------------------------------------------------------------------------ */
-/* Output: a JSON writer into a growing buffer, written out only when the document is complete. */
-
-static struct {
-    char *p;
-    size_t n, cap;
-    int depth;
-    unsigned char comma[64];
-    int after_key;
-} J;
+/* Output: a JSON document in a growing buffer (workloads/common/json.c), written out only when it
+ * is complete. */
 
 static void die_oom(void)
 {
@@ -81,156 +76,25 @@ static void die_oom(void)
     exit(1);
 }
 
-static void j_raw(const char *s, size_t len)
-{
-    if (J.n + len + 1 > J.cap) {
-        size_t cap = J.cap ? J.cap : 16384;
-        while (J.n + len + 1 > cap) cap *= 2;
-        char *p = realloc(J.p, cap);
-        if (!p) die_oom();
-        J.p = p;
-        J.cap = cap;
-    }
-    memcpy(J.p + J.n, s, len);
-    J.n += len;
-    J.p[J.n] = 0;
-}
+static rvb_json J = {.out_of_memory = die_oom}; /* a growing writer: no bound, memory from realloc */
 
-static void j_putc(char c) { j_raw(&c, 1); }
-
-static void j_sep(void)
-{
-    if (J.after_key) {
-        J.after_key = 0;
-        return;
-    }
-    if (J.depth > 0) {
-        if (J.comma[J.depth]) j_putc(',');
-        J.comma[J.depth] = 1;
-    }
-}
-
-/* Length of a valid UTF-8 sequence starting at s (at most `left` bytes), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t left)
-{
-    size_t len;
-    if (s[0] < 0x80) return 1;
-    if ((s[0] & 0xE0) == 0xC0 && s[0] >= 0xC2) len = 2;
-    else if ((s[0] & 0xF0) == 0xE0) len = 3;
-    else if ((s[0] & 0xF8) == 0xF0 && s[0] <= 0xF4) len = 4;
-    else return 0;
-    if (len > left) return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((s[i] & 0xC0) != 0x80) return 0;
-    return len;
-}
-
-static void j_string(const char *s)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    size_t left = strlen(s);
-    j_putc('"');
-    while (left > 0) {
-        unsigned char c = *u;
-        char esc[8];
-        if (c == '"' || c == '\\') {
-            esc[0] = '\\';
-            esc[1] = (char)c;
-            j_raw(esc, 2);
-        } else if (c == '\n') {
-            j_raw("\\n", 2);
-        } else if (c == '\t') {
-            j_raw("\\t", 2);
-        } else if (c < 0x20 || c == 0x7f) {
-            snprintf(esc, sizeof esc, "\\u%04x", c);
-            j_raw(esc, 6);
-        } else if (c >= 0x80) {
-            size_t len = utf8_len(u, left);
-            if (len == 0) {
-                j_raw("\\ufffd", 6);
-                len = 1;
-            } else {
-                j_raw((const char *)u, len);
-            }
-            u += len;
-            left -= len;
-            continue;
-        } else {
-            j_putc((char)c);
-        }
-        u++;
-        left--;
-    }
-    j_putc('"');
-}
-
-static void j_begin(char c)
-{
-    j_sep();
-    j_putc(c);
-    if (J.depth < 63) J.depth++;
-    J.comma[J.depth] = 0;
-}
-
-static void j_end(char c)
-{
-    J.depth--;
-    j_putc(c);
-}
-
-static void j_obj(void) { j_begin('{'); }
-static void j_obj_end(void) { j_end('}'); }
-static void j_arr(void) { j_begin('['); }
-static void j_arr_end(void) { j_end(']'); }
-
-static void j_key(const char *k)
-{
-    j_sep();
-    j_string(k);
-    j_putc(':');
-    J.after_key = 1;
-}
+static void j_obj(void) { rvb_json_begin(&J, '{'); }
+static void j_obj_end(void) { rvb_json_end(&J, '}'); }
+static void j_arr(void) { rvb_json_begin(&J, '['); }
+static void j_arr_end(void) { rvb_json_end(&J, ']'); }
+static void j_key(const char *k) { rvb_json_key(&J, k, SIZE_MAX); }
 
 static void j_str(const char *v)
 {
-    j_sep();
-    if (v) j_string(v);
-    else j_raw("null", 4);
+    if (v) rvb_json_value_string(&J, v, strlen(v), SIZE_MAX);
+    else rvb_json_value(&J, "null");
 }
 
-static void j_null(void)
-{
-    j_sep();
-    j_raw("null", 4);
-}
-
-static void j_bool(int v)
-{
-    j_sep();
-    if (v) j_raw("true", 4);
-    else j_raw("false", 5);
-}
-
-static void j_u64(uint64_t v)
-{
-    char b[32];
-    j_sep();
-    j_raw(b, (size_t)snprintf(b, sizeof b, "%" PRIu64, v));
-}
-
-static void j_i64(int64_t v)
-{
-    char b[32];
-    j_sep();
-    j_raw(b, (size_t)snprintf(b, sizeof b, "%" PRId64, v));
-}
-
-static void j_double(double v)
-{
-    char b[64];
-    j_sep();
-    j_raw(b, (size_t)snprintf(b, sizeof b, "%.6f", v));
-}
+static void j_null(void) { rvb_json_value(&J, "null"); }
+static void j_bool(int v) { rvb_json_value(&J, v ? "true" : "false"); }
+static void j_u64(uint64_t v) { rvb_json_value_fmt(&J, "%" PRIu64, v); }
+static void j_i64(int64_t v) { rvb_json_value_fmt(&J, "%" PRId64, v); }
+static void j_double(double v) { rvb_json_value_fmt(&J, "%.6f", v); }
 
 static void kv_str(const char *k, const char *v) { j_key(k); j_str(v); }
 static void kv_bool(const char *k, int v) { j_key(k); j_bool(v); }
@@ -243,7 +107,7 @@ static int g_json_fd = 1;
 
 static void j_flush(void)
 {
-    j_putc('\n');
+    rvb_json_raw(&J, "\n", 1);
     size_t off = 0;
     while (off < J.n) {
         ssize_t w = write(g_json_fd, J.p + off, J.n - off);
@@ -262,9 +126,7 @@ static void fail(int code, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     fprintf(stderr, "rvbench-probe: %s\n", msg);
-    J.n = 0;
-    J.depth = 0;
-    J.after_key = 0;
+    rvb_json_reset(&J);
     j_obj();
     kv_str("error", msg);
     j_obj_end();

@@ -14,6 +14,7 @@
 // Wall time comes from the clock_gettime system call (CLOCK_MONOTONIC), not
 // the vDSO, because user-mode rdtime can trap in KVM guests.
 #define _GNU_SOURCE
+#include "json.h"
 #include "report.h"
 #include "sha256.h"
 
@@ -53,106 +54,32 @@
 
 /* ---------------------------------------------------------------- JSON -- */
 
+/* A protocol line's JSON body, bounded so that the prefix, the kind and the newline still fit.
+ * The writer itself is workloads/common/json.c, shared with rvbench-probe. */
 typedef struct {
-    char buf[RVB_MAX_LINE + 1];
-    size_t len;
-    bool overflow;
+    rvb_json j;
+    char storage[RVB_MAX_LINE + 1];
 } jbuf;
 
-static void jb_raw(jbuf *j, const char *s, size_t n) {
-    if (j->overflow || j->len + n > RVB_MAX_LINE - sizeof(RVB_PREFIX)) {
-        j->overflow = true;
-        return;
-    }
-    memcpy(j->buf + j->len, s, n);
-    j->len += n;
-    j->buf[j->len] = 0;
-}
+static void jb_init(jbuf *b) { rvb_json_init_bounded(&b->j, b->storage, RVB_MAX_LINE - sizeof(RVB_PREFIX)); }
 
-static void jb_lit(jbuf *j, const char *s) { jb_raw(j, s, strlen(s)); }
+static void jb_open(jbuf *j) { rvb_json_begin(&j->j, '{'); }
 
-static void jb_fmt(jbuf *j, const char *fmt, ...) {
-    char tmp[128];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof tmp) {
-        j->overflow = true;
-        return;
-    }
-    jb_raw(j, tmp, (size_t)n);
-}
+static void jb_close(jbuf *j) { rvb_json_end(&j->j, '}'); }
 
-/// Length of a valid UTF-8 sequence at p (at most n bytes), or 0 if invalid.
-static size_t utf8_len(const unsigned char *p, size_t n) {
-    unsigned char c = p[0];
-    size_t len;
-    uint32_t cp;
-    if (c < 0x80) return 1;
-    if (c >= 0xc2 && c <= 0xdf) { len = 2; cp = c & 0x1f; }
-    else if (c >= 0xe0 && c <= 0xef) { len = 3; cp = c & 0x0f; }
-    else if (c >= 0xf0 && c <= 0xf4) { len = 4; cp = c & 0x07; }
-    else return 0;
-    if (len > n) return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xc0) != 0x80) return 0;
-        cp = cp << 6 | (p[i] & 0x3f);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff))) return 0;
-    if (cp >= 0xd800 && cp <= 0xdfff) return 0;
-    return len;
-}
+static void jb_key(jbuf *j, const char *k) { rvb_json_key(&j->j, k, 400); }
 
-/// A JSON string of at most `limit` escaped bytes (quotes excluded); invalid
-/// UTF-8 becomes U+FFFD, control characters are escaped, a cut is marked "...".
-static void jb_str_n(jbuf *j, const char *s, size_t n, size_t limit) {
-    static const char hex[] = "0123456789abcdef";
-    jb_raw(j, "\"", 1);
-    size_t used = 0;
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < n) {
-        char esc[8];
-        const char *out = esc;
-        size_t outn, step = 1;
-        unsigned char c = p[i];
-        if (c == '"' || c == '\\') { esc[0] = '\\'; esc[1] = (char)c; outn = 2; }
-        else if (c == '\n') { memcpy(esc, "\\n", 2); outn = 2; }
-        else if (c == '\t') { memcpy(esc, "\\t", 2); outn = 2; }
-        else if (c == '\r') { memcpy(esc, "\\r", 2); outn = 2; }
-        else if (c < 0x20 || c == 0x7f) {
-            memcpy(esc, "\\u00", 4);
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
-            outn = 6;
-        } else if (c < 0x80) { out = (const char *)p + i; outn = 1; }
-        else {
-            size_t l = utf8_len(p + i, n - i);
-            if (l == 0) { out = "\\ufffd"; outn = 6; }
-            else { out = (const char *)p + i; outn = l; step = l; }
-        }
-        if (used + outn > limit) {
-            jb_raw(j, "...", 3);
-            break;
-        }
-        jb_raw(j, out, outn);
-        used += outn;
-        i += step;
-    }
-    jb_raw(j, "\"", 1);
-}
+/* A value that is JSON text already: a number, true, false, null, or a whole object. */
+static void jb_value(jbuf *j, const char *json) { rvb_json_value(&j->j, json); }
+
+#define jb_fmt(b, ...) rvb_json_value_fmt(&(b)->j, __VA_ARGS__)
+
+static void jb_str_n(jbuf *j, const char *s, size_t n, size_t limit) { rvb_json_value_string(&j->j, s, n, limit); }
 
 static void jb_str(jbuf *j, const char *s) { jb_str_n(j, s, strlen(s), 400); }
 
-static void jb_key(jbuf *j, const char *k) {
-    if (j->len > 0 && j->buf[j->len - 1] != '{') jb_raw(j, ",", 1);
-    jb_str(j, k);
-    jb_raw(j, ":", 1);
-}
-
 static void jb_number(jbuf *j, double v) {
-    if (!isfinite(v)) { jb_lit(j, "null"); return; }
+    if (!isfinite(v)) { jb_value(j, "null"); return; }
     if (v == floor(v) && fabs(v) < 1e15) jb_fmt(j, "%.0f", v);
     else jb_fmt(j, "%.9g", v);
 }
@@ -161,9 +88,9 @@ static void jb_number(jbuf *j, double v) {
 static void emit(const char *kind, jbuf *j) {
     char line[RVB_MAX_LINE + 2];
     int n;
-    if (kind) n = snprintf(line, sizeof line, "%s%s %s\n", RVB_PREFIX, kind, j->buf);
-    else n = snprintf(line, sizeof line, "%s%s\n", RVB_PREFIX, j->buf);
-    if (n < 0 || n > RVB_MAX_LINE + 1) return; /* cannot happen: jb_raw bounds the body */
+    if (kind) n = snprintf(line, sizeof line, "%s%s %s\n", RVB_PREFIX, kind, j->j.p);
+    else n = snprintf(line, sizeof line, "%s%s\n", RVB_PREFIX, j->j.p);
+    if (n < 0 || n > RVB_MAX_LINE + 1) return; /* cannot happen: jb_init bounds the body */
     fflush(stdout);
     size_t off = 0;
     while (off < (size_t)n) {
@@ -310,8 +237,9 @@ static void finish(int status) {
 /// Prints `@@rvbench v1 error {...}` and ends the run (powering off as PID 1).
 static void fatal_detail(const char *workload_name, long iteration, const char *phase, const char *tail, size_t tail_n,
                          const char *msg) {
-    jbuf j = {.len = 0};
-    jb_lit(&j, "{");
+    jbuf j;
+    jb_init(&j);
+    jb_open(&j);
     jb_key(&j, "reason");
     jb_str_n(&j, msg, strlen(msg), 1000);
     if (workload_name) {
@@ -328,11 +256,10 @@ static void fatal_detail(const char *workload_name, long iteration, const char *
         jb_key(&j, "stderr_tail");
         jb_str_n(&j, tail, tail_n, 2 * STDERR_TAIL);
     }
-    jb_lit(&j, "}");
-    if (j.overflow) {
-        j.len = 0;
-        j.overflow = false;
-        jb_lit(&j, "{\"reason\":\"error report too long\"}");
+    jb_close(&j);
+    if (j.j.overflow) {
+        jb_init(&j);
+        jb_value(&j, "{\"reason\":\"error report too long\"}");
     }
     emit("error", &j);
     finish(1);
@@ -513,7 +440,7 @@ static void counters_finish(counters *c, jbuf *j) {
     char reason[400];
     snprintf(reason, sizeof reason, "%s", c->unavailable);
     jb_key(j, "counters");
-    jb_lit(j, "{");
+    jb_open(j);
     bool scaled = false;
     for (int i = 0; i < 2; i++) {
         if (c->fd[i] < 0) continue;
@@ -537,10 +464,10 @@ static void counters_finish(counters *c, jbuf *j) {
         jb_key(j, counter_names[i]);
         jb_fmt(j, "%.0f", value);
     }
-    jb_lit(j, "}");
+    jb_close(j);
     if (scaled) {
         jb_key(j, "counters_scaled");
-        jb_lit(j, "true");
+        jb_value(j, "true");
     }
     if (reason[0]) {
         jb_key(j, "counters_unavailable");
@@ -799,9 +726,11 @@ static void run_one(const workload *w, const char *phase, long iteration) {
 
     verdict v;
     memset(&v, 0, sizeof v);
-    jbuf metrics = {.len = 0}, info = {.len = 0};
-    jb_lit(&metrics, "{");
-    jb_lit(&info, "{");
+    jbuf metrics, info;
+    jb_init(&metrics);
+    jb_init(&info);
+    jb_open(&metrics);
+    jb_open(&info);
     double wall_s = (double)(t1 - t0) / 1e9;
     if (w->mode == MODE_REPORT) {
         if (!cap.kept_all) add_problem(&v, "workload output exceeds 64 KiB");
@@ -829,13 +758,14 @@ static void run_one(const workload *w, const char *phase, long iteration) {
             jb_number(&metrics, (double)cap.lines / rt);
         }
     }
-    jb_lit(&metrics, "}");
-    jb_lit(&info, "}");
+    jb_close(&metrics);
+    jb_close(&info);
     bool ok = v.have_checksum && v.verify_ok && !v.problem[0] && strcmp(v.checksum, w->expect) == 0;
     if (v.have_checksum && strcmp(v.checksum, w->expect) != 0) add_problem(&v, "checksum differs from the manifest");
 
-    jbuf j = {.len = 0};
-    jb_lit(&j, "{");
+    jbuf j;
+    jb_init(&j);
+    jb_open(&j);
     jb_key(&j, "workload");
     jb_str(&j, w->name);
     jb_key(&j, "iteration");
@@ -851,23 +781,23 @@ static void run_one(const workload *w, const char *phase, long iteration) {
     jb_key(&j, "max_rss_kb");
     jb_fmt(&j, "%ld", ru.ru_maxrss);
     jb_key(&j, "metrics");
-    jb_raw(&j, metrics.buf, metrics.overflow ? 0 : metrics.len);
-    if (metrics.overflow) jb_lit(&j, "{}");
-    if (info.len > 2 && !info.overflow) {
+    if (metrics.j.overflow) jb_value(&j, "{}");
+    else rvb_json_value_n(&j.j, metrics.j.p, metrics.j.n);
+    if (info.j.n > 2 && !info.j.overflow) {
         jb_key(&j, "info");
-        jb_raw(&j, info.buf, info.len);
+        rvb_json_value_n(&j.j, info.j.p, info.j.n);
     }
     jb_key(&j, "checksum");
     jb_str_n(&j, v.checksum, strlen(v.checksum), 200);
     jb_key(&j, "checksum_ok");
-    jb_lit(&j, ok ? "true" : "false");
+    jb_value(&j, ok ? "true" : "false");
     if (!ok) {
         jb_key(&j, "verify_problem");
         jb_str(&j, v.problem[0] ? v.problem : "unknown");
     }
     counters_finish(&ctr, &j);
-    jb_lit(&j, "}");
-    if (j.overflow) fatal_detail(w->name, iteration, phase, NULL, 0, "result line would exceed 4096 bytes");
+    jb_close(&j);
+    if (j.j.overflow) fatal_detail(w->name, iteration, phase, NULL, 0, "result line would exceed 4096 bytes");
     emit(NULL, &j);
     results_printed++;
     if (!ok) checksum_failures++;
@@ -966,11 +896,12 @@ int main(int argc, char **argv) {
         }
     }
 
-    jbuf j = {.len = 0};
+    jbuf j;
+    jb_init(&j);
     struct utsname u;
     memset(&u, 0, sizeof u);
     uname(&u);
-    jb_lit(&j, "{");
+    jb_open(&j);
     jb_key(&j, "results");
     jb_fmt(&j, "%d", results_printed);
     jb_key(&j, "checksum_failures");
@@ -982,12 +913,9 @@ int main(int argc, char **argv) {
     jb_key(&j, "elapsed_ns");
     jb_fmt(&j, "%lld", (long long)(rvb_now_ns() - start));
     jb_key(&j, "workloads");
-    jb_lit(&j, "[");
-    for (int s = 0; s < n_selected; s++) {
-        if (s) jb_lit(&j, ",");
-        jb_str(&j, selected[s]->name);
-    }
-    jb_lit(&j, "]");
+    rvb_json_begin(&j.j, '[');
+    for (int s = 0; s < n_selected; s++) jb_str(&j, selected[s]->name);
+    rvb_json_end(&j.j, ']');
     if (opt.seed[0]) {
         jb_key(&j, "seed");
         jb_str(&j, opt.seed);
@@ -997,9 +925,9 @@ int main(int argc, char **argv) {
     jb_key(&j, "machine");
     jb_str(&j, u.machine);
     jb_key(&j, "pid1");
-    jb_lit(&j, opt.pid1 ? "true" : "false");
-    jb_lit(&j, "}");
-    if (j.overflow) fatal(NULL, "summary would exceed 4096 bytes");
+    jb_value(&j, opt.pid1 ? "true" : "false");
+    jb_close(&j);
+    if (j.j.overflow) fatal(NULL, "summary would exceed 4096 bytes");
     emit("done", &j);
     finish(checksum_failures ? 2 : 0);
 }

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import ArgumentParser
+import Foundation
+import RVBenchCore
+import Stats
+
+/// The direction of a metric, as a command-line value.
+public enum MetricDirection: String, CaseIterable, ExpressibleByArgument, Sendable {
+    /// Smaller values are better (times, cycles).
+    case lowerIsBetter = "lower-is-better"
+    /// Larger values are better (throughput, frames per second).
+    case higherIsBetter = "higher-is-better"
+
+    var direction: Direction {
+        switch self {
+        case .lowerIsBetter: return .lowerIsBetter
+        case .higherIsBetter: return .higherIsBetter
+        }
+    }
+}
+
+/// `rvbench stats compare BASELINE CANDIDATE`.
+public struct StatsCompare: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Compare a candidate sample file with a baseline sample file.",
+        discussion: """
+        Each file holds one positive number per line; blank lines and # comments are allowed.
+        The headline is the ratio of means (candidate / baseline) with a seeded percentile bootstrap CI.
+        A regression needs that whole CI beyond 1 ± threshold and Welch's p below alpha.
+        This command exits with 0 (no change), 2 (regression), 4 (improvement) or 64 (bad usage or input).
+
+        \(ExitStatus.helpText)
+        """
+    )
+
+    @Argument(help: "File with the baseline's samples.")
+    public var baseline: String
+
+    @Argument(help: "File with the candidate's samples.")
+    public var candidate: String
+
+    @Flag(help: "Print one JSON object instead of a table.")
+    public var json = false
+
+    @Option(help: "Whether smaller or larger values are better.")
+    public var direction: MetricDirection = .lowerIsBetter
+
+    @OptionGroup public var stats: StatsOptions
+
+    public init() {}
+
+    /// What the command prints and how it exits.
+    public struct Outcome: Sendable, Equatable {
+        public var standardOutput: String
+        public var standardError: String
+        public var status: ExitStatus
+    }
+
+    public func run() throws {
+        let outcome = execute()
+        if !outcome.standardOutput.isEmpty { print(outcome.standardOutput) }
+        if !outcome.standardError.isEmpty {
+            FileHandle.standardError.write(Data((outcome.standardError + "\n").utf8))
+        }
+        if outcome.status != .success { throw ExitCode(outcome.status.rawValue) }
+    }
+
+    /// Runs the comparison without touching the process's streams.
+    public func execute() -> Outcome {
+        do {
+            let base = try NumberList.read(path: baseline, requirePositive: true)
+            let cand = try NumberList.read(path: candidate, requirePositive: true)
+            let options = stats.compareOptions(direction: direction.direction)
+            let report = try CompareReport(baseline: base, candidate: cand, options: options)
+            let text = json ? report.json() : report.table(baselineName: baseline, candidateName: candidate)
+            let status: ExitStatus
+            switch report.comparison.verdict {
+            case .regression: status = .regression
+            case .improvement: status = .improvementOnly
+            case .noChange: status = .success
+            }
+            return Outcome(standardOutput: text, standardError: "", status: status)
+        } catch {
+            return Outcome(standardOutput: "", standardError: CommandFailure.message(for: error), status: ExitStatus(for: error))
+        }
+    }
+}
