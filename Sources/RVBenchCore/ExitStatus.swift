@@ -14,6 +14,9 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
     case improvementOnly = 4
     /// The baseline results are missing or unreadable.
     case baselineMissing = 5
+    /// No regression, but at least one primary comparison could neither show a change nor show
+    /// equivalence within the threshold (or allowed no test): the data cannot tell.
+    case inconclusive = 6
     /// Bad usage or bad input (EX_USAGE).
     case usage = 64
 
@@ -21,12 +24,13 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
     public static var helpText: String {
         """
         exit codes:
-          0   success / no change
+          0   success: every primary comparison is equivalent within the threshold (TOST)
           1   internal failure
-          2   regression (a comparison's CI lies beyond the noise threshold and Holm-corrected p < alpha)
-          3   run failed
-          4   improvement only (no regression)
+          2   regression (one-sided test on boot means against 1 + threshold, Holm-corrected p < alpha)
+          3   run failed, or a series the baseline has is missing or failed in the candidate
+          4   improvement, and every other primary comparison equivalent
           5   baseline missing or unreadable
+          6   inconclusive: no regression, but some primary comparison showed neither a change nor equivalence
           64  bad usage or bad input
         """
     }

@@ -62,16 +62,24 @@ public enum HTMLReport {
         for group in input.workloadGroups {
             out.append("<section>")
             out.append("<h2>\(h(group.workload))</h2>")
-            for result in group.results {
+            for result in group.results where result.kind == .primary || result.kind == .secondary {
                 out += metricSection(result, input: input)
+            }
+            let checks = group.results.filter { $0.kind == .verification }
+            if !checks.isEmpty {
+                out.append("<h3>Verification <span class=\"muted\">(checked, not compared)</span></h3>")
+                out.append("<ul>" + checks.flatMap(MarkdownReport.checkLine).map { line in
+                    "<li>\(h(String(line.dropFirst(2)).replacingOccurrences(of: "**", with: "")))</li>"
+                }.joined() + "</ul>")
             }
             let counters = group.results.filter(\.isCounter)
             if !counters.isEmpty { out += counterTable(counters) }
             out.append("</section>")
         }
-        out.append("<footer>Ratios are mean(variant) / mean(baseline) with 95% percentile-bootstrap intervals; "
-            + "p is Welch's t-test, Holm-corrected across the comparisons. A regression needs the whole interval "
-            + "beyond the noise threshold and p below alpha.</footer>")
+        out.append("<footer>The boot is the unit: ratios are candidate / baseline over per-boot means with log-ratio Welch t "
+            + "intervals; a regression needs a one-sided test against 1 ± threshold to reject after Holm's correction "
+            + "across the primary metric × workload × variant family; equivalent needs TOST; anything else is inconclusive. "
+            + "Secondary metrics and counters are corrected separately and never decide.</footer>")
         out.append("</body>")
         out.append("</html>")
         return out.joined(separator: "\n") + "\n"
@@ -81,24 +89,32 @@ public enum HTMLReport {
         let cls = switch verdict {
         case .regression: "regression"
         case .improvement: "improvement"
-        case .noChange: "no-change"
+        case .equivalent, .inconclusive, .noTest: "no-change"
         }
         return "<td class=\"\(cls)\">\(verdict.label)</td>"
     }
 
+    static func verdictCell(_ c: Comparison) -> String {
+        verdictCell(c.verdict).replacingOccurrences(of: ">\(c.verdict.label)<", with: ">\(Escape.markup(c.verdictText))<")
+    }
+
     static func summary(_ input: ReportInput) -> [String] {
         let h = Escape.markup
-        let rows = input.results.workloads.flatMap { result in
-            result.comparisons.map { c in
-                "<tr><td>\(h(result.workload))</td><td>\(h(result.metric))</td><td>\(h(c.candidate)) vs \(h(c.baseline))</td>"
-                    + "<td class=\"num\">\(Num.ratio(c.ratioOfMeans)) \(Num.interval(c.ratioOfMeansCI))</td>"
-                    + "<td class=\"num\">\(Num.p(c.adjustedP))</td>\(verdictCell(c.verdict))</tr>"
-            }
+        let primary = input.primaryRows
+        guard !primary.isEmpty else { return ["<p>No comparisons of primary metrics.</p>"] }
+        let rows = primary.map { result, c in
+            "<tr><td>\(h(result.workload))</td><td>\(h(result.metric))</td><td>\(h(c.candidate)) vs \(h(c.baseline))</td>"
+                + "<td class=\"num\">\(c.bootLevel.map { "\($0.bootsBaseline) / \($0.bootsCandidate)" } ?? "—")</td>"
+                + "<td class=\"num\">\(Num.ratio(c.headlineRatio)) \(Num.interval(c.headlineCI)) \(c.levelLabel)</td>"
+                + "<td class=\"num\">\(Num.p(c.adjustedP))</td>\(verdictCell(c))</tr>"
         }
-        guard !rows.isEmpty else { return ["<p>No comparisons.</p>"] }
-        return ["<h2>Summary</h2>",
-                "<table><tr><th>workload</th><th>metric</th><th>comparison</th><th>ratio [95% CI]</th><th>p (Holm)</th><th>verdict</th></tr>"]
-            + rows + ["</table>"]
+        return ["<h2>Answer</h2>",
+                "<p>Each workload's primary metric per candidate variant: ratio candidate / baseline over per-boot means, "
+                    + "with a log-ratio Welch t interval at the level that matches its Holm-corrected decision.</p>",
+                "<table><tr><th>workload</th><th>metric</th><th>comparison</th><th>boots</th><th>ratio [CI]</th><th>p (Holm)</th><th>verdict</th></tr>"]
+            + rows + ["</table>", "<figure>", SVGPlots.forest(primary: primary),
+                      "<figcaption>Primary metric ratios with their boot-level intervals; the shaded band is the noise threshold.</figcaption>",
+                      "</figure>"]
     }
 
     static func metricSection(_ result: WorkloadResult, input: ReportInput) -> [String] {
@@ -107,7 +123,7 @@ public enum HTMLReport {
         let threshold = result.comparisons.first.map { ", noise threshold ±\(Num.percent($0.threshold))" } ?? ""
         var out = ["<h3>\(h(result.metric)) <span class=\"muted\">(\(h(unit.label)), \(result.direction.label)\(threshold))</span></h3>"]
         out.append("<table><tr><th>variant</th><th>n</th><th>mean (\(h(unit.label)))</th><th>median (\(h(unit.label)))</th>"
-            + "<th>p5–p95 (\(h(unit.label)))</th><th>CV</th><th>ratio vs \(h(result.baseline)) [95% CI]</th><th>p (Holm)</th><th>verdict</th></tr>")
+            + "<th>p5–p95 (\(h(unit.label)))</th><th>CV</th><th>ratio vs \(h(result.baseline)) on boot means [CI]</th><th>p (Holm)</th><th>verdict</th></tr>")
         for variant in result.variants {
             let name = h(variant.variant) + (variant.variant == result.baseline ? " <span class=\"muted\">(baseline)</span>" : "")
             if let reason = variant.status.notRunReason {
@@ -123,8 +139,8 @@ public enum HTMLReport {
                 + "<td class=\"num\">\(unit.format(d.quantiles.p5))–\(unit.format(d.quantiles.p95))</td>"
                 + "<td class=\"num\">\(Num.percent(d.cv))</td>"
             if let c = result.comparison(for: variant.variant) {
-                cells += "<td class=\"num\">\(Num.ratio(c.ratioOfMeans)) \(Num.interval(c.ratioOfMeansCI)) (\(Num.change(c.ratioOfMeans)))</td>"
-                    + "<td class=\"num\">\(Num.p(c.adjustedP))</td>\(verdictCell(c.verdict))"
+                cells += "<td class=\"num\">\(Num.ratio(c.headlineRatio)) \(Num.interval(c.headlineCI)) \(c.levelLabel) (\(Num.change(c.headlineRatio)))</td>"
+                    + "<td class=\"num\">\(Num.p(c.adjustedP))</td>\(verdictCell(c))"
             } else if variant.variant == result.baseline {
                 cells += "<td>—</td><td>—</td><td>—</td>"
             } else {
@@ -137,14 +153,29 @@ public enum HTMLReport {
         if !failures.isEmpty {
             out.append("<p>Failures:</p><ul>" + failures.map { "<li>\(h($0.0)): \(h($0.1))</li>" }.joined() + "</ul>")
         }
-        out.append("<figure>")
-        out.append(SVGPlots.distribution(result, input: input))
-        out.append("<figcaption>Distribution of \(h(result.metric)) per variant.</figcaption>")
-        out.append("</figure>")
-        if !result.comparisons.isEmpty {
+        if result.kind == .primary {
+            let design = MarkdownReport.designTable(result)
+            if !design.isEmpty {
+                out.append("<p>\(h(design[0]))</p>")
+                out.append("<table><tr><th>variant</th><th>boots × iterations</th><th>between-boot SD</th><th>within-boot SD</th>"
+                    + "<th>boot cost</th><th>iteration cost</th><th>optimal iterations per boot</th><th>boots needed</th></tr>")
+                for line in design.dropFirst(4) where line.hasPrefix("|") {
+                    let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+                    out.append("<tr>" + cells.map { "<td>\(h($0.replacingOccurrences(of: "\\", with: "")))</td>" }.joined() + "</tr>")
+                }
+                out.append("</table>")
+            }
+        }
+        if !result.isConstant {
+            out.append("<figure>")
+            out.append(SVGPlots.distribution(result, input: input))
+            out.append("<figcaption>Distribution of \(h(result.metric)) per variant.</figcaption>")
+            out.append("</figure>")
+        }
+        if !result.comparisons.isEmpty && result.kind != .primary {
             out.append("<figure>")
             out.append(SVGPlots.forest(result))
-            out.append("<figcaption>Overhead ratio against \(h(result.baseline)) with 95% CI; the shaded band is the noise threshold.</figcaption>")
+            out.append("<figcaption>Ratio against \(h(result.baseline)) on boot means with its interval; the shaded band is the noise threshold.</figcaption>")
             out.append("</figure>")
         }
         return out
@@ -164,7 +195,7 @@ public enum HTMLReport {
                 if variant.status.notRunReason != nil { return "<td class=\"notrun\">not run</td>" }
                 guard let d = variant.descriptive else { return "<td>—</td>" }
                 if let c = result.comparison(for: name) {
-                    return "<td class=\"num\">\(Num.sig(d.mean)) (×\(Num.ratio(c.ratioOfMeans)))</td>"
+                    return "<td class=\"num\">\(Num.sig(d.mean)) (×\(Num.ratio(c.headlineRatio)))</td>"
                 }
                 return "<td class=\"num\">\(Num.sig(d.mean))</td>"
             }

@@ -22,15 +22,16 @@ public enum JUnitReport {
                     skipped += 1
                     body.append("      <skipped message=\"not run: \(x(reason))\"/>")
                 } else if let c = result.comparison(for: variant.variant) {
-                    let summary = "ratio of means \(Num.ratio(c.ratioOfMeans)) (95% CI \(Num.ratio(c.ratioOfMeansCI.low))–"
-                        + "\(Num.ratio(c.ratioOfMeansCI.high)), \(Num.change(c.ratioOfMeans))), p (Holm) \(Num.p(c.adjustedP)), "
+                    let summary = "ratio on boot means \(Num.ratio(c.headlineRatio)) (\(c.levelLabel) \(Num.ratio(c.headlineCI.low))–"
+                        + "\(Num.ratio(c.headlineCI.high)), \(Num.change(c.headlineRatio))), p (Holm) \(Num.p(c.adjustedP)), "
                         + "noise threshold ±\(Num.percent(c.threshold)), \(result.direction.label)"
-                    if c.verdict == .regression {
+                        + (c.bootLevel.map { ", \($0.family.rawValue) family" } ?? "")
+                    if c.verdict == .regression && (c.bootLevel?.family ?? .primary) == .primary {
                         failures += 1
                         body.append("      <failure type=\"regression\" message=\"regression: \(x(summary))\">"
                             + "\(x(details(result, c)))</failure>")
                     } else {
-                        body.append("      <system-out>\(x(c.verdict.label + ": " + summary))</system-out>")
+                        body.append("      <system-out>\(x(c.verdictText + ": " + summary))</system-out>")
                     }
                 } else {
                     skipped += 1
@@ -80,9 +81,17 @@ public enum JUnitReport {
             "workload: \(result.workload)",
             "metric: \(result.metric) (\(result.unit), \(result.direction.label))",
             "baseline: \(c.baseline) (n=\(c.nBaseline)), candidate: \(c.candidate) (n=\(c.nCandidate))",
-            "ratio of means: \(Num.ratio(c.ratioOfMeans)) percentile CI \(Num.interval(c.ratioOfMeansCI)), BCa CI \(Num.interval(c.ratioOfMeansBCa))",
-            "ratio of medians: \(Num.ratio(c.ratioOfMedians)) percentile CI \(Num.interval(c.ratioOfMediansCI))",
-            "welch t: \(Num.sig(c.welchT)) (df \(Num.sig(c.welchDF))), p \(Num.p(c.welchP)), Holm-corrected p \(Num.p(c.adjustedP)), alpha \(Num.exact(c.alpha))",
+        ] + (c.bootLevel.map { bl in [
+            "boot level: \(bl.bootsBaseline) vs \(bl.bootsCandidate) boots, ratio \(Num.ratio(bl.ratio)), log-ratio Welch t interval "
+                + "\(Num.interval(bl.ci)) at \(c.levelLabel), df \(Num.sig(bl.df))"
+                + (bl.twoStageCI.map { ", two-stage bootstrap percentile interval \(Num.interval($0))" } ?? ""),
+            "tests against 1 ± threshold: p above \(Num.p(bl.pAbove)), p below \(Num.p(bl.pBelow)), TOST p \(Num.p(bl.pEquivalence)); "
+                + "Holm-corrected p \(Num.p(c.adjustedP)) in the \(bl.family.rawValue) family of \(bl.familySize), alpha \(Num.exact(c.alpha))",
+        ] } ?? []) + [
+            "within-boot, descriptive (pooled iterations, too narrow for inference): ratio of means \(Num.ratio(c.ratioOfMeans)) "
+                + "flat percentile bootstrap \(Num.interval(c.ratioOfMeansCI)), flat BCa \(Num.interval(c.ratioOfMeansBCa))",
+            "within-boot, descriptive: ratio of medians \(Num.ratio(c.ratioOfMedians)) flat percentile bootstrap \(Num.interval(c.ratioOfMediansCI))",
+            "within-boot, descriptive: welch t on pooled iterations \(Num.sig(c.welchT)) (df \(Num.sig(c.welchDF))), p \(Num.p(c.welchP))",
             "mann-whitney U: \(Num.exact(c.mannWhitneyU)), p \(Num.p(c.mannWhitneyP))",
             "hodges-lehmann shift: \(Num.sig(c.hodgesLehmann)) \(result.unit), cliff's delta: \(Num.sig(c.cliffsDelta, 3))",
             "bootstrap: \(c.resamples) resamples, seed \(c.seed)",

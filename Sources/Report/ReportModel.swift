@@ -123,8 +123,16 @@ extension WorkloadResult {
         baselineDescriptive?.median ?? variants.compactMap { $0.descriptive?.median }.first ?? 0
     }
 
-    /// True for hardware and hypervisor counters ("counter.*"), shown side by side per workload.
-    var isCounter: Bool { metric.hasPrefix("counter.") }
+    /// True for hardware, hypervisor and guest counters, shown side by side per workload.
+    var isCounter: Bool { kind == .counter }
+
+    /// True when no variant's values vary (or each has at most one value): nothing to plot.
+    var isConstant: Bool {
+        let described = variants.compactMap(\.descriptive)
+        guard !described.isEmpty else { return true }
+        let lows = described.map(\.quantiles.p0), highs = described.map(\.quantiles.p100)
+        return lows.min() == highs.max()
+    }
 }
 
 extension Verdict {
@@ -133,7 +141,38 @@ extension Verdict {
         switch self {
         case .regression: "regression"
         case .improvement: "improvement"
-        case .noChange: "no change"
+        case .equivalent: "equivalent"
+        case .inconclusive: "inconclusive"
+        case .noTest: "no test"
+        }
+    }
+}
+
+extension Comparison {
+    /// The verdict as reports show it, with the underpowered mark when the design has too few boots.
+    var verdictText: String {
+        guard let bl = bootLevel else { return verdict.label }
+        var text = verdict.label
+        if bl.underpowered { text += " (underpowered: \(min(bl.bootsBaseline, bl.bootsCandidate)) boots)" }
+        return text
+    }
+
+    /// "90% CI": the level of the headline interval.
+    var levelLabel: String {
+        let percent = headlineCI.level * 100
+        let text = percent == percent.rounded() ? String(format: "%.0f", percent) : String(format: "%.1f", percent)
+        return "\(text)% CI"
+    }
+
+    /// True for verdicts reports emphasise.
+    var isNotable: Bool { verdict == .regression || verdict == .improvement }
+}
+
+extension ReportInput {
+    /// The comparisons that answer the question: each workload's primary metric per candidate variant.
+    var primaryRows: [(result: WorkloadResult, comparison: Comparison)] {
+        results.workloads.filter { $0.kind == .primary }.flatMap { r in
+            r.comparisons.filter { ($0.bootLevel?.family ?? .primary) == .primary }.map { (r, $0) }
         }
     }
 }
