@@ -37,9 +37,12 @@ public struct StatsCompare: ParsableCommand {
         abstract: "Compare a candidate sample file with a baseline sample file.",
         discussion: """
         Each file holds one positive number per line; blank lines and # comments are allowed.
-        The headline is the ratio of means (candidate / baseline) with a seeded percentile bootstrap CI.
-        A regression needs that whole CI beyond 1 ± threshold and Welch's p below alpha.
-        This command exits with 0 (no change), 2 (regression), 4 (improvement) or 64 (bad usage or input).
+        Each number counts as one independent unit (for nested data, give one mean per boot). The verdict \
+        comes from Welch's t on the logarithms: a one-sided test against 1 ± threshold decides regression or \
+        improvement, TOST decides equivalent, anything else is inconclusive. The ratio of means with seeded \
+        percentile and BCa bootstrap CIs and the other figures are descriptive.
+        This command exits with 0 (equivalent), 2 (regression), 4 (improvement), 6 (inconclusive or no test) \
+        or 64 (bad usage or input).
 
         \(ExitStatus.helpText)
         """
@@ -106,7 +109,8 @@ public struct StatsCompare: ParsableCommand {
             switch report.comparison.verdict {
             case .regression: status = .regression
             case .improvement: status = .improvementOnly
-            case .noChange: status = .success
+            case .equivalent: status = .success
+            case .inconclusive, .noTest: status = .inconclusive
             }
             return Outcome(standardOutput: text, standardError: "", status: status)
         } catch let error as RVBenchError where error.code == .badInput || error.code == .notFound {
@@ -165,6 +169,13 @@ public struct CompareReport: Sendable {
             ("alpha", .number(c.alpha)),
             ("resamples", .int(c.resamples)),
             ("seed", .raw(String(c.seed))),
+            ("log_ratio_ratio", .number(c.bootLevel?.ratio ?? .nan)),
+            ("log_ratio_ci_low", .number(c.bootLevel?.ci.low ?? .nan)),
+            ("log_ratio_ci_high", .number(c.bootLevel?.ci.high ?? .nan)),
+            ("log_ratio_ci_level", .number(c.bootLevel?.ci.level ?? .nan)),
+            ("p_above", .number(c.bootLevel?.pAbove ?? .nan)),
+            ("p_below", .number(c.bootLevel?.pBelow ?? .nan)),
+            ("p_equivalence", .number(c.bootLevel?.pEquivalence ?? .nan)),
         ]
         return "{" + fields.map { "\(JSONValue.string($0.0).text): \($0.1.text)" }.joined(separator: ", ") + "}"
     }
@@ -192,6 +203,12 @@ public struct CompareReport: Sendable {
         lines.append("mann-whitney U     \(f(c.mannWhitneyU))  p \(f(c.mannWhitneyP))")
         lines.append("hodges-lehmann     \(f(c.hodgesLehmann))  (candidate − baseline)")
         lines.append("cliff's delta      \(f(c.cliffsDelta))")
+        if let bl = c.bootLevel {
+            let level = String(format: "%g", bl.ci.level * 100)
+            lines.append("")
+            lines.append("log-ratio welch    \(f(bl.ratio))  \(level)% CI \(ci(bl.ci))  df \(f(bl.df))  (decides the verdict)")
+            lines.append("tests vs 1 ± \(f(c.threshold))  p above \(f(bl.pAbove)), p below \(f(bl.pBelow)), TOST p \(f(bl.pEquivalence))")
+        }
         lines.append("")
         lines.append("verdict: \(c.verdict.rawValue) (\(c.direction.rawValue), threshold \(f(c.threshold)), alpha \(f(c.alpha)), \(c.resamples) resamples, seed \(c.seed))")
         return lines.joined(separator: "\n")

@@ -77,24 +77,32 @@ public enum JUnitReport {
 
     /// The failure's body: every statistic a reviewer needs to judge the regression.
     static func details(_ result: WorkloadResult, _ c: Comparison) -> String {
-        [
+        var lines: [String] = [
             "workload: \(result.workload)",
             "metric: \(result.metric) (\(result.unit), \(result.direction.label))",
             "baseline: \(c.baseline) (n=\(c.nBaseline)), candidate: \(c.candidate) (n=\(c.nCandidate))",
-        ] + (c.bootLevel.map { bl in [
-            "boot level: \(bl.bootsBaseline) vs \(bl.bootsCandidate) boots, ratio \(Num.ratio(bl.ratio)), log-ratio Welch t interval "
-                + "\(Num.interval(bl.ci)) at \(c.levelLabel), df \(Num.sig(bl.df))"
-                + (bl.twoStageCI.map { ", two-stage bootstrap percentile interval \(Num.interval($0))" } ?? ""),
-            "tests against 1 ± threshold: p above \(Num.p(bl.pAbove)), p below \(Num.p(bl.pBelow)), TOST p \(Num.p(bl.pEquivalence)); "
-                + "Holm-corrected p \(Num.p(c.adjustedP)) in the \(bl.family.rawValue) family of \(bl.familySize), alpha \(Num.exact(c.alpha))",
-        ] } ?? []) + [
-            "within-boot, descriptive (pooled iterations, too narrow for inference): ratio of means \(Num.ratio(c.ratioOfMeans)) "
-                + "flat percentile bootstrap \(Num.interval(c.ratioOfMeansCI)), flat BCa \(Num.interval(c.ratioOfMeansBCa))",
-            "within-boot, descriptive: ratio of medians \(Num.ratio(c.ratioOfMedians)) flat percentile bootstrap \(Num.interval(c.ratioOfMediansCI))",
-            "within-boot, descriptive: welch t on pooled iterations \(Num.sig(c.welchT)) (df \(Num.sig(c.welchDF))), p \(Num.p(c.welchP))",
-            "mann-whitney U: \(Num.exact(c.mannWhitneyU)), p \(Num.p(c.mannWhitneyP))",
-            "hodges-lehmann shift: \(Num.sig(c.hodgesLehmann)) \(result.unit), cliff's delta: \(Num.sig(c.cliffsDelta, 3))",
-            "bootstrap: \(c.resamples) resamples, seed \(c.seed)",
-        ].joined(separator: "\n")
+        ]
+        if let bl = c.bootLevel {
+            var boot = "boot level: \(bl.bootsBaseline) vs \(bl.bootsCandidate) boots, ratio \(Num.ratio(bl.ratio)), "
+            boot += "log-ratio Welch t interval \(Num.interval(bl.ci)) at \(c.levelLabel), df \(Num.sig(bl.df))"
+            if let two = bl.twoStageCI { boot += ", two-stage (boot, iteration) bootstrap interval \(Num.interval(two))" }
+            lines.append(boot)
+            var tests = "tests against 1 ± threshold: p above \(Num.p(bl.pAbove)), p below \(Num.p(bl.pBelow)), "
+            tests += "TOST p \(Num.p(bl.pEquivalence)); Holm-corrected p \(Num.p(c.adjustedP)) in the "
+            tests += "\(bl.family.rawValue) family of \(bl.familySize), alpha \(Num.exact(c.alpha))"
+            lines.append(tests)
+        }
+        let flat = "within-boot, descriptive (pooled iterations, too narrow for inference): ratio of means "
+            + "\(Num.ratio(c.ratioOfMeans)) flat percentile bootstrap \(Num.interval(c.ratioOfMeansCI)), "
+            + "flat BCa \(Num.interval(c.ratioOfMeansBCa))"
+        lines.append(flat)
+        lines.append("within-boot, descriptive: ratio of medians \(Num.ratio(c.ratioOfMedians)) flat percentile bootstrap "
+            + "\(Num.interval(c.ratioOfMediansCI))")
+        lines.append("within-boot, descriptive: welch t on pooled iterations \(Num.sig(c.welchT)) (df \(Num.sig(c.welchDF))), "
+            + "p \(Num.p(c.welchP))")
+        lines.append("mann-whitney U: \(Num.exact(c.mannWhitneyU)), p \(Num.p(c.mannWhitneyP))")
+        lines.append("hodges-lehmann shift: \(Num.sig(c.hodgesLehmann)) \(result.unit), cliff's delta: \(Num.sig(c.cliffsDelta, 3))")
+        lines.append("bootstrap: \(c.resamples) resamples, seed \(c.seed)")
+        return lines.joined(separator: "\n")
     }
 }
