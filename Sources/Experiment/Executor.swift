@@ -9,16 +9,19 @@ public struct BootSample: Sendable, Equatable {
     public var workload: String
     /// 0-based measured iteration (warm-up iterations are not reported).
     public var iteration: Int
-    /// e.g. `wall_ns`, `fps`, `counter.perf::CYCLES`.
+    /// e.g. `wall_ns`, `fps`, `host.perf.cycles`.
     public var metric: String
     public var value: Double
     public var unit: String
     /// Seconds since the Unix epoch when the value was taken; nil: when the runner received it.
     public var timestamp: Double?
+    /// `.counter` for the counters the executor reads; nil: the workload manifest says what the metric is.
+    public var kind: MetricKind?
 
-    public init(workload: String, iteration: Int, metric: String, value: Double, unit: String, timestamp: Double? = nil) {
+    public init(workload: String, iteration: Int, metric: String, value: Double, unit: String, timestamp: Double? = nil,
+                kind: MetricKind? = nil) {
         self.workload = workload; self.iteration = iteration; self.metric = metric; self.value = value
-        self.unit = unit; self.timestamp = timestamp
+        self.unit = unit; self.timestamp = timestamp; self.kind = kind
     }
 }
 

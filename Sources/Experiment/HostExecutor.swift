@@ -439,7 +439,8 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
         for name in readings.names {
             let metric = "host.perf.\(name)"
             if let value = readings[name]?.scaledValue {
-                samples.append(BootSample(workload: Self.bootLabel, iteration: 0, metric: metric, value: value, unit: "events"))
+                samples.append(BootSample(workload: Self.bootLabel, iteration: 0, metric: metric, value: value, unit: "events",
+                                          kind: .counter))
             } else {
                 missing.append(UnavailableMetric(metric: metric, variant: variant,
                                                  reason: readings[name]?.unavailableReason ?? "not counted"))
@@ -538,7 +539,8 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
         guard snapshot.available else { return [] }
         let stats = snapshot.vms.count == 1 ? snapshot.vms[0].stats : snapshot.global
         return stats.keys.sorted().map { key in
-            BootSample(workload: bootLabel, iteration: 0, metric: "host.kvm.\(key)", value: Double(stats[key]!), unit: "events")
+            BootSample(workload: bootLabel, iteration: 0, metric: "host.kvm.\(key)", value: Double(stats[key]!), unit: "events",
+                       kind: .counter)
         }
     }
 
@@ -644,7 +646,8 @@ final class RunnerOutputTranslator: @unchecked Sendable {
             out.append(BootSample(workload: r.workload, iteration: r.iteration, metric: name, value: value, unit: unit(of: name)))
         }
         for (name, value) in r.counters.sorted(by: { $0.key < $1.key }) {
-            out.append(BootSample(workload: r.workload, iteration: r.iteration, metric: "guest.\(name)", value: Double(value), unit: "events"))
+            out.append(BootSample(workload: r.workload, iteration: r.iteration, metric: "guest.\(name)", value: Double(value),
+                                  unit: "events", kind: .counter))
         }
         return out
     }

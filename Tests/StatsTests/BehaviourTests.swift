@@ -494,3 +494,26 @@ import Testing
         } catch { Issue.record("unexpected \(error)") }
     }
 }
+
+@Suite struct RatioStoppingTests {
+    let rule = StoppingRule(targetRelativeHalfWidth: 0.02, minimum: 5, maximum: 12)
+
+    @Test func stopsOnTheRatioIntervalNotOnEachMean() {
+        // Each side's mean is known to ±0.5%, but the ratio of two such means is not within ±0.1%.
+        let b = [100.0, 101, 99, 100.5, 99.5], c = [102.0, 103, 101, 102.5, 101.5]
+        let tight = StoppingRule(targetRelativeHalfWidth: 0.001, minimum: 5, maximum: 12)
+        #expect(!tight.decide(baselineBootMeans: b, candidateBootMeans: c).shouldStop)
+        #expect(rule.decide(baselineBootMeans: b, candidateBootMeans: c).shouldStop)
+        let w = try! Statistics.logRatioWelch(baselineBootMeans: b, candidateBootMeans: c)
+        let hw = rule.ratioRelativeHalfWidth(baselineBootMeans: b, candidateBootMeans: c)!
+        #expect(close(hw, w.interval(level: 0.95).high / w.ratio - 1, rel: 1e-9))
+    }
+
+    @Test func neverBeforeTheMinimumAndAlwaysAtTheMaximum() {
+        let b = [100.0, 100.1, 99.9], c = [100.0, 100.1, 99.9]
+        #expect(rule.decide(baselineBootMeans: b, candidateBootMeans: c) == .continueRunning(reason: "3 of at least 5 boots"))
+        let wide = (0..<12).map { Double($0 % 2 == 0 ? 50 : 150) }
+        #expect(rule.decide(baselineBootMeans: wide, candidateBootMeans: wide).shouldStop)
+        #expect(StoppingRule.adaptiveMinimumBoots >= 5)
+    }
+}
