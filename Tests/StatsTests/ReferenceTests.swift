@@ -153,3 +153,28 @@ struct ReferenceTests {
         #expect(scipyShift.sign == ourShift.sign)
     }
 }
+
+/// Boot-level statistics against SciPy (Tests/StatsTests/Fixtures/boot_level.json, written by
+/// analysis/reference/make_boot_level_fixture.py).
+@Suite(.tags(.reference)) struct BootLevelReferenceTests {
+    @Test func logRatioWelchMinimumEffectAndTOSTMatchSciPy() throws {
+        let cases = try #require(try fixture("boot_level")["cases"] as? [[String: Any]])
+        #expect(cases.count == 5)
+        for c in cases {
+            let name = c["name"] as? String ?? "?"
+            let theta = number(c["threshold"])
+            let w = try Statistics.logRatioWelch(baselineBootMeans: doubles(c["baseline"]),
+                                                 candidateBootMeans: doubles(c["candidate"]))
+            #expect(close(w.ratio, number(c["ratio"]), rel: 1e-12), "\(name) ratio")
+            #expect(close(w.logRatio / w.se, number(c["t"]), rel: 1e-10), "\(name) t")
+            #expect(close(w.df, number(c["df"]), rel: 1e-10), "\(name) df")
+            let ci = w.interval(level: 0.90)
+            #expect(close(ci.low, number(c["ci90_low"]), rel: 1e-9), "\(name) CI low")
+            #expect(close(ci.high, number(c["ci90_high"]), rel: 1e-9), "\(name) CI high")
+            let p = try #require(w.pValues(threshold: theta))
+            #expect(close(p.above, number(c["p_above"]), rel: 1e-7, abs: 1e-15), "\(name) p above")
+            #expect(close(p.below, number(c["p_below"]), rel: 1e-7, abs: 1e-15), "\(name) p below")
+            #expect(close(p.equivalence, number(c["p_equivalence"]), rel: 1e-7, abs: 1e-15), "\(name) TOST p")
+        }
+    }
+}
