@@ -137,6 +137,13 @@ struct ReferenceTests {
             #expect(abs(ours.low - theirs[0]) <= 0.1 * width, "\(key) low \(ours.low) vs SciPy \(theirs[0])")
             #expect(abs(ours.high - theirs[1]) <= 0.1 * width, "\(key) high \(ours.high) vs SciPy \(theirs[1])")
         }
+        // The ratio-of-means engine that `bench stats` times against SciPy gives the same interval.
+        let engine = try Statistics.bootstrapRatioOfMeans(baseline: b, candidate: c, resamples: 10_000, seed: 3)
+        let theirs = doubles(root["means_percentile"])
+        #expect(abs(engine.low - theirs[0]) <= 0.1 * (theirs[1] - theirs[0]), "engine low \(engine.low) vs SciPy \(theirs[0])")
+        #expect(abs(engine.high - theirs[1]) <= 0.1 * (theirs[1] - theirs[0]), "engine high \(engine.high) vs SciPy \(theirs[1])")
+        let oneThread = try Statistics.bootstrapRatioOfMeans(baseline: b, candidate: c, resamples: 10_000, seed: 3, threads: 1)
+        #expect(oneThread == engine)
         // The acceleration is deterministic, so it must match the direct leave-one-out jackknife.
         let mb = b.reduce(0, +) / Double(b.count), mc = c.reduce(0, +) / Double(c.count)
         let aMeans = Bootstrap.acceleration(jackknife: [Bootstrap.jackknifeMeans(b).map { mc / $0 },
