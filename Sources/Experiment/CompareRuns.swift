@@ -134,7 +134,9 @@ public enum CompareRuns {
             guard let candidateValues = b[key] else {
                 if m.kind == .primary {
                     let failures = cand.failures.filter { $0.variant == key.variant && ($0.workload == nil || $0.workload == key.workload) }
-                    let why = failures.first.map { "it failed: \($0.reason)" } ?? "it has no samples"
+                    let notRun = cand.notRun.filter { $0.variant == key.variant && ($0.workload == nil || $0.workload == key.workload) }
+                    let why = failures.first.map { "it failed: \($0.reason)" }
+                        ?? notRun.first.map { "it was not run: \($0.reason)" } ?? "it has no samples"
                     missing.append("workload \(key.workload), variant \(key.variant), \(key.metric): the baseline run has this series "
                         + "and the candidate run does not (\(why))")
                 }

@@ -124,7 +124,7 @@ extension Statistics {
             if metricInfo.kind == .primary {
                 for v in runOrder {
                     guard let groups = perBoot[v] else { continue }
-                    let iterationCost = iterationSeconds(variants[v]!, samples: samples, key: key, variant: v)
+                    let iterationCost = iterationSeconds(samples, key: key, variant: v)
                     if let advice = try? designAdvice(variant: v, groups: groups, bootCost: bootCosts[v],
                                                       iterationCost: iterationCost, options: options) {
                         design.append(advice)
@@ -152,7 +152,7 @@ extension Statistics {
 
     /// Seconds one iteration of this workload takes for `variant`: the mean of its `wall_ns` samples,
     /// or of the metric itself when it is a time in ns; nil when neither is there.
-    static func iterationSeconds(_ series: [Sample], samples: [Sample], key: MetricKey, variant: String) -> Double? {
+    static func iterationSeconds(_ samples: [Sample], key: MetricKey, variant: String) -> Double? {
         let wall = samples.filter { $0.workload == key.workload && $0.variant == variant && $0.metric == "wall_ns" }
             .map(\.value).filter { $0.isFinite && $0 > 0 }
         guard !wall.isEmpty else { return nil }
