@@ -89,10 +89,12 @@ public enum RunSession {
         for record in summary.notRun { notRun[record.variant] = record.reason }
         let options = CompareOptions(threshold: spec.stats.threshold, alpha: spec.stats.alpha,
                                      resamples: spec.stats.resamples, seed: spec.seed)
+        let known = try? catalogue()
         let workloads = try Statistics.analyze(samples: summary.samples, baseline: spec.baseline.name,
-                                               metrics: spec.metricInfo(catalogue: try? catalogue()),
+                                               metrics: spec.metricInfo(catalogue: known),
                                                twins: spec.uncountedTwins, notRun: notRun, options: options,
-                                               bootCosts: measuredBootCosts(directory: directory, samples: summary.samples))
+                                               bootCosts: measuredBootCosts(directory: directory, samples: summary.samples),
+                                               work: spec.workUnits(catalogue: known), bootLabel: HostExecutor.bootLabel)
         var notes: [String] = []
         var hostKind = emulated ? "emulated RISC-V host (QEMU TCG)" : "riscv64 host"
         if case .lab(let options) = spec.host, options.deterministic {

@@ -43,6 +43,8 @@ public struct WorkloadCatalogue: Sendable, Equatable {
         public var metrics: [String]?
         /// Kind, unit and (where given) direction of each metric the manifest describes in `metric_kinds`.
         public var metricKinds: [String: MetricDescription] = [:]
+        /// The metric that counts the workload's work and its unit's name (`work` in the manifest).
+        public var work: WorkUnit?
 
         public init(name: String, kind: WorkloadKind, metric: String? = nil, direction: Direction? = nil,
                     parameters: [String]? = nil, parameterTypes: [String: ParameterType] = [:],
@@ -173,6 +175,14 @@ public struct WorkloadCatalogue: Sendable, Equatable {
         let metrics = (object["metrics"] as? [Any])?.compactMap { $0 as? String }
         var entry = Entry(name: name, kind: kind, metric: metric, direction: direction, parameters: parameters,
                           parameterTypes: types, metrics: metrics)
+        if let described = object["work"] {
+            guard let fields = described as? [String: Any], let metricName = fields["metric"] as? String,
+                  let unitName = fields["unit"] as? String else {
+                throw RVBenchError(.badInput, "\(shown): \"work\" must be {\"metric\": NAME, \"unit\": NAME}, "
+                    + "e.g. {\"metric\": \"frames\", \"unit\": \"frame\"}")
+            }
+            entry.work = WorkUnit(metric: metricName, unit: unitName)
+        }
         if let described = object["metric_kinds"] {
             guard let table = described as? [String: Any] else {
                 throw RVBenchError(.badInput, "\(shown): \"metric_kinds\" must be an object of metric name to "
@@ -261,6 +271,15 @@ extension ExperimentSpec {
             }
             let unit = entry?.metricKinds[w.metric]?.unit
             out[MetricKey(workload: w.name, metric: w.metric)] = MetricInfo(kind: .primary, unit: unit, direction: w.direction)
+        }
+        return out
+    }
+
+    /// Each workload's unit of work, from the catalogue.
+    public func workUnits(catalogue: WorkloadCatalogue?) -> [String: WorkUnit] {
+        var out: [String: WorkUnit] = [:]
+        for w in workloads {
+            if let unit = catalogue?.entry(named: w.name)?.work { out[w.name] = unit }
         }
         return out
     }

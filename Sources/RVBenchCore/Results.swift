@@ -411,9 +411,12 @@ public struct WorkloadResult: Codable, Sendable, Equatable {
     public var check: VerificationCheck?
     /// Kalibera & Jones design advice per variant (primary metrics only).
     public var design: [DesignAdvice]
+    /// Counters only: the counter per unit of the workload's work (per frame, per inference), per variant.
+    public var perUnit: PerUnitOfWork?
 
     enum CodingKeys: String, CodingKey {
         case workload, metric, kind, unit, direction, baseline, variants, comparisons, check, design
+        case perUnit = "per_unit"
     }
 
     public init(workload: String, metric: String, kind: MetricKind = .secondary, unit: String, direction: Direction,
@@ -436,10 +439,42 @@ public struct WorkloadResult: Codable, Sendable, Equatable {
         comparisons = try c.decode([Comparison].self, forKey: .comparisons)
         check = try c.decodeIfPresent(VerificationCheck.self, forKey: .check)
         design = try c.decodeIfPresent([DesignAdvice].self, forKey: .design) ?? []
+        perUnit = try c.decodeIfPresent(PerUnitOfWork.self, forKey: .perUnit)
     }
 
     /// The metric's typed identity.
     public var id: MetricID { MetricID(name: metric, kind: kind, unit: unit) }
+}
+
+/// A counter normalised by the work it paid for: its mean per unit of the workload's work metric.
+public struct PerUnitOfWork: Codable, Sendable, Equatable {
+    /// The unit of work, e.g. "frame" or "inference".
+    public var unit: String
+    /// The work metric it divides by, e.g. "frames".
+    public var workMetric: String
+    /// How it was normalised: per iteration (the counter and the work of the same iteration), or per
+    /// boot (a boot's counter over the work of its measured iterations; the counter also covers the boot
+    /// itself and the warm-up iterations).
+    public var basis: String
+    public var values: [Value]
+
+    public struct Value: Codable, Sendable, Equatable {
+        public var variant: String
+        public var value: Double
+        public init(variant: String, value: Double) { self.variant = variant; self.value = value }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case unit
+        case workMetric = "work_metric"
+        case basis, values
+    }
+
+    public init(unit: String, workMetric: String, basis: String, values: [Value]) {
+        self.unit = unit; self.workMetric = workMetric; self.basis = basis; self.values = values
+    }
+
+    public func value(for variant: String) -> Double? { values.first { $0.variant == variant }?.value }
 }
 
 /// The check of a verification metric (a checksum or a count): every value of every variant should be the

@@ -194,10 +194,10 @@ public enum HTMLReport {
                 guard let variant = result.variants.first(where: { $0.variant == name }) else { return "<td>—</td>" }
                 if variant.status.notRunReason != nil { return "<td class=\"notrun\">not run</td>" }
                 guard let d = variant.descriptive else { return "<td>—</td>" }
-                if let c = result.comparison(for: name) {
-                    return "<td class=\"num\">\(Num.sig(d.mean)) (×\(Num.ratio(c.headlineRatio)))</td>"
-                }
-                return "<td class=\"num\">\(Num.sig(d.mean))</td>"
+                var cell = Num.sig(d.mean)
+                if let c = result.comparison(for: name) { cell += " (×\(Num.ratio(c.headlineRatio)))" }
+                if let per = result.perUnit, let value = per.value(for: name) { cell += "; \(Num.sig(value)) per \(h(per.unit))" }
+                return "<td class=\"num\">\(cell)</td>"
             }
             out.append("<tr><td>\(h(name))</td>" + cells.joined() + "</tr>")
         }

@@ -138,7 +138,7 @@ public enum MarkdownReport {
     static func checkLine(_ result: WorkloadResult) -> [String] {
         let e = Escape.markdown
         guard let check = result.check else { return [] }
-        let values = check.values.map { Num.sig($0, 6) }.joined(separator: ", ")
+        let values = check.values.map { $0 == $0.rounded() && abs($0) < 1e15 ? Num.exact($0) : Num.sig($0, 6) }.joined(separator: ", ")
         let verdict = check.consistent ? "consistent: every variant gave \(values)"
             : "**inconsistent**: \(check.distinct) distinct values (\(values)\(check.distinct > check.values.count ? ", …" : ""))"
         return ["- \(e(result.metric)) (\(e(result.unit.isEmpty ? "no unit" : result.unit))): \(verdict)"]
@@ -200,10 +200,17 @@ public enum MarkdownReport {
                 guard let variant = result.variants.first(where: { $0.variant == name }) else { return "—" }
                 if variant.status.notRunReason != nil { return "not run" }
                 guard let d = variant.descriptive else { return "—" }
-                if let c = result.comparison(for: name) { return "\(Num.sig(d.mean)) (×\(Num.ratio(c.headlineRatio)))" }
-                return Num.sig(d.mean)
+                var cell = Num.sig(d.mean)
+                if let c = result.comparison(for: name) { cell += " (×\(Num.ratio(c.headlineRatio)))" }
+                if let per = result.perUnit, let value = per.value(for: name) { cell += "; \(Num.sig(value)) per \(e(per.unit))" }
+                return cell
             }
             out.append("| \(e(name)) | " + cells.joined(separator: " | ") + " |")
+        }
+        let bases = Set(counters.compactMap { $0.perUnit.map { "per \($0.unit): \($0.basis)" } }).sorted()
+        if !bases.isEmpty {
+            out.append("")
+            out += bases.map { "- \(e($0))" }
         }
         out.append("")
         return out

@@ -14,6 +14,16 @@ public struct MetricInfo: Sendable, Equatable {
     }
 }
 
+/// The work a workload does, from its manifest's `work`: which metric counts it and its unit's name.
+public struct WorkUnit: Sendable, Equatable {
+    public var metric: String
+    public var unit: String
+
+    public init(metric: String, unit: String) {
+        self.metric = metric; self.unit = unit
+    }
+}
+
 /// A workload label and metric name: the key of `MetricInfo` lookups.
 public struct MetricKey: Hashable, Sendable, Comparable {
     public var workload: String
@@ -48,7 +58,8 @@ extension Statistics {
     public static func analyze(samples: [Sample], baseline: String, metrics: [MetricKey: MetricInfo] = [:],
                                twins: Set<String> = [], notRun: [String: String] = [:],
                                options: CompareOptions = CompareOptions(),
-                               bootCosts: [String: Double] = [:]) throws -> [WorkloadResult] {
+                               bootCosts: [String: Double] = [:], work: [String: WorkUnit] = [:],
+                               bootLabel: String = "boot") throws -> [WorkloadResult] {
         try options.validate()
         var bySeries: [MetricKey: [String: [Sample]]] = [:]
         var order: [MetricKey: [String]] = [:]
@@ -136,6 +147,10 @@ extension Statistics {
                                           variants: rows, comparisons: [], check: check, design: design))
         }
 
+        for i in results.indices where results[i].kind == .counter {
+            results[i].perUnit = perUnitOfWork(results[i], samples: samples, work: work, bootLabel: bootLabel)
+        }
+
         let outcomes = try compareSeries(pairs, options: options)
         for (outcome, place) in zip(outcomes, pairPlace) {
             switch outcome {
@@ -148,6 +163,46 @@ extension Statistics {
             }
         }
         return results
+    }
+
+    /// A counter per unit of work. A counter recorded per iteration of a workload with a work unit is
+    /// divided by the work of the same iteration; a per-boot counter (workload `bootLabel`) is divided by
+    /// the work of the boot's measured iterations when exactly one workload with a work unit ran in it.
+    static func perUnitOfWork(_ result: WorkloadResult, samples: [Sample], work: [String: WorkUnit],
+                              bootLabel: String) -> PerUnitOfWork? {
+        struct Cell: Hashable { var variant: String; var boot: Int; var iteration: Int }
+        let counter = samples.filter { $0.workload == result.workload && $0.metric == result.metric && $0.value.isFinite }
+        let variants = result.variants.filter { $0.status == .run }.map(\.variant)
+        if let unit = work[result.workload] {
+            var done: [Cell: Double] = [:]
+            for s in samples where s.workload == result.workload && s.metric == unit.metric && s.value > 0 {
+                done[Cell(variant: s.variant, boot: s.boot, iteration: s.iteration)] = s.value
+            }
+            var values: [PerUnitOfWork.Value] = []
+            for v in variants {
+                let ratios = counter.filter { $0.variant == v }.compactMap { s in
+                    done[Cell(variant: v, boot: s.boot, iteration: s.iteration)].map { s.value / $0 }
+                }
+                if !ratios.isEmpty { values.append(.init(variant: v, value: ratios.reduce(0, +) / Double(ratios.count))) }
+            }
+            return values.isEmpty ? nil : PerUnitOfWork(unit: unit.unit, workMetric: unit.metric, basis: "the counter over the work of the same iteration", values: values)
+        }
+        guard result.workload == bootLabel else { return nil }
+        let ran = Set(samples.filter { $0.workload != bootLabel }.map(\.workload))
+        guard ran.count == 1, let only = ran.first, let unit = work[only] else { return nil }
+        var values: [PerUnitOfWork.Value] = []
+        for v in variants {
+            var perBoot: [Double] = []
+            for s in counter where s.variant == v {
+                let total = samples.filter { $0.variant == v && $0.boot == s.boot && $0.workload == only && $0.metric == unit.metric }
+                    .reduce(0) { $0 + $1.value }
+                if total > 0 { perBoot.append(s.value / total) }
+            }
+            if !perBoot.isEmpty { values.append(.init(variant: v, value: perBoot.reduce(0, +) / Double(perBoot.count))) }
+        }
+        return values.isEmpty ? nil : PerUnitOfWork(unit: unit.unit, workMetric: unit.metric,
+                                                    basis: "per boot, over the measured iterations' work (the counter also covers the boot and the warm-up)",
+                                                    values: values)
     }
 
     /// Seconds one iteration of this workload takes for `variant`: the mean of its `wall_ns` samples,

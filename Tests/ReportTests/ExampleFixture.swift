@@ -19,7 +19,9 @@ enum ExampleFixture {
         MetricKey(workload: "mobilenetv2-160", metric: "wall_ns"): MetricInfo(kind: .primary, unit: "ns", direction: .lowerIsBetter),
         MetricKey(workload: "x264-320x240", metric: "wall_ns"): MetricInfo(kind: .primary, unit: "ns", direction: .lowerIsBetter),
         MetricKey(workload: "x264-320x240", metric: "fps"): MetricInfo(kind: .secondary, unit: "frames/s", direction: .higherIsBetter),
+        MetricKey(workload: "x264-320x240", metric: "frames"): MetricInfo(kind: .verification, unit: "frames", direction: .lowerIsBetter),
     ]
+    static let work = ["x264-320x240": WorkUnit(metric: "frames", unit: "frame")]
     static let unavailable = [UnavailableMetric(metric: "counter.cycles",
                                                 reason: "<not supported>: the fixture's host has no Sscofpmf")]
 
@@ -113,6 +115,7 @@ enum ExampleFixture {
                         add("wall_ns", wall, "ns")
                         if let frames = shape.frames {
                             add("fps", (Double(frames) / (wall / 1e9) * 1000).rounded() / 1000, "frames/s")
+                            add("frames", Double(frames), "frames")
                         }
                         if let exits = shape.mmioExits[variant] {
                             add("counter.mmio_exit_user", (exits * (1 + 0.02 * random.normal())).rounded(), "exits",
@@ -134,7 +137,8 @@ enum ExampleFixture {
     /// results.json from the samples, through the statistics engine.
     static func results(from samples: [Sample]) throws -> ResultsDocument {
         let workloads = try Statistics.analyze(samples: samples, baseline: baseline, metrics: metrics,
-                                               notRun: notRun, options: CompareOptions(resamples: 10_000, seed: seed))
+                                               notRun: notRun, options: CompareOptions(resamples: 10_000, seed: seed),
+                                               work: work)
         return ResultsDocument(experiment: experiment, hostKind: manifest.host.kind, emulated: true,
                                createdAt: manifest.createdAt, workloads: workloads, notes: [label],
                                unavailable: unavailable)

@@ -517,3 +517,43 @@ import Testing
         #expect(StoppingRule.adaptiveMinimumBoots >= 5)
     }
 }
+
+@Suite struct KindsTests {
+    func sample(_ variant: String, _ workload: String, _ boot: Int, _ iteration: Int, _ metric: String, _ value: Double,
+                kind: MetricKind? = nil) -> Sample {
+        Sample(experiment: "e", variant: variant, workload: workload, boot: boot, iteration: iteration, metric: metric,
+               value: value, unit: "", timestamp: 0, kind: kind)
+    }
+
+    @Test func verificationIsCheckedCountersAreNormalisedPerUnitOfWork() throws {
+        var all: [Sample] = []
+        for v in ["native", "virtio"] {
+            for boot in 0..<3 {
+                for it in 0..<2 {
+                    all.append(sample(v, "x264", boot, it, "codec_fps", v == "native" ? 30 + Double(boot) : 27 + Double(it)))
+                    all.append(sample(v, "x264", boot, it, "frames", 8))
+                    all.append(sample(v, "x264", boot, it, "guest.exits", v == "native" ? 80 : 800, kind: .counter))
+                }
+                all.append(sample(v, "boot", boot, 0, "host.perf.cycles", v == "native" ? 1600 : 3200, kind: .counter))
+            }
+        }
+        let metrics: [MetricKey: MetricInfo] = [
+            MetricKey(workload: "x264", metric: "codec_fps"): MetricInfo(kind: .primary, unit: "frames/s", direction: .higherIsBetter),
+            MetricKey(workload: "x264", metric: "frames"): MetricInfo(kind: .verification, unit: "frames", direction: .lowerIsBetter),
+        ]
+        let r = try Statistics.analyze(samples: all, baseline: "native", metrics: metrics, options: CompareOptions(resamples: 200),
+                                       work: ["x264": WorkUnit(metric: "frames", unit: "frame")])
+        #expect(r.map(\.kind) == [.counter, .primary, .verification, .counter])
+        let frames = try #require(r.first { $0.metric == "frames" })
+        #expect(frames.comparisons.isEmpty && frames.check == VerificationCheck(consistent: true, values: [8], distinct: 1))
+        let guest = try #require(r.first { $0.metric == "guest.exits" })
+        #expect(guest.perUnit?.value(for: "virtio") == 100 && guest.perUnit?.unit == "frame")
+        #expect(guest.comparisons.first?.bootLevel?.family == .counter)
+        let host = try #require(r.first { $0.metric == "host.perf.cycles" })
+        // 3200 cycles per boot over 2 iterations × 8 frames.
+        #expect(host.perUnit?.value(for: "virtio") == 200)
+        let primary = try #require(r.first { $0.kind == .primary }?.comparisons.first?.bootLevel)
+        #expect(primary.family == .primary && primary.familySize == 1)
+        #expect(r.first { $0.kind == .primary }?.design.count == 2)
+    }
+}
