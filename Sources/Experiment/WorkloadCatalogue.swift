@@ -67,9 +67,11 @@ public struct WorkloadCatalogue: Sendable, Equatable {
         public var kind: MetricKind
         public var unit: String
         public var direction: Direction?
+        /// What the metric measures, in a sentence, when the manifest says.
+        public var description: String?
 
-        public init(kind: MetricKind, unit: String, direction: Direction? = nil) {
-            self.kind = kind; self.unit = unit; self.direction = direction
+        public init(kind: MetricKind, unit: String, direction: Direction? = nil, description: String? = nil) {
+            self.kind = kind; self.unit = unit; self.direction = direction; self.description = description
         }
     }
 
@@ -203,7 +205,8 @@ public struct WorkloadCatalogue: Sendable, Equatable {
                     metricDirection = parsed
                 }
                 entry.metricKinds[metricName] = MetricDescription(kind: metricKind, unit: fields["unit"] as? String ?? "",
-                                                                  direction: metricDirection)
+                                                                  direction: metricDirection,
+                                                                  description: fields["description"] as? String)
             }
         }
         if let dictionary = (object["params"] ?? object["parameters"]) as? [String: Any] {
@@ -267,10 +270,13 @@ extension ExperimentSpec {
             for (name, d) in entry?.metricKinds ?? [:] {
                 let kind: MetricKind = d.kind == .primary ? .secondary : d.kind
                 out[MetricKey(workload: w.name, metric: name)] = MetricInfo(
-                    kind: kind, unit: d.unit, direction: d.direction ?? WorkloadCatalogue.defaultDirection(forMetric: name))
+                    kind: kind, unit: d.unit, direction: d.direction ?? WorkloadCatalogue.defaultDirection(forMetric: name),
+                    description: d.description)
             }
-            let unit = entry?.metricKinds[w.metric]?.unit
-            out[MetricKey(workload: w.name, metric: w.metric)] = MetricInfo(kind: .primary, unit: unit, direction: w.direction)
+            let primary = entry?.metricKinds[w.metric]
+            out[MetricKey(workload: w.name, metric: w.metric)] = MetricInfo(kind: .primary, unit: primary?.unit,
+                                                                             direction: w.direction,
+                                                                             description: primary?.description)
         }
         return out
     }

@@ -413,9 +413,11 @@ public struct WorkloadResult: Codable, Sendable, Equatable {
     public var design: [DesignAdvice]
     /// Counters only: the counter per unit of the workload's work (per frame, per inference), per variant.
     public var perUnit: PerUnitOfWork?
+    /// What the metric measures, from the workload manifest; nil when it does not say.
+    public var description: String?
 
     enum CodingKeys: String, CodingKey {
-        case workload, metric, kind, unit, direction, baseline, variants, comparisons, check, design
+        case workload, metric, kind, unit, direction, baseline, variants, comparisons, check, design, description
         case perUnit = "per_unit"
     }
 
@@ -440,6 +442,7 @@ public struct WorkloadResult: Codable, Sendable, Equatable {
         check = try c.decodeIfPresent(VerificationCheck.self, forKey: .check)
         design = try c.decodeIfPresent([DesignAdvice].self, forKey: .design) ?? []
         perUnit = try c.decodeIfPresent(PerUnitOfWork.self, forKey: .perUnit)
+        description = try c.decodeIfPresent(String.self, forKey: .description)
     }
 
     /// The metric's typed identity.

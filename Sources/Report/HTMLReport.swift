@@ -121,7 +121,8 @@ public enum HTMLReport {
         let h = Escape.markup
         let unit = DisplayUnit.choose(unit: result.unit, typical: result.typicalValue)
         let threshold = result.comparisons.first.map { ", noise threshold ±\(Num.percent($0.threshold))" } ?? ""
-        var out = ["<h3>\(h(result.metric)) <span class=\"muted\">(\(h(unit.label)), \(result.direction.label)\(threshold))</span></h3>"]
+        var out = ["<h3>\(h(result.metric)) <span class=\"muted\">(\(result.kind.rawValue), \(h(unit.label)), \(result.direction.label)\(threshold))</span></h3>"]
+        if let text = result.description { out.append("<p class=\"muted\">\(h(text)).</p>") }
         out.append("<table><tr><th>variant</th><th>n</th><th>mean (\(h(unit.label)))</th><th>median (\(h(unit.label)))</th>"
             + "<th>p5–p95 (\(h(unit.label)))</th><th>CV</th><th>ratio vs \(h(result.baseline)) on boot means [CI]</th><th>p (Holm)</th><th>verdict</th></tr>")
         for variant in result.variants {

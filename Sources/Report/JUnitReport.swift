@@ -25,7 +25,7 @@ public enum JUnitReport {
                     let summary = "ratio on boot means \(Num.ratio(c.headlineRatio)) (\(c.levelLabel) \(Num.ratio(c.headlineCI.low))–"
                         + "\(Num.ratio(c.headlineCI.high)), \(Num.change(c.headlineRatio))), p (Holm) \(Num.p(c.adjustedP)), "
                         + "noise threshold ±\(Num.percent(c.threshold)), \(result.direction.label)"
-                        + (c.bootLevel.map { ", \($0.family.rawValue) family" } ?? "")
+                        + (c.bootLevel.map { ", \($0.family.rawValue) family" + ($0.underpowered ? ", underpowered: fewer than \(BootLevel.adequateBoots) boots per side" : "") } ?? "")
                     if c.verdict == .regression && (c.bootLevel?.family ?? .primary) == .primary {
                         failures += 1
                         body.append("      <failure type=\"regression\" message=\"regression: \(x(summary))\">"

@@ -150,6 +150,10 @@ public enum MarkdownReport {
         let unit = DisplayUnit.choose(unit: result.unit, typical: result.typicalValue)
         let threshold = result.comparisons.first.map { ", noise threshold ±\(Num.percent($0.threshold))" } ?? ""
         var out = ["### \(e(result.metric)) (\(result.kind.rawValue), \(e(unit.label)), \(result.direction.label)\(threshold))", ""]
+        if let text = result.description {
+            out.append("\(e(text)).")
+            out.append("")
+        }
         out.append("| variant | boots | n | mean (\(e(unit.label))) | median (\(e(unit.label))) | CV | ratio vs \(e(result.baseline)) on boot means [CI] | p (Holm) | verdict |")
         out.append("|---|---:|---:|---:|---:|---:|---|---:|---|")
         for variant in result.variants {

@@ -8,9 +8,11 @@ public struct MetricInfo: Sendable, Equatable {
     /// The manifest's unit; nil: the samples' own.
     public var unit: String?
     public var direction: Direction
+    /// What the metric measures, from the manifest.
+    public var description: String?
 
-    public init(kind: MetricKind, unit: String? = nil, direction: Direction) {
-        self.kind = kind; self.unit = unit; self.direction = direction
+    public init(kind: MetricKind, unit: String? = nil, direction: Direction, description: String? = nil) {
+        self.kind = kind; self.unit = unit; self.direction = direction; self.description = description
     }
 }
 
@@ -142,9 +144,11 @@ extension Statistics {
                     }
                 }
             }
-            results.append(WorkloadResult(workload: key.workload, metric: key.metric, kind: metricInfo.kind, unit: unit,
-                                          direction: metricInfo.direction, baseline: baseline,
-                                          variants: rows, comparisons: [], check: check, design: design))
+            var result = WorkloadResult(workload: key.workload, metric: key.metric, kind: metricInfo.kind, unit: unit,
+                                        direction: metricInfo.direction, baseline: baseline,
+                                        variants: rows, comparisons: [], check: check, design: design)
+            result.description = metricInfo.description
+            results.append(result)
         }
 
         for i in results.indices where results[i].kind == .counter {

@@ -18,7 +18,9 @@ enum ExampleFixture {
     static let metrics: [MetricKey: MetricInfo] = [
         MetricKey(workload: "mobilenetv2-160", metric: "wall_ns"): MetricInfo(kind: .primary, unit: "ns", direction: .lowerIsBetter),
         MetricKey(workload: "x264-320x240", metric: "wall_ns"): MetricInfo(kind: .primary, unit: "ns", direction: .lowerIsBetter),
-        MetricKey(workload: "x264-320x240", metric: "fps"): MetricInfo(kind: .secondary, unit: "frames/s", direction: .higherIsBetter),
+        MetricKey(workload: "x264-320x240", metric: "fps"): MetricInfo(
+            kind: .secondary, unit: "frames/s", direction: .higherIsBetter,
+            description: "frames per second of the whole encoder process, start-up included"),
         MetricKey(workload: "x264-320x240", metric: "frames"): MetricInfo(kind: .verification, unit: "frames", direction: .lowerIsBetter),
     ]
     static let work = ["x264-320x240": WorkUnit(metric: "frames", unit: "frame")]
