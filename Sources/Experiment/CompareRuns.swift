@@ -69,6 +69,9 @@ public enum CompareRuns {
         public var missing: [String]
         /// Series present only in the candidate run.
         public var unmatched: [String]
+        /// Verification metrics (checksums, counts), checked rather than compared: one line each saying
+        /// whether the candidate run gave the baseline run's values. They never decide the exit status.
+        public var checks: [String] = []
         public var settings: Settings
 
         /// The rows that decide the exit code: primary metrics of counted variants.
@@ -129,6 +132,7 @@ public enum CompareRuns {
         var pairs: [SeriesPair] = []
         var places: [(Key, MetricInfo)] = []
         var missing: [String] = []
+        var checks: [String] = []
         for key in a.keys.sorted() where included(key) {
             let m = metricInfo(key)
             guard let candidateValues = b[key] else {
@@ -148,7 +152,14 @@ public enum CompareRuns {
             case .secondary, .verification: family = .secondary
             case .counter: family = .counter
             }
-            if m.kind == .verification { continue }
+            if m.kind == .verification {
+                let before = Set(a[key]!.map(\.value)), after = Set(candidateValues.map(\.value))
+                let shown = { (values: Set<Double>) in values.sorted().prefix(3).map { "\($0)" }.joined(separator: ", ") }
+                checks.append(before == after
+                    ? "\(key.workload)/\(key.variant)/\(key.metric): consistent (\(shown(before)))"
+                    : "\(key.workload)/\(key.variant)/\(key.metric): differs: baseline run \(shown(before)), candidate run \(shown(after))")
+                continue
+            }
             let id = MetricID(name: key.metric, kind: m.kind, unit: m.unit ?? "")
             pairs.append(SeriesPair(workload: key.workload, metric: id, direction: m.direction,
                                     baselineName: "baseline run", candidateName: "candidate run",
@@ -164,7 +175,7 @@ public enum CompareRuns {
         }
         let unmatched = Set(b.keys).subtracting(a.keys).filter(included).sorted()
             .map { "\($0.workload)/\($0.variant)/\($0.metric) only in the candidate run" }
-        return Outcome(rows: rows, missing: missing, unmatched: unmatched, settings: settings)
+        return Outcome(rows: rows, missing: missing, unmatched: unmatched, checks: checks, settings: settings)
     }
 
     static func readSamples(_ url: URL, role: String) throws -> JournalContents {
@@ -210,6 +221,9 @@ public enum CompareRuns {
                 }
             }
             md += "\n"
+        }
+        if !outcome.checks.isEmpty {
+            md += "### Verification (checked, not compared; never decide)\n\n" + outcome.checks.map { "- \(cell($0))\n" }.joined() + "\n"
         }
         if !outcome.unmatched.isEmpty {
             md += "Not compared (present in the candidate run only):\n\n" + outcome.unmatched.map { "- \(cell($0))\n" }.joined()
