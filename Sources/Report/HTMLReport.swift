@@ -68,8 +68,11 @@ public enum HTMLReport {
             let checks = group.results.filter { $0.kind == .verification }
             if !checks.isEmpty {
                 out.append("<h3>Verification <span class=\"muted\">(checked, not compared)</span></h3>")
-                out.append("<ul>" + checks.flatMap(MarkdownReport.checkLine).map { line in
-                    "<li>\(h(String(line.dropFirst(2)).replacingOccurrences(of: "**", with: "")))</li>"
+                out.append("<ul>" + checks.compactMap { result -> String? in
+                    guard let check = result.checkText else { return nil }
+                    let unit = result.unit.isEmpty ? "no unit" : result.unit
+                    let text = check.consistent ? h(check.text) : "<strong>\(h(check.text))</strong>"
+                    return "<li>\(h(result.metric)) (\(h(unit))): \(text)</li>"
                 }.joined() + "</ul>")
             }
             let counters = group.results.filter(\.isCounter)
@@ -155,14 +158,11 @@ public enum HTMLReport {
             out.append("<p>Failures:</p><ul>" + failures.map { "<li>\(h($0.0)): \(h($0.1))</li>" }.joined() + "</ul>")
         }
         if result.kind == .primary {
-            let design = MarkdownReport.designTable(result)
-            if !design.isEmpty {
-                out.append("<p>\(h(design[0]))</p>")
-                out.append("<table><tr><th>variant</th><th>boots × iterations</th><th>between-boot SD</th><th>within-boot SD</th>"
-                    + "<th>boot cost</th><th>iteration cost</th><th>optimal iterations per boot</th><th>boots needed</th></tr>")
-                for line in design.dropFirst(4) where line.hasPrefix("|") {
-                    let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
-                    out.append("<tr>" + cells.map { "<td>\(h($0.replacingOccurrences(of: "\\", with: "")))</td>" }.joined() + "</tr>")
+            if let design = DesignRows(result) {
+                out.append("<p>\(h(design.caption))</p>")
+                out.append("<table><tr>" + DesignRows.header.map { "<th>\(h($0))</th>" }.joined() + "</tr>")
+                for row in design.rows {
+                    out.append("<tr>" + row.map { "<td>\(h($0))</td>" }.joined() + "</tr>")
                 }
                 out.append("</table>")
             }

@@ -114,33 +114,21 @@ public enum MarkdownReport {
 
     /// Kalibera & Jones advice for a primary metric: variance components and a cheaper design.
     static func designTable(_ result: WorkloadResult) -> [String] {
-        guard !result.design.isEmpty else { return [] }
+        guard let design = DesignRows(result) else { return [] }
         let e = Escape.markdown
-        var out = ["Design (Kalibera & Jones): variance between boots and within a boot, relative to the mean; "
-            + "optimal iterations per boot from the measured boot and iteration costs; boots per side for a ±"
-            + "\(Num.percent(result.design[0].targetRelativeHalfWidth)) ratio CI at that design.", "",
-                   "| variant | boots × iterations | between-boot SD | within-boot SD | boot cost | iteration cost | optimal iterations per boot | boots needed |",
-                   "|---|---:|---:|---:|---:|---:|---:|---:|"]
-        let mean = result.baselineDescriptive?.mean ?? 1
-        for d in result.design {
-            let between = d.betweenBootVariance > 0 ? Num.percent(d.betweenBootVariance.squareRoot() / mean) : "none detected"
-            let within = Num.percent(d.withinBootVariance.squareRoot() / mean)
-            let cost = { (x: Double?) in x.map { Num.sig($0, 3) + " s" } ?? "not measured" }
-            out.append("| \(e(d.variant)) | \(d.boots) × \(Num.sig(d.iterationsPerBoot, 3)) | \(between) | \(within) | "
-                + "\(cost(d.bootCostSeconds)) | \(cost(d.iterationCostSeconds)) | "
-                + "\(d.optimalIterationsPerBoot.map(String.init) ?? "—") | \(d.bootsForTarget) |")
-        }
+        var out = [design.caption, "",
+                   "| " + DesignRows.header.joined(separator: " | ") + " |",
+                   "|---|" + String(repeating: "---:|", count: DesignRows.header.count - 1)]
+        out += design.rows.map { "| " + $0.map(e).joined(separator: " | ") + " |" }
         out.append("")
         return out
     }
 
     /// A verification metric: checked, not compared.
     static func checkLine(_ result: WorkloadResult) -> [String] {
+        guard let check = result.checkText else { return [] }
         let e = Escape.markdown
-        guard let check = result.check else { return [] }
-        let values = check.values.map { $0 == $0.rounded() && abs($0) < 1e15 ? Num.exact($0) : Num.sig($0, 6) }.joined(separator: ", ")
-        let verdict = check.consistent ? "consistent: every variant gave \(values)"
-            : "**inconsistent**: \(check.distinct) distinct values (\(values)\(check.distinct > check.values.count ? ", …" : ""))"
+        let verdict = check.consistent ? e(check.text) : "**\(e(check.text))**"
         return ["- \(e(result.metric)) (\(e(result.unit.isEmpty ? "no unit" : result.unit))): \(verdict)"]
     }
 

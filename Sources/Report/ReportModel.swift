@@ -148,6 +148,42 @@ extension Verdict {
     }
 }
 
+/// The Kalibera & Jones design table of a primary metric, as cells for any format.
+struct DesignRows {
+    static let header = ["variant", "boots × iterations", "between-boot SD", "within-boot SD", "boot cost",
+                         "iteration cost", "optimal iterations per boot", "boots needed"]
+    var caption: String
+    var rows: [[String]]
+
+    init?(_ result: WorkloadResult) {
+        guard let first = result.design.first else { return nil }
+        caption = "Design (Kalibera & Jones): variance between boots and within a boot, relative to the mean; "
+            + "optimal iterations per boot from the measured boot and iteration costs; boots per side for a ±"
+            + "\(Num.percent(first.targetRelativeHalfWidth)) ratio CI at that design."
+        let mean = result.baselineDescriptive?.mean ?? 1
+        func cost(_ x: Double?) -> String { x.map { Num.sig($0, 3) + " s" } ?? "not measured" }
+        rows = result.design.map { d in
+            [d.variant, "\(d.boots) × \(Num.sig(d.iterationsPerBoot, 3))",
+             d.betweenBootVariance > 0 ? Num.percent(d.betweenBootVariance.squareRoot() / mean) : "none detected",
+             Num.percent(d.withinBootVariance.squareRoot() / mean),
+             cost(d.bootCostSeconds), cost(d.iterationCostSeconds),
+             d.optimalIterationsPerBoot.map(String.init) ?? "—", String(d.bootsForTarget)]
+        }
+    }
+}
+
+extension WorkloadResult {
+    /// A verification metric's check as text, for any format.
+    var checkText: (consistent: Bool, text: String)? {
+        guard let check else { return nil }
+        let values = check.values.map { $0 == $0.rounded() && abs($0) < 1e15 ? Num.exact($0) : Num.sig($0, 6) }
+            .joined(separator: ", ")
+        if check.consistent { return (true, "consistent: every variant gave \(values)") }
+        let more = check.distinct > check.values.count ? ", …" : ""
+        return (false, "inconsistent: \(check.distinct) distinct values (\(values)\(more))")
+    }
+}
+
 extension Comparison {
     /// The verdict as reports show it, with the underpowered mark when the design has too few boots.
     var verdictText: String {
