@@ -24,13 +24,13 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
     public static var helpText: String {
         """
         exit codes:
-          0   success: every primary comparison is equivalent within the threshold (TOST)
+          0   success; compare: every primary comparison equivalent (TOST)
           1   internal failure
-          2   regression (one-sided test on boot means against 1 + threshold, Holm-corrected p < alpha)
-          3   run failed, or a series the baseline has is missing or failed in the candidate
-          4   improvement, and every other primary comparison equivalent
+          2   regression: one-sided test on boot means, Holm-corrected p < alpha
+          3   run failed; compare: a baseline series missing from the candidate
+          4   improvement, every other primary comparison equivalent
           5   baseline missing or unreadable
-          6   inconclusive: no regression, but some primary comparison showed neither a change nor equivalence
+          6   inconclusive: no regression, but not all shown equivalent
           64  bad usage or bad input
         """
     }
