@@ -2,6 +2,7 @@
 import Foundation
 import RVBenchCore
 import Stats
+import Yams
 
 /// Compares two results directories: the same variants and workloads measured twice, e.g. on a
 /// baseline kernel and on a patched one. This is the check an upstream reviewer runs in CI.
@@ -33,15 +34,21 @@ public enum CompareRuns {
         /// comes from the flag, else the baseline spec's seed.
         public static func resolve(spec: ExperimentSpec?, overrides: Overrides) -> Settings {
             let defaults = StatsSettings()
-            func pick<T>(_ flag: T?, _ fromSpec: T?, _ fallback: T) -> (T, String) {
+            // Which keys the spec's own text gives in its stats block; the others are the spec defaults.
+            var given: Set<String> = []
+            if let text = spec?.source?.yaml, let root = (try? Yams.compose(yaml: text)) ?? nil,
+               let stats = root.mapping?["stats"]?.mapping {
+                given = Set(stats.keys.compactMap(\.string))
+            }
+            func pick<T>(_ flag: T?, _ key: String, _ fromSpec: T?, _ fallback: T) -> (T, String) {
                 if let flag { return (flag, "flag") }
-                if let fromSpec { return (fromSpec, "baseline spec") }
+                if let fromSpec { return (fromSpec, given.contains(key) ? "baseline spec" : "default") }
                 return (fallback, "default")
             }
-            let threshold = pick(overrides.threshold, spec?.stats.threshold, defaults.threshold)
-            let alpha = pick(overrides.alpha, spec?.stats.alpha, defaults.alpha)
-            let resamples = pick(overrides.resamples, spec?.stats.resamples, defaults.resamples)
-            let seed = pick(overrides.seed, spec?.seed, 1)
+            let threshold = pick(overrides.threshold, "threshold", spec?.stats.threshold, defaults.threshold)
+            let alpha = pick(overrides.alpha, "alpha", spec?.stats.alpha, defaults.alpha)
+            let resamples = pick(overrides.resamples, "resamples", spec?.stats.resamples, defaults.resamples)
+            let seed: (UInt64, String) = overrides.seed.map { ($0, "flag") } ?? spec.map { ($0.seed, "baseline spec") } ?? (1, "default")
             return Settings(options: CompareOptions(threshold: threshold.0, alpha: alpha.0, resamples: resamples.0, seed: seed.0),
                             applied: [("threshold", "\(threshold.0)", threshold.1), ("alpha", "\(alpha.0)", alpha.1),
                                       ("resamples", "\(resamples.0)", resamples.1), ("seed", "\(seed.0)", seed.1)])

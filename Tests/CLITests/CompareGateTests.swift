@@ -154,7 +154,7 @@ struct NestedGenerator {
         defer { try? FileManager.default.removeItem(at: root) }
         let spec = Self.spec(workloads: ["micro-timer"], stats: "stats: {threshold: 0.01, resamples: 100}")
         var random = NestedGenerator(state: UInt64(boots) * 7919)
-        let runs = Self.runs(300)
+        let runs = Self.runs(200)
         var regressions = 0
         for run in 0..<runs {
             let before = random.series(mean: 1000, boots: boots, iterations: 5, sd: 0.02)
@@ -212,7 +212,7 @@ struct NestedGenerator {
     @Test func theBaselineSpecsSettingsApplyAndFlagsOverrideThem() throws {
         let root = try Self.scratch()
         defer { try? FileManager.default.removeItem(at: root) }
-        let spec = Self.spec(workloads: ["micro-timer"], stats: "stats: {threshold: 0.05, alpha: 0.05, resamples: 300}")
+        let spec = Self.spec(workloads: ["micro-timer"], stats: "stats: {threshold: 0.05, resamples: 300}")
         var random = NestedGenerator(state: 5)
         let base = try Self.writeRun(root, "b", spec: spec, series: [Series(
             workload: "micro-timer", variant: "virtio", metric: "ns_per_op",
@@ -226,6 +226,7 @@ struct NestedGenerator {
         #expect(text.contains("threshold 0.05 (baseline spec)"))
         #expect(text.contains("resamples 300 (baseline spec)"))
         #expect(text.contains("seed 7 (baseline spec)"))
+        #expect(text.contains("alpha 0.05 (default)"))
         // The flag overrides it: beyond ±1% it is a regression.
         let (fromFlag, flagText) = try Self.compare(base, cand, ["--threshold", "0.01"])
         #expect(fromFlag == .regression)
