@@ -89,6 +89,14 @@ public struct BenchStats: ParsableCommand {
 
         let options = CompareOptions(resamples: resamples, seed: seed, threads: usedThreads)
         let clock = ContinuousClock()
+        var engineCI: Interval?
+        let cpuBefore = processCPUSeconds()
+        let engineElapsed = try clock.measure {
+            engineCI = try Statistics.bootstrapRatioOfMeans(baseline: b, candidate: c, resamples: resamples, seed: seed,
+                                                            threads: usedThreads)
+        }
+        let engineCPU = processCPUSeconds() - cpuBefore
+        let engine = seconds(engineElapsed)
         var comparison: Comparison?
         let elapsed = try clock.measure {
             comparison = try Statistics.compare(baseline: b, candidate: c, options: options)
@@ -96,7 +104,9 @@ public struct BenchStats: ParsableCommand {
         let ours = seconds(elapsed)
         let result = comparison!
         print("")
-        print("rvbench (\(usedThreads) thread\(usedThreads == 1 ? "" : "s")): \(fmt(ours)) s")
+        print("rvbench bootstrap (ratio of means, percentile, \(usedThreads) thread\(usedThreads == 1 ? "" : "s")): \(fmt(engine)) s, "
+            + "CPU \(fmt(engineCPU)) s, CI [\(fmt(engineCI!.low)), \(fmt(engineCI!.high))]")
+        print("rvbench compare (everything below, \(usedThreads) thread\(usedThreads == 1 ? "" : "s")): \(fmt(ours)) s")
         print("  ratio of means \(fmt(result.ratioOfMeans)) percentile CI [\(fmt(result.ratioOfMeansCI.low)), \(fmt(result.ratioOfMeansCI.high))] BCa [\(fmt(result.ratioOfMeansBCa.low)), \(fmt(result.ratioOfMeansBCa.high))]")
         print("  ratio of medians \(fmt(result.ratioOfMedians)) percentile CI [\(fmt(result.ratioOfMediansCI.low)), \(fmt(result.ratioOfMediansCI.high))] BCa [\(fmt(result.ratioOfMediansBCa.low)), \(fmt(result.ratioOfMediansBCa.high))]")
         print("  welch t \(fmt(result.welchT)) p \(fmt(result.welchP)); mann-whitney U \(fmt(result.mannWhitneyU)) p \(fmt(result.mannWhitneyP)); hodges-lehmann \(fmt(result.hodgesLehmann)); cliff's delta \(fmt(result.cliffsDelta))")
@@ -135,7 +145,15 @@ public struct BenchStats: ParsableCommand {
         print("  ratio of means \(num("ratio_of_means")) \(scipyMethod) CI [\(num("ratio_ci_low")), \(num("ratio_ci_high"))]")
         print("  welch t \(num("welch_t")) p \(num("welch_p")); mann-whitney U \(num("mann_whitney_u")) p \(num("mann_whitney_p"))")
         print("")
-        print("scipy / rvbench time: \(fmt(theirs / ours))× (rvbench computes more: both ratios, percentile and BCa, plus Hodges-Lehmann and Cliff's delta)")
+        if scipyMethod == "percentile", let bootstrapSeconds = object["bootstrap_seconds"] as? Double {
+            print("like with like (ratio of means, percentile, \(resamples) resamples): scipy bootstrap \(fmt(bootstrapSeconds)) s, "
+                + "rvbench bootstrap \(fmt(engine)) s: scipy / rvbench = \(fmt(bootstrapSeconds / engine))× wall time")
+            if let scipyCPU = object["bootstrap_cpu_seconds"] as? Double {
+                print("  CPU time (all threads): scipy \(fmt(scipyCPU)) s, rvbench \(fmt(engineCPU)) s: "
+                    + "scipy / rvbench = \(fmt(scipyCPU / engineCPU))×")
+            }
+        }
+        print("whole comparison: scipy / rvbench compare = \(fmt(theirs / ours))× (rvbench computes more: both ratios, percentile and BCa, plus Hodges-Lehmann and Cliff's delta)")
     }
 
     private func write(_ values: [Double], to url: URL) throws {
@@ -159,4 +177,11 @@ public struct BenchStats: ParsableCommand {
     }
 
     private func fmt(_ x: Double) -> String { String(format: "%.4g", x) }
+}
+
+/// CPU time of this process (all threads) so far, in seconds. Wraps `clock_gettime(CLOCK_PROCESS_CPUTIME_ID)`.
+func processCPUSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }

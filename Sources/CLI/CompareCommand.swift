@@ -10,12 +10,23 @@ import Stats
 public struct CompareCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "compare",
-        abstract: "Compare two results directories and report regressions, Holm-corrected.",
+        abstract: "Compare two results directories and report regressions on boot means, Holm-corrected.",
         discussion: """
-        For every workload, variant and metric measured in both runs, compares the candidate's samples \
-        with the baseline's: ratio of means with a seeded bootstrap 95% CI, Welch's t and a verdict. A \
-        regression needs the whole ratio CI beyond the noise threshold and the Holm-corrected p below \
-        alpha. Prints a Markdown summary (also appended to $GITHUB_STEP_SUMMARY when that is set).
+        The boot is the unit: for every workload and variant, each boot's iterations are averaged and the \
+        ratio candidate / baseline is estimated on the logarithms of those boot means (Welch's t, \
+        Welch-Satterthwaite degrees of freedom). A regression needs a one-sided test against 1 + threshold \
+        (1 - threshold for higher-is-better metrics) to reject after Holm's correction across the primary \
+        metric x workload x variant family; equivalent needs TOST to show the ratio within 1 +/- threshold; \
+        anything else is inconclusive. Secondary metrics and counters (--all-metrics) and uncounted twins are \
+        corrected separately and never decide the exit code. Threshold, alpha and resamples come from the \
+        baseline spec's stats block unless flags override them; the summary says which applied. A series the \
+        baseline has and the candidate lacks is a failure (exit 3). Prints a Markdown summary (also appended \
+        to $GITHUB_STEP_SUMMARY when that is set). Use a fixed boot count (5 or more per variant) for gating \
+        runs.
+
+        Gating in CI: `rvbench compare base cand; test $? -ne 2` fails the job only on a regression. The \
+        strict form `s=$?; test $s -eq 0 -o $s -eq 4` also fails when the data cannot tell (exit 6) or a \
+        series is missing (exit 3).
 
         \(ExitStatus.helpText)
         """
@@ -27,7 +38,7 @@ public struct CompareCommand: ParsableCommand {
     @Argument(help: "Results directory of the candidate run (e.g. a patched kernel or QEMU).")
     public var candidate: String
 
-    @Flag(name: .long, help: "Compare every metric, not only each workload's primary metric.")
+    @Flag(name: .long, help: "Also compare secondary metrics and counters, each family corrected on its own; they never decide the exit code.")
     public var allMetrics = false
 
     @OptionGroup public var stats: StatsOptions
@@ -38,20 +49,28 @@ public struct CompareCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
+        let status = try execute(output: { FileHandle.standardOutput.write(Data($0.utf8)) },
+                                 errors: { FileHandle.standardError.write(Data($0.utf8)) })
+        if status != .success { throw ExitCode(status.rawValue) }
+    }
+
+    /// Runs the comparison and returns the exit status; the summary goes to `output`, problems to `errors`.
+    public func execute(output: (String) -> Void, errors: (String) -> Void) throws -> ExitStatus {
         let base = URL(fileURLWithPath: baseline, isDirectory: true)
         let cand = URL(fileURLWithPath: candidate, isDirectory: true)
-        var primary: [String: String]? = nil
-        var directions: [String: Direction] = [:]
-        if let spec = try? RunSession.specOfRun(base) {
-            for w in spec.workloads { directions[w.metric] = w.direction }
-            if !allMetrics { primary = Dictionary(spec.workloads.map { ($0.name, $0.metric) }, uniquingKeysWith: { a, _ in a }) }
+        let outcome: CompareRuns.Outcome
+        do {
+            // A missing baseline throws `.baselineMissing` (exit 5); other errors map by their code.
+            outcome = try CompareRuns.compare(
+                baseline: base, candidate: cand, allMetrics: allMetrics,
+                overrides: CompareRuns.Overrides(threshold: stats.threshold, alpha: stats.alpha,
+                                                 resamples: stats.resamples, seed: stats.seed))
+        } catch {
+            errors(CommandFailure.message(for: error) + "\n")
+            return ExitStatus(for: error)
         }
-        // A missing baseline throws `.baselineMissing`, which `CommandFailure` turns into exit 5.
-        let outcome = try CompareRuns.compare(
-            baseline: base, candidate: cand, primaryMetrics: primary, directions: directions,
-            options: stats.compareOptions())
         let md = CompareRuns.markdown(outcome, baseline: baseline, candidate: candidate)
-        FileHandle.standardOutput.write(Data(md.utf8))
+        output(md)
         if let markdown {
             try Data(md.utf8).write(to: URL(fileURLWithPath: markdown))
         }
@@ -61,9 +80,11 @@ public struct CompareCommand: ParsableCommand {
             handle.write(Data(md.utf8))
             handle.closeFile()
         }
-        if outcome.rows.isEmpty {
-            throw RVBenchError(.badInput, "the two runs share no workload, variant and metric; compare runs of the same spec")
+        for line in outcome.missing { errors("rvbench compare: \(line)\n") }
+        if outcome.rows.isEmpty && outcome.missing.isEmpty {
+            errors("rvbench compare: the two runs share no workload, variant and metric\n")
+            return .usage
         }
-        if outcome.exitStatus != .success { throw ExitCode(outcome.exitStatus.rawValue) }
+        return outcome.exitStatus
     }
 }

@@ -51,6 +51,13 @@ public struct CompareReport: Sendable {
             ("alpha", .number(c.alpha)),
             ("resamples", .int(c.resamples)),
             ("seed", .raw(String(c.seed))),
+            ("log_ratio_ratio", .number(c.bootLevel?.ratio ?? .nan)),
+            ("log_ratio_ci_low", .number(c.bootLevel?.ci.low ?? .nan)),
+            ("log_ratio_ci_high", .number(c.bootLevel?.ci.high ?? .nan)),
+            ("log_ratio_ci_level", .number(c.bootLevel?.ci.level ?? .nan)),
+            ("p_above", .number(c.bootLevel?.pAbove ?? .nan)),
+            ("p_below", .number(c.bootLevel?.pBelow ?? .nan)),
+            ("p_equivalence", .number(c.bootLevel?.pEquivalence ?? .nan)),
         ]
         return "{" + fields.map { "\(JSONValue.string($0.0).text): \($0.1.text)" }.joined(separator: ", ") + "}"
     }
@@ -78,6 +85,12 @@ public struct CompareReport: Sendable {
         lines.append("mann-whitney U     \(f(c.mannWhitneyU))  p \(f(c.mannWhitneyP))")
         lines.append("hodges-lehmann     \(f(c.hodgesLehmann))  (candidate − baseline)")
         lines.append("cliff's delta      \(f(c.cliffsDelta))")
+        if let bl = c.bootLevel {
+            let level = String(format: "%g", bl.ci.level * 100)
+            lines.append("")
+            lines.append("log-ratio welch    \(f(bl.ratio))  \(level)% CI \(ci(bl.ci))  df \(f(bl.df))  (decides the verdict)")
+            lines.append("tests vs 1 ± \(f(c.threshold))  p above \(f(bl.pAbove)), p below \(f(bl.pBelow)), TOST p \(f(bl.pEquivalence))")
+        }
         lines.append("")
         lines.append("verdict: \(c.verdict.rawValue) (\(c.direction.rawValue), threshold \(f(c.threshold)), alpha \(f(c.alpha)), \(c.resamples) resamples, seed \(c.seed))")
         return lines.joined(separator: "\n")

@@ -89,10 +89,12 @@ func printOutcome(_ outcome: RunOutcome, options: RunOutputOptions) {
     options.say("run \(s.status.rawValue): \(s.bootsOK) boots ok, \(s.bootsFailed) failed, \(s.samples.count) samples, "
         + "\(s.notRun.count) variant(s) not run")
     for n in s.notRun { options.say("  not run: \(n.variant): \(n.reason)") }
-    for w in outcome.results.workloads where outcome.primaryMetrics[w.workload] == w.metric {
+    for w in outcome.results.workloads where w.kind == .primary {
         for c in w.comparisons {
-            options.say(String(format: "  %@ %@: %@/%@ = %.3f [%.3f, %.3f] %@", w.workload, w.metric, c.candidate, c.baseline,
-                               c.ratioOfMeans, c.ratioOfMeansCI.low, c.ratioOfMeansCI.high, c.verdict.rawValue))
+            let boots = c.bootLevel.map { " (\($0.bootsBaseline)/\($0.bootsCandidate) boots\($0.underpowered ? ", underpowered" : ""))" } ?? ""
+            options.say(String(format: "  %@ %@: %@/%@ = %.3f [%.3f, %.3f] %.0f%%%@ %@", w.workload, w.metric, c.candidate,
+                               c.baseline, c.headlineRatio, c.headlineCI.low, c.headlineCI.high, c.headlineCI.level * 100,
+                               boots, c.verdict.rawValue))
         }
     }
     options.say("results: \(outcome.directory.path)")

@@ -26,9 +26,12 @@ public struct StatsCompare: ParsableCommand {
         abstract: "Compare a candidate sample file with a baseline sample file.",
         discussion: """
         Each file holds one positive number per line; blank lines and # comments are allowed.
-        The headline is the ratio of means (candidate / baseline) with a seeded percentile bootstrap CI.
-        A regression needs that whole CI beyond 1 ± threshold and Welch's p below alpha.
-        This command exits with 0 (no change), 2 (regression), 4 (improvement) or 64 (bad usage or input).
+        Each number counts as one independent unit (for nested data, give one mean per boot). The verdict \
+        comes from Welch's t on the logarithms: a one-sided test against 1 ± threshold decides regression or \
+        improvement, TOST decides equivalent, anything else is inconclusive. The ratio of means with seeded \
+        percentile and BCa bootstrap CIs and the other figures are descriptive.
+        This command exits with 0 (equivalent), 2 (regression), 4 (improvement), 6 (inconclusive or no test) \
+        or 64 (bad usage or input).
 
         \(ExitStatus.helpText)
         """
@@ -78,7 +81,8 @@ public struct StatsCompare: ParsableCommand {
             switch report.comparison.verdict {
             case .regression: status = .regression
             case .improvement: status = .improvementOnly
-            case .noChange: status = .success
+            case .equivalent: status = .success
+            case .inconclusive, .noTest: status = .inconclusive
             }
             return Outcome(standardOutput: text, standardError: "", status: status)
         } catch {

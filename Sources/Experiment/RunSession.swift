@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 import Foundation
+import GuestWire
 import Host
 import Logging
 import Report
@@ -95,17 +96,16 @@ public enum RunSession {
     /// Analyses the journal, writes `results.json` and every report format.
     public static func finalize(spec: ExperimentSpec, directory: URL, summary: RunSummary, emulated: Bool) throws -> RunOutcome {
         let dir = ResultsDirectory(url: directory)
-        var directions: [String: Direction] = [:]
-        for w in spec.workloads { directions[w.metric] = w.direction }
-        for sample in summary.samples where directions[sample.metric] == nil {
-            directions[sample.metric] = WorkloadCatalogue.defaultDirection(forMetric: sample.metric)
-        }
         var notRun: [String: String] = [:]
         for record in summary.notRun { notRun[record.variant] = record.reason }
         let options = CompareOptions(threshold: spec.stats.threshold, alpha: spec.stats.alpha,
                                      resamples: spec.stats.resamples, seed: spec.seed)
+        let known = try? catalogue()
         let workloads = try Statistics.analyze(samples: summary.samples, baseline: spec.baseline.name,
-                                               directions: directions, notRun: notRun, options: options)
+                                               metrics: spec.metricInfo(catalogue: known),
+                                               twins: spec.uncountedTwins, notRun: notRun, options: options,
+                                               bootCosts: measuredBootCosts(directory: directory, samples: summary.samples),
+                                               work: spec.workUnits(catalogue: known), bootLabel: BootSample.bootLabel)
         var notes: [String] = []
         var hostKind = emulated ? "emulated RISC-V host (QEMU TCG)" : "riscv64 host"
         if case .lab(let options) = spec.host, options.deterministic {
@@ -133,31 +133,66 @@ public enum RunSession {
     }
 
     /// What counting cost, per counted variant and workload: the primary metric of the variant against its
-    /// uncounted twin (`measure_counter_overhead`), as a ratio with its 95% CI.
+    /// uncounted twin (`measure_counter_overhead`), as a boot-level ratio with its interval and verdict.
     static func counterOverheadNotes(spec: ExperimentSpec, samples: [Sample], options: CompareOptions) -> [String] {
         var notes: [String] = []
         for twin in spec.variants {
             guard let counted = twin.countedName else { continue }
             for w in spec.workloads {
-                func values(_ variant: String) -> [Double] {
-                    samples.filter { $0.variant == variant && $0.workload == w.name && $0.metric == w.metric }.map(\.value)
+                func boots(_ variant: String) -> [[Double]] {
+                    Statistics.groupByBoot(samples.filter { $0.variant == variant && $0.workload == w.name && $0.metric == w.metric }
+                        .map { ($0.boot, $0.value) })
                 }
-                let without = values(twin.name), with = values(counted)
-                guard without.count >= 2, with.count >= 2,
-                      let c = try? Statistics.compare(baseline: without, candidate: with, options: options,
-                                                      baselineName: twin.name, candidateName: counted, metric: w.metric)
+                let without = boots(twin.name), with = boots(counted)
+                let pair = SeriesPair(workload: w.name, metric: MetricID(name: w.metric, kind: .primary, unit: ""),
+                                      direction: w.direction, baselineName: twin.name, candidateName: counted,
+                                      baseline: without, candidate: with, family: .twin)
+                guard let outcome = try? Statistics.compareSeries([pair], options: options).first,
+                      let c = outcome.comparison, let bl = c.bootLevel
                 else {
-                    notes.append("counter overhead of \(counted) on \(w.name): not enough samples to compare "
+                    notes.append("counter overhead of \(counted) on \(w.name): not enough boots to compare "
                         + "(\(with.count) counted, \(without.count) uncounted)")
                     continue
                 }
                 func f(_ x: Double) -> String { String(format: "%.4f", x) }
                 notes.append("counter overhead (measured) of \(counted) on \(w.name), \(w.metric): counted/uncounted = "
-                    + "\(f(c.ratioOfMeans)) (95% CI \(f(c.ratioOfMeansCI.low)) to \(f(c.ratioOfMeansCI.high)), "
-                    + "\(c.verdict.rawValue); \(with.count) vs \(without.count) samples)")
+                    + "\(f(bl.ratio)) (\(Int((bl.ci.level * 100).rounded()))% CI \(f(bl.ci.low)) to \(f(bl.ci.high)) on boot means, "
+                    + "\(c.verdict.rawValue); \(with.count) vs \(without.count) boots)")
             }
         }
         return notes
+    }
+
+    /// Seconds each variant's boot costs beyond its measured iterations: the mean over boots of the time
+    /// from `boot-start` to `boot-end` in journal.jsonl minus the `wall_ns` of the boot's samples. Empty
+    /// when the journal has no complete boots.
+    static func measuredBootCosts(directory: URL, samples: [Sample]) -> [String: Double] {
+        guard let data = FileManager.default.contents(atPath: directory.appendingPathComponent("journal.jsonl").path)
+        else { return [:] }
+        struct BootKey: Hashable { var variant: String; var boot: Int }
+        var start: [BootKey: Double] = [:], spans: [BootKey: Double] = [:]
+        for line in data.split(separator: UInt8(ascii: "\n")) {
+            guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any],
+                  let record = object["record"] as? String, let variant = object["variant"] as? String,
+                  let boot = object["boot"] as? Int, let time = object["timestamp"] as? Double else { continue }
+            let key = BootKey(variant: variant, boot: boot)
+            if record == "boot-start" { start[key] = time }
+            if record == "boot-end", let begun = start[key], (object["status"] as? String ?? "ok") == "ok" {
+                spans[key] = time - begun
+            }
+        }
+        var measured: [BootKey: Double] = [:]
+        for s in samples where s.metric == "wall_ns" && s.value.isFinite {
+            measured[BootKey(variant: s.variant, boot: s.boot), default: 0] += s.value / 1e9
+        }
+        var perVariant: [String: [Double]] = [:]
+        for (key, span) in spans {
+            perVariant[key.variant, default: []].append(max(0, span - (measured[key] ?? 0)))
+        }
+        return perVariant.compactMapValues { costs in
+            let mean = costs.reduce(0, +) / Double(costs.count)
+            return mean > 0 ? mean : nil
+        }
     }
 
     /// Adds each variant's failed boots to its result rows, so reports show them.

@@ -386,7 +386,7 @@ public struct ExperimentRunner: Sendable {
                     if !wasBooted { arm(.afterBoot) }
                     let sample = Sample(experiment: spec.name, variant: boot.variant.name, workload: s.workload,
                                         boot: boot.boot, iteration: s.iteration, metric: s.metric, value: s.value,
-                                        unit: s.unit, timestamp: s.timestamp ?? now())
+                                        unit: s.unit, timestamp: s.timestamp ?? now(), kind: s.kind)
                     do {
                         try journal.recordSample(sample)
                     } catch {

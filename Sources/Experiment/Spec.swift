@@ -207,7 +207,7 @@ public struct RetryPolicy: Sendable, Equatable {
 
 /// Settings of the comparison.
 public struct StatsSettings: Sendable, Equatable {
-    /// Noise threshold: a ratio CI within 1 ± threshold is no change.
+    /// Minimum effect: a regression or improvement must show the ratio beyond 1 ± threshold, equivalence within it.
     public var threshold: Double
     public var alpha: Double
     /// Bootstrap resamples.

@@ -55,8 +55,10 @@ public struct ClosureStoppingPolicy: StoppingPolicy {
     public func decide(_ query: StoppingQuery) async -> StopDecision { await body(query) }
 }
 
-/// The Stats engine's `StoppingRule` applied to every cell: each variant × workload label's per-boot
-/// means of the primary metric. Another round runs while any cell's rule says continue.
+/// The Stats engine's `StoppingRule` applied to every cell the verdicts rest on: for each workload, the
+/// boot-level ratio of every other variant against the baseline (log-ratio Welch interval on per-boot means of
+/// the primary metric). With only the baseline running, each workload's boot means stand in. Another round
+/// runs while any cell's rule says continue.
 public struct StoppingRulePolicy: StoppingPolicy {
     public var rule: StoppingRule
 
@@ -64,14 +66,33 @@ public struct StoppingRulePolicy: StoppingPolicy {
         self.rule = rule
     }
 
-    /// The rule the spec asks for: its target half-width, `min_boots` and `max_boots`.
+    /// The rule the spec asks for: its target half-width, `min_boots` and `max_boots`. An adaptive run never
+    /// stops before `StoppingRule.adaptiveMinimumBoots` (5) boots per variant, whatever `min_boots` says.
     public init(spec: ExperimentSpec) {
+        let minimum = spec.repetitions.isAdaptive
+            ? max(spec.repetitions.minBoots, StoppingRule.adaptiveMinimumBoots) : spec.repetitions.minBoots
         self.init(rule: StoppingRule(targetRelativeHalfWidth: spec.repetitions.targetCIHalfWidth,
-                                     minimum: spec.repetitions.minBoots, maximum: spec.repetitions.maxBoots))
+                                     minimum: minimum, maximum: spec.repetitions.maxBoots))
     }
 
     public func decide(_ query: StoppingQuery) async -> StopDecision {
         var reasons: [String] = []
+        let baseline = query.spec.baseline.name
+        let candidates = query.variants.filter { $0 != baseline }
+        if query.variants.contains(baseline) && !candidates.isEmpty {
+            for workload in query.spec.workloads {
+                let b = query.bootMeans(variant: baseline, workload: workload.name)
+                for variant in candidates {
+                    let decision = rule.decide(baselineBootMeans: b,
+                                               candidateBootMeans: query.bootMeans(variant: variant, workload: workload.name))
+                    if !decision.shouldStop {
+                        return .continueRunning(reason: "\(variant)/\(baseline) \(workload.name): \(decision.reason)")
+                    }
+                    reasons.append(decision.reason)
+                }
+            }
+            return .stop(reason: reasons.first.map { "every ratio is done (first: \($0))" } ?? "nothing to measure")
+        }
         for variant in query.variants {
             for workload in query.spec.workloads {
                 let decision = rule.decide(query.bootMeans(variant: variant, workload: workload.name))

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 import Foundation
 import RVBenchCore
+import Stats
 
 /// The kind of a workload, as its manifest says.
 public enum WorkloadKind: String, Sendable, CaseIterable {
@@ -40,6 +41,10 @@ public struct WorkloadCatalogue: Sendable, Equatable {
         /// Metrics the workload reports besides the runner's own (`wall_ns`, `user_ns`, `sys_ns`);
         /// nil when the manifest does not list them (any metric is accepted).
         public var metrics: [String]?
+        /// Kind, unit and (where given) direction of each metric the manifest describes in `metric_kinds`.
+        public var metricKinds: [String: MetricDescription] = [:]
+        /// The metric that counts the workload's work and its unit's name (`work` in the manifest).
+        public var work: WorkUnit?
 
         public init(name: String, kind: WorkloadKind, metric: String? = nil, direction: Direction? = nil,
                     parameters: [String]? = nil, parameterTypes: [String: ParameterType] = [:],
@@ -55,6 +60,19 @@ public struct WorkloadCatalogue: Sendable, Equatable {
 
         /// The metric used when the spec names none: the manifest's, else the kind's default.
         public var defaultMetric: String { metric ?? kind.defaultMetric }
+    }
+
+    /// What a manifest's `metric_kinds` says of one metric.
+    public struct MetricDescription: Sendable, Equatable {
+        public var kind: MetricKind
+        public var unit: String
+        public var direction: Direction?
+        /// What the metric measures, in a sentence, when the manifest says.
+        public var description: String?
+
+        public init(kind: MetricKind, unit: String, direction: Direction? = nil, description: String? = nil) {
+            self.kind = kind; self.unit = unit; self.direction = direction; self.description = description
+        }
     }
 
     /// The type of a workload parameter, from its default in the manifest.
@@ -159,6 +177,38 @@ public struct WorkloadCatalogue: Sendable, Equatable {
         let metrics = (object["metrics"] as? [Any])?.compactMap { $0 as? String }
         var entry = Entry(name: name, kind: kind, metric: metric, direction: direction, parameters: parameters,
                           parameterTypes: types, metrics: metrics)
+        if let described = object["work"] {
+            guard let fields = described as? [String: Any], let metricName = fields["metric"] as? String,
+                  let unitName = fields["unit"] as? String else {
+                throw RVBenchError(.badInput, "\(shown): \"work\" must be {\"metric\": NAME, \"unit\": NAME}, "
+                    + "e.g. {\"metric\": \"frames\", \"unit\": \"frame\"}")
+            }
+            entry.work = WorkUnit(metric: metricName, unit: unitName)
+        }
+        if let described = object["metric_kinds"] {
+            guard let table = described as? [String: Any] else {
+                throw RVBenchError(.badInput, "\(shown): \"metric_kinds\" must be an object of metric name to "
+                    + "{\"kind\": ..., \"unit\": ...}")
+            }
+            for (metricName, value) in table {
+                guard let fields = value as? [String: Any], let kindText = fields["kind"] as? String,
+                      let metricKind = MetricKind(rawValue: kindText) else {
+                    throw RVBenchError(.badInput, "\(shown): metric_kinds.\(metricName) needs a \"kind\", one of "
+                        + MetricKind.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                var metricDirection: Direction? = nil
+                if let text = fields["direction"] as? String {
+                    guard let parsed = Direction(rawValue: text) else {
+                        throw RVBenchError(.badInput, "\(shown): metric_kinds.\(metricName) has direction \"\(text)\"; "
+                            + "expected lower-is-better or higher-is-better")
+                    }
+                    metricDirection = parsed
+                }
+                entry.metricKinds[metricName] = MetricDescription(kind: metricKind, unit: fields["unit"] as? String ?? "",
+                                                                  direction: metricDirection,
+                                                                  description: fields["description"] as? String)
+            }
+        }
         if let dictionary = (object["params"] ?? object["parameters"]) as? [String: Any] {
             for (key, value) in dictionary {
                 if let text = value as? String {
@@ -201,5 +251,47 @@ public struct WorkloadCatalogue: Sendable, Equatable {
             }
         }
         return (try? JSONDecoder().decode(Probe.self, from: data))?.types ?? [:]
+    }
+}
+
+extension ExperimentSpec {
+    /// Kind, unit and direction of every metric the spec's workloads report, for the analysis: the
+    /// spec's primary metric of each workload is `primary`; the manifest's `metric_kinds` describe the
+    /// others (a manifest's primary that the spec does not choose counts as secondary); the runner's own
+    /// times are secondary. Counters are not listed: their samples carry their kind.
+    public func metricInfo(catalogue: WorkloadCatalogue?) -> [MetricKey: MetricInfo] {
+        var out: [MetricKey: MetricInfo] = [:]
+        for w in workloads {
+            let entry = catalogue?.entry(named: w.name)
+            for runnerMetric in WorkloadCatalogue.runnerMetrics {
+                out[MetricKey(workload: w.name, metric: runnerMetric)] =
+                    MetricInfo(kind: .secondary, unit: "ns", direction: .lowerIsBetter)
+            }
+            for (name, d) in entry?.metricKinds ?? [:] {
+                let kind: MetricKind = d.kind == .primary ? .secondary : d.kind
+                out[MetricKey(workload: w.name, metric: name)] = MetricInfo(
+                    kind: kind, unit: d.unit, direction: d.direction ?? WorkloadCatalogue.defaultDirection(forMetric: name),
+                    description: d.description)
+            }
+            let primary = entry?.metricKinds[w.metric]
+            out[MetricKey(workload: w.name, metric: w.metric)] = MetricInfo(kind: .primary, unit: primary?.unit,
+                                                                             direction: w.direction,
+                                                                             description: primary?.description)
+        }
+        return out
+    }
+
+    /// Each workload's unit of work, from the catalogue.
+    public func workUnits(catalogue: WorkloadCatalogue?) -> [String: WorkUnit] {
+        var out: [String: WorkUnit] = [:]
+        for w in workloads {
+            if let unit = catalogue?.entry(named: w.name)?.work { out[w.name] = unit }
+        }
+        return out
+    }
+
+    /// The uncounted twins (`measure_counter_overhead`).
+    public var uncountedTwins: Set<String> {
+        Set(variants.filter { $0.countedName != nil }.map(\.name))
     }
 }

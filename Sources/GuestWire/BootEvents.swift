@@ -14,10 +14,13 @@ public struct BootSample: Sendable, Equatable {
     public var unit: String
     /// Seconds since the Unix epoch when the value was taken; nil: when the runner received it.
     public var timestamp: Double?
+    /// `.counter` for the counters the executor reads; nil: the workload manifest says what the metric is.
+    public var kind: MetricKind?
 
-    public init(workload: String, iteration: Int, metric: String, value: Double, unit: String, timestamp: Double? = nil) {
+    public init(workload: String, iteration: Int, metric: String, value: Double, unit: String, timestamp: Double? = nil,
+                kind: MetricKind? = nil) {
         self.workload = workload; self.iteration = iteration; self.metric = metric; self.value = value
-        self.unit = unit; self.timestamp = timestamp
+        self.unit = unit; self.timestamp = timestamp; self.kind = kind
     }
 }
 
@@ -157,7 +160,7 @@ public final class GuestLineTranslator: @unchecked Sendable {
             out.append(BootSample(workload: r.workload, iteration: r.iteration, metric: name, value: value, unit: unit(of: name)))
         }
         for (name, value) in r.counters.sorted(by: { $0.key < $1.key }) {
-            out.append(BootSample(workload: r.workload, iteration: r.iteration, metric: "guest.\(name)", value: Double(value), unit: "events"))
+            out.append(BootSample(workload: r.workload, iteration: r.iteration, metric: "guest.\(name)", value: Double(value), unit: "events", kind: .counter))
         }
         return out
     }

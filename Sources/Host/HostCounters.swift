@@ -48,7 +48,7 @@ public enum HostCounters {
             let metric = "host.perf.\(name)"
             if let value = readings[name]?.scaledValue {
                 samples.append(BootSample(workload: BootSample.bootLabel, iteration: 0, metric: metric, value: value,
-                                          unit: "events"))
+                                          unit: "events", kind: .counter))
             } else {
                 missing.append(UnavailableMetric(metric: metric, variant: variant,
                                                  reason: readings[name]?.unavailableReason ?? "not counted"))
@@ -72,7 +72,7 @@ public enum HostCounters {
         let stats = snapshot.vms.count == 1 ? snapshot.vms[0].stats : snapshot.global
         return stats.keys.sorted().map { key in
             BootSample(workload: BootSample.bootLabel, iteration: 0, metric: "host.kvm.\(key)", value: Double(stats[key]!),
-                       unit: "events")
+                       unit: "events", kind: .counter)
         }
     }
 

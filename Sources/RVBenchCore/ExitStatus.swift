@@ -17,6 +17,9 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
     case improvementOnly = 4
     /// The baseline results are missing or unreadable.
     case baselineMissing = 5
+    /// No regression, but at least one primary comparison could neither show a change nor show
+    /// equivalence within the threshold (or allowed no test): the data cannot tell.
+    case inconclusive = 6
     /// Bad usage or bad input (EX_USAGE).
     case usage = 64
     /// Stopped by SIGINT or SIGTERM (128 + SIGINT, as shells report it).
@@ -25,12 +28,13 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
     /// What the code means, one line of `--help`.
     public var meaning: String {
         switch self {
-        case .success: "success / no change"
+        case .success: "success; compare: every primary comparison equivalent (TOST)"
         case .failure: "internal failure"
-        case .regression: "regression (a comparison's CI lies beyond the noise threshold and Holm-corrected p < alpha)"
-        case .runFailed: "run failed"
-        case .improvementOnly: "improvement only (no regression)"
+        case .regression: "regression: one-sided test on boot means, Holm-corrected p < alpha"
+        case .runFailed: "run failed; compare: a baseline series missing or failed in the candidate"
+        case .improvementOnly: "improvement, every other primary comparison equivalent"
         case .baselineMissing: "baseline missing or unreadable"
+        case .inconclusive: "inconclusive: no regression, but not all shown equivalent"
         case .usage: "bad usage or bad input"
         case .interrupted: "interrupted (a run continues with `rvbench resume DIR`)"
         }

@@ -4,7 +4,7 @@
 /// Readers accept any minor version of a known major and reject other majors.
 public enum SchemaVersion {
     public static let major = 1
-    public static let minor = 0
+    public static let minor = 1
     public static var string: String { "\(major).\(minor)" }
 
     /// Parses "MAJOR.MINOR" (or a bare "MAJOR"); nil when it is not of that form.
@@ -73,11 +73,162 @@ public struct Interval: Codable, Sendable, Equatable {
     public func contains(_ x: Double) -> Bool { low <= x && x <= high }
 }
 
-/// The outcome of comparing a candidate with its baseline.
+/// The outcome of comparing a candidate with its baseline, decided on boot means (see `BootLevel`).
 public enum Verdict: String, Codable, Sendable, CaseIterable {
+    /// The one-sided minimum-effect test shows the ratio beyond 1 ± threshold in the bad direction.
     case regression
+    /// The mirror image: beyond 1 ± threshold in the good direction.
     case improvement
-    case noChange = "no-change"
+    /// TOST shows the ratio within 1 ± threshold.
+    case equivalent
+    /// Neither test rejected: the data cannot tell. Not the same as "no change".
+    case inconclusive
+    /// No test was possible: both sides have zero variance between boots.
+    case noTest = "no-test"
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        if let verdict = Verdict(rawValue: text) {
+            self = verdict
+        } else if text == "no-change" {
+            // Schema 1.0 said "no-change" for everything that was not a regression or an improvement.
+            self = .inconclusive
+        } else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
+                debugDescription: "unknown verdict \"\(text)\"; expected one of \(Verdict.allCases.map(\.rawValue))"))
+        }
+    }
+}
+
+/// What a metric is, from the workload manifest (or, for counters, from where it was read).
+public enum MetricKind: String, Codable, Sendable, CaseIterable, Comparable {
+    /// The workload's headline metric: the one that decides verdicts and exit codes.
+    case primary
+    /// Other performance figures of the workload (other times, rates, the runner's user/sys times).
+    case secondary
+    /// Outputs and counts that check the work was done (checksums, frames, inferences): checked, not compared.
+    case verification
+    /// Hardware, hypervisor and guest event counts: they explain the headline, never decide it.
+    case counter
+
+    public static func < (a: MetricKind, b: MetricKind) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+}
+
+/// A metric's identity: its name with the kind and unit the workload manifest gives it.
+public struct MetricID: Hashable, Codable, Sendable {
+    public var name: String
+    public var kind: MetricKind
+    public var unit: String
+
+    public init(name: String, kind: MetricKind, unit: String) {
+        self.name = name; self.kind = kind; self.unit = unit
+    }
+}
+
+/// The Holm family a comparison belongs to. Each family is corrected on its own; only `primary`
+/// decides exit codes.
+public enum ComparisonFamily: String, Codable, Sendable, CaseIterable {
+    /// Each workload's primary metric × candidate variant.
+    case primary
+    /// Secondary metrics.
+    case secondary
+    /// Counters.
+    case counter
+    /// Primary metrics of uncounted twins (`@no-counters`), which measure what counting costs.
+    case twin
+}
+
+/// The boot-level analysis of one comparison: the boot is the experimental unit.
+///
+/// Each boot contributes one number, the mean of its iterations. The ratio is exp(mean(log c) −
+/// mean(log b)) over the boot means; its interval is a Welch t interval on the log boot means with
+/// Welch–Satterthwaite degrees of freedom, transformed back.
+public struct BootLevel: Codable, Sendable, Equatable {
+    public var bootsBaseline: Int
+    public var bootsCandidate: Int
+    /// Ratio of the geometric means of the boot means (candidate / baseline).
+    public var ratio: Double
+    /// Standard error of the log ratio; 0 when neither side varies between boots.
+    public var logRatioSE: Double
+    /// Welch–Satterthwaite degrees of freedom.
+    public var df: Double
+    /// Two-sided interval of the ratio at `ci.level` = 1 − 2·(the Holm level this row was decided at),
+    /// so that it agrees with the verdict: a regression's interval lies wholly above 1 + threshold.
+    public var ci: Interval
+    /// One-sided minimum-effect p-values: H0 ratio ≤ 1 + threshold (`pAbove`), H0 ratio ≥ 1 − threshold (`pBelow`).
+    public var pAbove: Double
+    public var pBelow: Double
+    /// TOST p-value: the larger of the two one-sided p-values against ratio ≤ 1 − threshold and ratio ≥ 1 + threshold.
+    public var pEquivalence: Double
+    /// Holm-adjusted p of the directional test (the smaller of pAbove, pBelow) within the family.
+    public var adjustedPDirectional: Double
+    /// Holm-adjusted TOST p within the family.
+    public var adjustedPEquivalence: Double
+    public var family: ComparisonFamily
+    public var familySize: Int
+    /// Fewer than 5 boots on either side: the verdict stands but its power is low.
+    public var underpowered: Bool
+    /// Why no test was made (both sides constant between boots), else nil.
+    public var noTestReason: String?
+    /// Percentile interval from a two-stage (boot → iteration) bootstrap at `ci.level`, when each side has ≥ 8 boots.
+    public var twoStageCI: Interval?
+
+    /// Below this many boots on either side a design is underpowered.
+    public static let adequateBoots = 5
+    /// From this many boots on each side a two-stage bootstrap interval is reported as well.
+    public static let twoStageMinimumBoots = 8
+
+    enum CodingKeys: String, CodingKey {
+        case bootsBaseline = "boots_baseline"
+        case bootsCandidate = "boots_candidate"
+        case ratio
+        case logRatioSE = "log_ratio_se"
+        case df, ci
+        case pAbove = "p_above"
+        case pBelow = "p_below"
+        case pEquivalence = "p_equivalence"
+        case adjustedPDirectional = "adjusted_p_directional"
+        case adjustedPEquivalence = "adjusted_p_equivalence"
+        case family
+        case familySize = "family_size"
+        case underpowered
+        case noTestReason = "no_test_reason"
+        case twoStageCI = "two_stage_ci"
+    }
+
+    public init(bootsBaseline: Int, bootsCandidate: Int, ratio: Double, logRatioSE: Double, df: Double, ci: Interval,
+                pAbove: Double, pBelow: Double, pEquivalence: Double, adjustedPDirectional: Double,
+                adjustedPEquivalence: Double, family: ComparisonFamily, familySize: Int, underpowered: Bool,
+                noTestReason: String? = nil, twoStageCI: Interval? = nil) {
+        self.bootsBaseline = bootsBaseline; self.bootsCandidate = bootsCandidate; self.ratio = ratio
+        self.logRatioSE = logRatioSE; self.df = df; self.ci = ci
+        self.pAbove = pAbove; self.pBelow = pBelow; self.pEquivalence = pEquivalence
+        self.adjustedPDirectional = adjustedPDirectional; self.adjustedPEquivalence = adjustedPEquivalence
+        self.family = family; self.familySize = familySize; self.underpowered = underpowered
+        self.noTestReason = noTestReason; self.twoStageCI = twoStageCI
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(bootsBaseline, forKey: .bootsBaseline)
+        try c.encode(bootsCandidate, forKey: .bootsCandidate)
+        try c.encode(ratio, forKey: .ratio)
+        try c.encode(logRatioSE, forKey: .logRatioSE)
+        try c.encode(df, forKey: .df)
+        try c.encode(ci, forKey: .ci)
+        try c.encode(pAbove, forKey: .pAbove)
+        try c.encode(pBelow, forKey: .pBelow)
+        try c.encode(pEquivalence, forKey: .pEquivalence)
+        try c.encode(adjustedPDirectional, forKey: .adjustedPDirectional)
+        try c.encode(adjustedPEquivalence, forKey: .adjustedPEquivalence)
+        try c.encode(family, forKey: .family)
+        try c.encode(familySize, forKey: .familySize)
+        try c.encode(underpowered, forKey: .underpowered)
+        try c.encode(noTestReason, forKey: .noTestReason)
+        try c.encode(twoStageCI, forKey: .twoStageCI)
+    }
 }
 
 /// Candidate-versus-baseline statistics for one metric.
@@ -90,7 +241,8 @@ public struct Comparison: Codable, Sendable, Equatable {
     public var nCandidate: Int
     /// mean(candidate) / mean(baseline).
     public var ratioOfMeans: Double
-    /// Percentile bootstrap CI of the ratio of means.
+    /// Within-boot, descriptive: percentile bootstrap CI of the ratio of means over pooled iterations.
+    /// It treats iterations as independent and so is too narrow for inference; `bootLevel.ci` is the headline.
     public var ratioOfMeansCI: Interval
     /// BCa bootstrap CI of the ratio of means.
     public var ratioOfMeansBCa: Interval
@@ -107,15 +259,19 @@ public struct Comparison: Codable, Sendable, Equatable {
     /// Median of all pairwise differences, candidate − baseline.
     public var hodgesLehmann: Double
     public var cliffsDelta: Double
-    /// Holm-corrected p-value within the comparison family (Welch's p when the family has one member).
+    /// The Holm-corrected p-value of the test that decided the verdict (the directional minimum-effect test,
+    /// or TOST for `equivalent`), within the comparison's family; 1 when no test was made.
     public var adjustedP: Double
     public var threshold: Double
     public var alpha: Double
     public var verdict: Verdict
     public var resamples: Int
     public var seed: UInt64
+    /// The boot-level analysis that decides the verdict; nil in documents of schema 1.0.
+    public var bootLevel: BootLevel?
 
     enum CodingKeys: String, CodingKey {
+        case bootLevel = "boot_level"
         case baseline, candidate, metric, direction
         case nBaseline = "n_baseline"
         case nCandidate = "n_candidate"
@@ -155,6 +311,11 @@ public struct Comparison: Codable, Sendable, Equatable {
         self.adjustedP = adjustedP; self.threshold = threshold; self.alpha = alpha; self.verdict = verdict
         self.resamples = resamples; self.seed = seed
     }
+
+    /// The headline ratio: the boot-level one when there is one, else the pooled ratio of means.
+    public var headlineRatio: Double { bootLevel?.ratio ?? ratioOfMeans }
+    /// The headline interval: the boot-level one when there is one, else the pooled percentile interval.
+    public var headlineCI: Interval { bootLevel?.ci ?? ratioOfMeansCI }
 }
 
 /// Whether a variant produced samples.
@@ -239,20 +400,153 @@ public struct VariantResult: Codable, Sendable, Equatable {
 public struct WorkloadResult: Codable, Sendable, Equatable {
     public var workload: String
     public var metric: String
+    /// What the metric is (from the workload manifest); `secondary` in documents of schema 1.0.
+    public var kind: MetricKind
     public var unit: String
     public var direction: Direction
     public var baseline: String
     public var variants: [VariantResult]
     public var comparisons: [Comparison]
+    /// For verification metrics: whether every variant produced the same values. Nil for other kinds.
+    public var check: VerificationCheck?
+    /// Kalibera & Jones design advice per variant (primary metrics only).
+    public var design: [DesignAdvice]
+    /// Counters only: the counter per unit of the workload's work (per frame, per inference), per variant.
+    public var perUnit: PerUnitOfWork?
+    /// What the metric measures, from the workload manifest; nil when it does not say.
+    public var description: String?
 
     enum CodingKeys: String, CodingKey {
-        case workload, metric, unit, direction, baseline, variants, comparisons
+        case workload, metric, kind, unit, direction, baseline, variants, comparisons, check, design, description
+        case perUnit = "per_unit"
     }
 
-    public init(workload: String, metric: String, unit: String, direction: Direction, baseline: String,
-                variants: [VariantResult], comparisons: [Comparison]) {
-        self.workload = workload; self.metric = metric; self.unit = unit; self.direction = direction
+    public init(workload: String, metric: String, kind: MetricKind = .secondary, unit: String, direction: Direction,
+                baseline: String, variants: [VariantResult], comparisons: [Comparison],
+                check: VerificationCheck? = nil, design: [DesignAdvice] = []) {
+        self.workload = workload; self.metric = metric; self.kind = kind; self.unit = unit; self.direction = direction
         self.baseline = baseline; self.variants = variants; self.comparisons = comparisons
+        self.check = check; self.design = design
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        workload = try c.decode(String.self, forKey: .workload)
+        metric = try c.decode(String.self, forKey: .metric)
+        kind = try c.decodeIfPresent(MetricKind.self, forKey: .kind) ?? .secondary
+        unit = try c.decode(String.self, forKey: .unit)
+        direction = try c.decode(Direction.self, forKey: .direction)
+        baseline = try c.decode(String.self, forKey: .baseline)
+        variants = try c.decode([VariantResult].self, forKey: .variants)
+        comparisons = try c.decode([Comparison].self, forKey: .comparisons)
+        check = try c.decodeIfPresent(VerificationCheck.self, forKey: .check)
+        design = try c.decodeIfPresent([DesignAdvice].self, forKey: .design) ?? []
+        perUnit = try c.decodeIfPresent(PerUnitOfWork.self, forKey: .perUnit)
+        description = try c.decodeIfPresent(String.self, forKey: .description)
+    }
+
+    /// The metric's typed identity.
+    public var id: MetricID { MetricID(name: metric, kind: kind, unit: unit) }
+}
+
+/// A counter normalised by the work it paid for: its mean per unit of the workload's work metric.
+public struct PerUnitOfWork: Codable, Sendable, Equatable {
+    /// The unit of work, e.g. "frame" or "inference".
+    public var unit: String
+    /// The work metric it divides by, e.g. "frames".
+    public var workMetric: String
+    /// How it was normalised: per iteration (the counter and the work of the same iteration), or per
+    /// boot (a boot's counter over the work of its measured iterations; the counter also covers the boot
+    /// itself and the warm-up iterations).
+    public var basis: String
+    public var values: [Value]
+
+    public struct Value: Codable, Sendable, Equatable {
+        public var variant: String
+        public var value: Double
+        public init(variant: String, value: Double) { self.variant = variant; self.value = value }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case unit
+        case workMetric = "work_metric"
+        case basis, values
+    }
+
+    public init(unit: String, workMetric: String, basis: String, values: [Value]) {
+        self.unit = unit; self.workMetric = workMetric; self.basis = basis; self.values = values
+    }
+
+    public func value(for variant: String) -> Double? { values.first { $0.variant == variant }?.value }
+}
+
+/// The check of a verification metric (a checksum or a count): every value of every variant should be the
+/// same. Such metrics are checked, not compared.
+public struct VerificationCheck: Codable, Sendable, Equatable {
+    /// True when every value of every run variant is the same number.
+    public var consistent: Bool
+    /// The distinct values seen, in ascending order (at most 5 listed).
+    public var values: [Double]
+    /// How many distinct values there were.
+    public var distinct: Int
+
+    public init(consistent: Bool, values: [Double], distinct: Int) {
+        self.consistent = consistent; self.values = values; self.distinct = distinct
+    }
+}
+
+/// Kalibera & Jones (2013) design advice for one variant of one workload's primary metric.
+public struct DesignAdvice: Codable, Sendable, Equatable {
+    public var variant: String
+    public var boots: Int
+    public var iterationsPerBoot: Double
+    /// S₁²: variance of iterations within a boot.
+    public var withinBootVariance: Double
+    /// T₂² = S₂² − S₁²/n: the variance boots add beyond iteration noise (≤ 0: none detected).
+    public var betweenBootVariance: Double
+    /// Measured cost of one boot beyond its iterations, and of one iteration, in seconds; nil when not measured.
+    public var bootCostSeconds: Double?
+    public var iterationCostSeconds: Double?
+    /// Cost-optimal iterations per boot; nil when no between-boot variance was detected or costs are unknown.
+    public var optimalIterationsPerBoot: Int?
+    /// Boots per side for a boot-level ratio CI of ±`targetRelativeHalfWidth` at that design.
+    public var bootsForTarget: Int
+    public var targetRelativeHalfWidth: Double
+
+    enum CodingKeys: String, CodingKey {
+        case variant, boots
+        case iterationsPerBoot = "iterations_per_boot"
+        case withinBootVariance = "within_boot_variance"
+        case betweenBootVariance = "between_boot_variance"
+        case bootCostSeconds = "boot_cost_s"
+        case iterationCostSeconds = "iteration_cost_s"
+        case optimalIterationsPerBoot = "optimal_iterations_per_boot"
+        case bootsForTarget = "boots_for_target"
+        case targetRelativeHalfWidth = "target_relative_half_width"
+    }
+
+    public init(variant: String, boots: Int, iterationsPerBoot: Double, withinBootVariance: Double,
+                betweenBootVariance: Double, bootCostSeconds: Double?, iterationCostSeconds: Double?,
+                optimalIterationsPerBoot: Int?, bootsForTarget: Int, targetRelativeHalfWidth: Double) {
+        self.variant = variant; self.boots = boots; self.iterationsPerBoot = iterationsPerBoot
+        self.withinBootVariance = withinBootVariance; self.betweenBootVariance = betweenBootVariance
+        self.bootCostSeconds = bootCostSeconds; self.iterationCostSeconds = iterationCostSeconds
+        self.optimalIterationsPerBoot = optimalIterationsPerBoot; self.bootsForTarget = bootsForTarget
+        self.targetRelativeHalfWidth = targetRelativeHalfWidth
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(variant, forKey: .variant)
+        try c.encode(boots, forKey: .boots)
+        try c.encode(iterationsPerBoot, forKey: .iterationsPerBoot)
+        try c.encode(withinBootVariance, forKey: .withinBootVariance)
+        try c.encode(betweenBootVariance, forKey: .betweenBootVariance)
+        try c.encode(bootCostSeconds, forKey: .bootCostSeconds)
+        try c.encode(iterationCostSeconds, forKey: .iterationCostSeconds)
+        try c.encode(optimalIterationsPerBoot, forKey: .optimalIterationsPerBoot)
+        try c.encode(bootsForTarget, forKey: .bootsForTarget)
+        try c.encode(targetRelativeHalfWidth, forKey: .targetRelativeHalfWidth)
     }
 }
 

@@ -20,9 +20,13 @@ public struct Sample: Codable, Sendable, Equatable {
     public var unit: String
     /// Seconds since the Unix epoch when the value was taken.
     public var timestamp: Double
+    /// What the metric is when the producer knows it (counters are marked so where they are read);
+    /// nil: the workload manifest says. Omitted from `samples.jsonl` when nil.
+    public var kind: MetricKind?
 
     public init(experiment: String, variant: String, workload: String, boot: Int, iteration: Int,
-                metric: String, value: Double, unit: String, timestamp: Double) {
+                metric: String, value: Double, unit: String, timestamp: Double, kind: MetricKind? = nil) {
+        self.kind = kind
         self.experiment = experiment
         self.variant = variant
         self.workload = workload

@@ -62,16 +62,27 @@ public enum HTMLReport {
         for group in input.workloadGroups {
             out.append("<section>")
             out.append("<h2>\(h(group.workload))</h2>")
-            for result in group.results {
+            for result in group.results where result.kind == .primary || result.kind == .secondary {
                 out += metricSection(result, input: input)
+            }
+            let checks = group.results.filter { $0.kind == .verification }
+            if !checks.isEmpty {
+                out.append("<h3>Verification <span class=\"muted\">(checked, not compared)</span></h3>")
+                out.append("<ul>" + checks.compactMap { result -> String? in
+                    guard let check = result.checkText else { return nil }
+                    let unit = result.unit.isEmpty ? "no unit" : result.unit
+                    let text = check.consistent ? h(check.text) : "<strong>\(h(check.text))</strong>"
+                    return "<li>\(h(result.metric)) (\(h(unit))): \(text)</li>"
+                }.joined() + "</ul>")
             }
             let counters = group.results.filter(\.isCounter)
             if !counters.isEmpty { out += counterTable(counters) }
             out.append("</section>")
         }
-        out.append("<footer>Ratios are mean(variant) / mean(baseline) with 95% percentile-bootstrap intervals; "
-            + "p is Welch's t-test, Holm-corrected across the comparisons. A regression needs the whole interval "
-            + "beyond the noise threshold and p below alpha.</footer>")
+        out.append("<footer>The boot is the unit: ratios are candidate / baseline over per-boot means with log-ratio Welch t "
+            + "intervals; a regression needs a one-sided test against 1 ± threshold to reject after Holm's correction "
+            + "across the primary metric × workload × variant family; equivalent needs TOST; anything else is inconclusive. "
+            + "Secondary metrics and counters are corrected separately and never decide.</footer>")
         out.append("</body>")
         out.append("</html>")
         return out.joined(separator: "\n") + "\n"
@@ -81,33 +92,42 @@ public enum HTMLReport {
         let cls = switch verdict {
         case .regression: "regression"
         case .improvement: "improvement"
-        case .noChange: "no-change"
+        case .equivalent, .inconclusive, .noTest: "no-change"
         }
         return "<td class=\"\(cls)\">\(verdict.label)</td>"
     }
 
+    static func verdictCell(_ c: Comparison) -> String {
+        verdictCell(c.verdict).replacingOccurrences(of: ">\(c.verdict.label)<", with: ">\(Escape.markup(c.verdictText))<")
+    }
+
     static func summary(_ input: ReportInput) -> [String] {
         let h = Escape.markup
-        let rows = input.results.workloads.flatMap { result in
-            result.comparisons.map { c in
-                "<tr><td>\(h(result.workload))</td><td>\(h(result.metric))</td><td>\(h(c.candidate)) vs \(h(c.baseline))</td>"
-                    + "<td class=\"num\">\(Num.ratio(c.ratioOfMeans)) \(Num.interval(c.ratioOfMeansCI))</td>"
-                    + "<td class=\"num\">\(Num.p(c.adjustedP))</td>\(verdictCell(c.verdict))</tr>"
-            }
+        let primary = input.primaryRows
+        guard !primary.isEmpty else { return ["<p>No comparisons of primary metrics.</p>"] }
+        let rows = primary.map { result, c in
+            "<tr><td>\(h(result.workload))</td><td>\(h(result.metric))</td><td>\(h(c.candidate)) vs \(h(c.baseline))</td>"
+                + "<td class=\"num\">\(c.bootLevel.map { "\($0.bootsBaseline) / \($0.bootsCandidate)" } ?? "—")</td>"
+                + "<td class=\"num\">\(Num.ratio(c.headlineRatio)) \(Num.interval(c.headlineCI)) \(c.levelLabel)</td>"
+                + "<td class=\"num\">\(Num.p(c.adjustedP))</td>\(verdictCell(c))</tr>"
         }
-        guard !rows.isEmpty else { return ["<p>No comparisons.</p>"] }
-        return ["<h2>Summary</h2>",
-                "<table><tr><th>workload</th><th>metric</th><th>comparison</th><th>ratio [95% CI]</th><th>p (Holm)</th><th>verdict</th></tr>"]
-            + rows + ["</table>"]
+        return ["<h2>Answer</h2>",
+                "<p>Each workload's primary metric per candidate variant: ratio candidate / baseline over per-boot means, "
+                    + "with a log-ratio Welch t interval at the level that matches its Holm-corrected decision.</p>",
+                "<table><tr><th>workload</th><th>metric</th><th>comparison</th><th>boots</th><th>ratio [CI]</th><th>p (Holm)</th><th>verdict</th></tr>"]
+            + rows + ["</table>", "<figure>", SVGPlots.forest(primary: primary),
+                      "<figcaption>Primary metric ratios with their boot-level intervals; the shaded band is the noise threshold.</figcaption>",
+                      "</figure>"]
     }
 
     static func metricSection(_ result: WorkloadResult, input: ReportInput) -> [String] {
         let h = Escape.markup
         let unit = DisplayUnit.choose(unit: result.unit, typical: result.typicalValue)
         let threshold = result.comparisons.first.map { ", noise threshold ±\(Num.percent($0.threshold))" } ?? ""
-        var out = ["<h3>\(h(result.metric)) <span class=\"muted\">(\(h(unit.label)), \(result.direction.label)\(threshold))</span></h3>"]
+        var out = ["<h3>\(h(result.metric)) <span class=\"muted\">(\(result.kind.rawValue), \(h(unit.label)), \(result.direction.label)\(threshold))</span></h3>"]
+        if let text = result.description { out.append("<p class=\"muted\">\(h(text)).</p>") }
         out.append("<table><tr><th>variant</th><th>n</th><th>mean (\(h(unit.label)))</th><th>median (\(h(unit.label)))</th>"
-            + "<th>p5–p95 (\(h(unit.label)))</th><th>CV</th><th>ratio vs \(h(result.baseline)) [95% CI]</th><th>p (Holm)</th><th>verdict</th></tr>")
+            + "<th>p5–p95 (\(h(unit.label)))</th><th>CV</th><th>ratio vs \(h(result.baseline)) on boot means [CI]</th><th>p (Holm)</th><th>verdict</th></tr>")
         for variant in result.variants {
             let name = h(variant.variant) + (variant.variant == result.baseline ? " <span class=\"muted\">(baseline)</span>" : "")
             if let reason = variant.status.notRunReason {
@@ -123,8 +143,8 @@ public enum HTMLReport {
                 + "<td class=\"num\">\(unit.format(d.quantiles.p5))–\(unit.format(d.quantiles.p95))</td>"
                 + "<td class=\"num\">\(Num.percent(d.cv))</td>"
             if let c = result.comparison(for: variant.variant) {
-                cells += "<td class=\"num\">\(Num.ratio(c.ratioOfMeans)) \(Num.interval(c.ratioOfMeansCI)) (\(Num.change(c.ratioOfMeans)))</td>"
-                    + "<td class=\"num\">\(Num.p(c.adjustedP))</td>\(verdictCell(c.verdict))"
+                cells += "<td class=\"num\">\(Num.ratio(c.headlineRatio)) \(Num.interval(c.headlineCI)) \(c.levelLabel) (\(Num.change(c.headlineRatio)))</td>"
+                    + "<td class=\"num\">\(Num.p(c.adjustedP))</td>\(verdictCell(c))"
             } else if variant.variant == result.baseline {
                 cells += "<td>—</td><td>—</td><td>—</td>"
             } else {
@@ -137,14 +157,26 @@ public enum HTMLReport {
         if !failures.isEmpty {
             out.append("<p>Failures:</p><ul>" + failures.map { "<li>\(h($0.0)): \(h($0.1))</li>" }.joined() + "</ul>")
         }
-        out.append("<figure>")
-        out.append(SVGPlots.distribution(result, input: input))
-        out.append("<figcaption>Distribution of \(h(result.metric)) per variant.</figcaption>")
-        out.append("</figure>")
-        if !result.comparisons.isEmpty {
+        if result.kind == .primary {
+            if let design = DesignRows(result) {
+                out.append("<p>\(h(design.caption))</p>")
+                out.append("<table><tr>" + DesignRows.header.map { "<th>\(h($0))</th>" }.joined() + "</tr>")
+                for row in design.rows {
+                    out.append("<tr>" + row.map { "<td>\(h($0))</td>" }.joined() + "</tr>")
+                }
+                out.append("</table>")
+            }
+        }
+        if !result.isConstant {
+            out.append("<figure>")
+            out.append(SVGPlots.distribution(result, input: input))
+            out.append("<figcaption>Distribution of \(h(result.metric)) per variant.</figcaption>")
+            out.append("</figure>")
+        }
+        if !result.comparisons.isEmpty && result.kind != .primary {
             out.append("<figure>")
             out.append(SVGPlots.forest(result))
-            out.append("<figcaption>Overhead ratio against \(h(result.baseline)) with 95% CI; the shaded band is the noise threshold.</figcaption>")
+            out.append("<figcaption>Ratio against \(h(result.baseline)) on boot means with its interval; the shaded band is the noise threshold.</figcaption>")
             out.append("</figure>")
         }
         return out
@@ -163,10 +195,10 @@ public enum HTMLReport {
                 guard let variant = result.variants.first(where: { $0.variant == name }) else { return "<td>—</td>" }
                 if variant.status.notRunReason != nil { return "<td class=\"notrun\">not run</td>" }
                 guard let d = variant.descriptive else { return "<td>—</td>" }
-                if let c = result.comparison(for: name) {
-                    return "<td class=\"num\">\(Num.sig(d.mean)) (×\(Num.ratio(c.ratioOfMeans)))</td>"
-                }
-                return "<td class=\"num\">\(Num.sig(d.mean))</td>"
+                var cell = Num.sig(d.mean)
+                if let c = result.comparison(for: name) { cell += " (×\(Num.ratio(c.headlineRatio)))" }
+                if let per = result.perUnit, let value = per.value(for: name) { cell += "; \(Num.sig(value)) per \(h(per.unit))" }
+                return "<td class=\"num\">\(cell)</td>"
             }
             out.append("<tr><td>\(h(name))</td>" + cells.joined() + "</tr>")
         }

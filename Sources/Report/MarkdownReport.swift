@@ -64,8 +64,16 @@ public enum MarkdownReport {
         for group in input.workloadGroups {
             out.append("## \(e(group.workload))")
             out.append("")
-            for result in group.results {
+            for result in group.results where result.kind == .primary || result.kind == .secondary {
                 out += metricTable(result)
+                if result.kind == .primary { out += designTable(result) }
+            }
+            let checks = group.results.filter { $0.kind == .verification }
+            if !checks.isEmpty {
+                out.append("### verification (checked, not compared)")
+                out.append("")
+                out += checks.flatMap(checkLine)
+                out.append("")
             }
             let counters = group.results.filter(\.isCounter)
             if !counters.isEmpty {
@@ -75,28 +83,53 @@ public enum MarkdownReport {
         return out.joined(separator: "\n")
     }
 
-    /// One line per comparison: the verdicts at a glance.
+    /// The answer first: each workload's primary metric per candidate variant, on boot means.
     static func summary(_ input: ReportInput) -> [String] {
         let e = Escape.markdown
+        let primary = input.primaryRows
+        guard !primary.isEmpty else { return ["No comparisons of primary metrics.", ""] }
         var rows: [String] = []
-        for result in input.results.workloads {
-            for comparison in result.comparisons {
-                let verdict = comparison.verdict == .noChange ? comparison.verdict.label : "**\(comparison.verdict.label)**"
-                rows.append("| \(e(result.workload)) | \(e(result.metric)) | \(e(comparison.candidate)) vs \(e(comparison.baseline)) "
-                    + "| \(Num.ratio(comparison.ratioOfMeans)) \(Num.interval(comparison.ratioOfMeansCI)) "
-                    + "| \(Num.p(comparison.adjustedP)) | \(verdict) |")
-            }
+        for (result, c) in primary {
+            let verdict = c.isNotable ? "**\(c.verdictText)**" : c.verdictText
+            let boots = c.bootLevel.map { "\($0.bootsBaseline) / \($0.bootsCandidate)" } ?? "—"
+            rows.append("| \(e(result.workload)) | \(e(result.metric)) | \(e(c.candidate)) vs \(e(c.baseline)) | \(boots) "
+                + "| \(Num.ratio(c.headlineRatio)) \(Num.interval(c.headlineCI)) \(c.levelLabel) "
+                + "| \(Num.p(c.adjustedP)) | \(verdict) |")
         }
-        guard !rows.isEmpty else { return ["No comparisons.", ""] }
-        let regressions = input.results.workloads.flatMap(\.comparisons).filter { $0.verdict == .regression }.count
-        let improvements = input.results.workloads.flatMap(\.comparisons).filter { $0.verdict == .improvement }.count
-        return ["## Summary", "",
-                "\(rows.count) comparison\(rows.count == 1 ? "" : "s"): \(regressions) regression\(regressions == 1 ? "" : "s"), "
-                    + "\(improvements) improvement\(improvements == 1 ? "" : "s"). "
-                    + "Ratio is mean(variant) / mean(baseline) with a 95% bootstrap CI; p is Welch's, Holm-corrected.",
+        let verdicts = primary.map(\.comparison.verdict)
+        let counts = Verdict.allCases.compactMap { v -> String? in
+            let n = verdicts.filter { $0 == v }.count
+            return n == 0 ? nil : "\(n) \(v.label)"
+        }.joined(separator: ", ")
+        let threshold = primary.first.map { Num.percent($0.comparison.threshold) } ?? "—"
+        return ["## Answer", "",
+                "\(primary.count) primary comparison\(primary.count == 1 ? "" : "s"): \(counts). "
+                    + "Ratio is candidate / baseline over per-boot means (the boot is the unit), with a log-ratio Welch t "
+                    + "interval at the level that matches its Holm-corrected decision; p is the Holm-corrected p of the "
+                    + "deciding test against 1 ± \(threshold) (TOST for equivalent).",
                 "",
-                "| workload | metric | comparison | ratio [95% CI] | p (Holm) | verdict |",
-                "|---|---|---|---:|---:|---|"] + rows + [""]
+                "| workload | metric | comparison | boots | ratio [CI] | p (Holm) | verdict |",
+                "|---|---|---|---:|---:|---:|---|"] + rows + [""]
+    }
+
+    /// Kalibera & Jones advice for a primary metric: variance components and a cheaper design.
+    static func designTable(_ result: WorkloadResult) -> [String] {
+        guard let design = DesignRows(result) else { return [] }
+        let e = Escape.markdown
+        var out = [design.caption, "",
+                   "| " + DesignRows.header.joined(separator: " | ") + " |",
+                   "|---|" + String(repeating: "---:|", count: DesignRows.header.count - 1)]
+        out += design.rows.map { "| " + $0.map(e).joined(separator: " | ") + " |" }
+        out.append("")
+        return out
+    }
+
+    /// A verification metric: checked, not compared.
+    static func checkLine(_ result: WorkloadResult) -> [String] {
+        guard let check = result.checkText else { return [] }
+        let e = Escape.markdown
+        let verdict = check.consistent ? e(check.text) : "**\(e(check.text))**"
+        return ["- \(e(result.metric)) (\(e(result.unit.isEmpty ? "no unit" : result.unit))): \(verdict)"]
     }
 
     /// The table of variants for one workload and metric.
@@ -104,28 +137,35 @@ public enum MarkdownReport {
         let e = Escape.markdown
         let unit = DisplayUnit.choose(unit: result.unit, typical: result.typicalValue)
         let threshold = result.comparisons.first.map { ", noise threshold ±\(Num.percent($0.threshold))" } ?? ""
-        var out = ["### \(e(result.metric)) (\(e(unit.label)), \(result.direction.label)\(threshold))", ""]
-        out.append("| variant | n | mean (\(e(unit.label))) | median (\(e(unit.label))) | CV | ratio vs \(e(result.baseline)) [95% CI] | p (Holm) | verdict |")
-        out.append("|---|---:|---:|---:|---:|---|---:|---|")
+        var out = ["### \(e(result.metric)) (\(result.kind.rawValue), \(e(unit.label)), \(result.direction.label)\(threshold))", ""]
+        if let text = result.description {
+            out.append("\(e(text)).")
+            out.append("")
+        }
+        out.append("| variant | boots | n | mean (\(e(unit.label))) | median (\(e(unit.label))) | CV | ratio vs \(e(result.baseline)) on boot means [CI] | p (Holm) | verdict |")
+        out.append("|---|---:|---:|---:|---:|---:|---|---:|---|")
         for variant in result.variants {
             let name = variant.variant == result.baseline ? "\(e(variant.variant)) (baseline)" : e(variant.variant)
             if let reason = variant.status.notRunReason {
-                out.append("| \(name) | — | — | — | — | not run: \(e(reason)) | — | — |")
+                out.append("| \(name) | — | — | — | — | — | not run: \(e(reason)) | — | — |")
                 continue
             }
             guard let d = variant.descriptive else {
-                out.append("| \(name) | 0 | — | — | — | no samples | — | — |")
+                out.append("| \(name) | — | 0 | — | — | — | no samples | — | — |")
                 continue
             }
-            var ratio = "—", p = "—", verdict = "—"
+            var ratio = "—", p = "—", verdict = "—", boots = "—"
             if let c = result.comparison(for: variant.variant) {
-                ratio = "\(Num.ratio(c.ratioOfMeans)) \(Num.interval(c.ratioOfMeansCI)) (\(Num.change(c.ratioOfMeans)))"
+                ratio = "\(Num.ratio(c.headlineRatio)) \(Num.interval(c.headlineCI)) \(c.levelLabel) (\(Num.change(c.headlineRatio)))"
                 p = Num.p(c.adjustedP)
-                verdict = c.verdict == .noChange ? c.verdict.label : "**\(c.verdict.label)**"
+                verdict = c.isNotable ? "**\(c.verdictText)**" : c.verdictText
+                boots = c.bootLevel.map { String($0.bootsCandidate) } ?? "—"
             } else if variant.variant != result.baseline {
                 ratio = e(result.noComparisonReason(for: variant.variant))
+            } else if let c = result.comparisons.first {
+                boots = c.bootLevel.map { String($0.bootsBaseline) } ?? "—"
             }
-            out.append("| \(name) | \(d.n) | \(unit.format(d.mean)) | \(unit.format(d.median)) | \(Num.percent(d.cv)) | \(ratio) | \(p) | \(verdict) |")
+            out.append("| \(name) | \(boots) | \(d.n) | \(unit.format(d.mean)) | \(unit.format(d.median)) | \(Num.percent(d.cv)) | \(ratio) | \(p) | \(verdict) |")
         }
         let failures = result.variants.flatMap { v in v.failures.map { (v.variant, $0) } }
         if !failures.isEmpty {
@@ -144,7 +184,7 @@ public enum MarkdownReport {
         for result in counters {
             for variant in result.variants where !variants.contains(variant.variant) { variants.append(variant.variant) }
         }
-        var out = ["### counters side by side (mean per iteration)", ""]
+        var out = ["### counters side by side (mean per iteration; × boot-level ratio vs baseline; never decide a verdict)", ""]
         out.append("| variant | " + counters.map { "\(e($0.metric)) (\(e($0.unit)))" }.joined(separator: " | ") + " |")
         out.append("|---|" + String(repeating: "---:|", count: counters.count))
         for name in variants {
@@ -152,10 +192,17 @@ public enum MarkdownReport {
                 guard let variant = result.variants.first(where: { $0.variant == name }) else { return "—" }
                 if variant.status.notRunReason != nil { return "not run" }
                 guard let d = variant.descriptive else { return "—" }
-                if let c = result.comparison(for: name) { return "\(Num.sig(d.mean)) (×\(Num.ratio(c.ratioOfMeans)))" }
-                return Num.sig(d.mean)
+                var cell = Num.sig(d.mean)
+                if let c = result.comparison(for: name) { cell += " (×\(Num.ratio(c.headlineRatio)))" }
+                if let per = result.perUnit, let value = per.value(for: name) { cell += "; \(Num.sig(value)) per \(e(per.unit))" }
+                return cell
             }
             out.append("| \(e(name)) | " + cells.joined(separator: " | ") + " |")
+        }
+        let bases = Set(counters.compactMap { $0.perUnit.map { "per \($0.unit): \($0.basis)" } }).sorted()
+        if !bases.isEmpty {
+            out.append("")
+            out += bases.map { "- \(e($0))" }
         }
         out.append("")
         return out

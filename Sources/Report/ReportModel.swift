@@ -123,8 +123,16 @@ extension WorkloadResult {
         baselineDescriptive?.median ?? variants.compactMap { $0.descriptive?.median }.first ?? 0
     }
 
-    /// True for hardware and hypervisor counters ("counter.*"), shown side by side per workload.
-    var isCounter: Bool { metric.hasPrefix("counter.") }
+    /// True for hardware, hypervisor and guest counters, shown side by side per workload.
+    var isCounter: Bool { kind == .counter }
+
+    /// True when no variant's values vary (or each has at most one value): nothing to plot.
+    var isConstant: Bool {
+        let described = variants.compactMap(\.descriptive)
+        guard !described.isEmpty else { return true }
+        let lows = described.map(\.quantiles.p0), highs = described.map(\.quantiles.p100)
+        return lows.min() == highs.max()
+    }
 }
 
 extension Verdict {
@@ -133,7 +141,74 @@ extension Verdict {
         switch self {
         case .regression: "regression"
         case .improvement: "improvement"
-        case .noChange: "no change"
+        case .equivalent: "equivalent"
+        case .inconclusive: "inconclusive"
+        case .noTest: "no test"
+        }
+    }
+}
+
+/// The Kalibera & Jones design table of a primary metric, as cells for any format.
+struct DesignRows {
+    static let header = ["variant", "boots × iterations", "between-boot SD", "within-boot SD", "boot cost",
+                         "iteration cost", "optimal iterations per boot", "boots needed"]
+    var caption: String
+    var rows: [[String]]
+
+    init?(_ result: WorkloadResult) {
+        guard let first = result.design.first else { return nil }
+        caption = "Design (Kalibera & Jones): variance between boots and within a boot, relative to the mean; "
+            + "optimal iterations per boot from the measured boot and iteration costs; boots per side for a ±"
+            + "\(Num.percent(first.targetRelativeHalfWidth)) ratio CI at that design."
+        let mean = result.baselineDescriptive?.mean ?? 1
+        func cost(_ x: Double?) -> String { x.map { Num.sig($0, 3) + " s" } ?? "not measured" }
+        rows = result.design.map { d in
+            [d.variant, "\(d.boots) × \(Num.sig(d.iterationsPerBoot, 3))",
+             d.betweenBootVariance > 0 ? Num.percent(d.betweenBootVariance.squareRoot() / mean) : "none detected",
+             Num.percent(d.withinBootVariance.squareRoot() / mean),
+             cost(d.bootCostSeconds), cost(d.iterationCostSeconds),
+             d.optimalIterationsPerBoot.map(String.init) ?? "—", String(d.bootsForTarget)]
+        }
+    }
+}
+
+extension WorkloadResult {
+    /// A verification metric's check as text, for any format.
+    var checkText: (consistent: Bool, text: String)? {
+        guard let check else { return nil }
+        let values = check.values.map { $0 == $0.rounded() && abs($0) < 1e15 ? Num.exact($0) : Num.sig($0, 6) }
+            .joined(separator: ", ")
+        if check.consistent { return (true, "consistent: every variant gave \(values)") }
+        let more = check.distinct > check.values.count ? ", …" : ""
+        return (false, "inconsistent: \(check.distinct) distinct values (\(values)\(more))")
+    }
+}
+
+extension Comparison {
+    /// The verdict as reports show it, with the underpowered mark when the design has too few boots.
+    var verdictText: String {
+        guard let bl = bootLevel else { return verdict.label }
+        var text = verdict.label
+        if bl.underpowered { text += " (underpowered: \(min(bl.bootsBaseline, bl.bootsCandidate)) boots)" }
+        return text
+    }
+
+    /// "90% CI": the level of the headline interval.
+    var levelLabel: String {
+        let percent = headlineCI.level * 100
+        let text = percent == percent.rounded() ? String(format: "%.0f", percent) : String(format: "%.1f", percent)
+        return "\(text)% CI"
+    }
+
+    /// True for verdicts reports emphasise.
+    var isNotable: Bool { verdict == .regression || verdict == .improvement }
+}
+
+extension ReportInput {
+    /// The comparisons that answer the question: each workload's primary metric per candidate variant.
+    var primaryRows: [(result: WorkloadResult, comparison: Comparison)] {
+        results.workloads.filter { $0.kind == .primary }.flatMap { r in
+            r.comparisons.filter { ($0.bootLevel?.family ?? .primary) == .primary }.map { (r, $0) }
         }
     }
 }

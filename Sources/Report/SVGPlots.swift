@@ -16,7 +16,8 @@ enum SVGPlots {
     /// At most this many points are drawn per variant; larger sets are thinned evenly.
     static let maxPoints = 1500
 
-    static let colors: [Verdict: String] = [.regression: "#c62828", .improvement: "#2e7d32", .noChange: "#546e7a"]
+    static let colors: [Verdict: String] = [.regression: "#c62828", .improvement: "#2e7d32", .equivalent: "#546e7a",
+                                            .inconclusive: "#546e7a", .noTest: "#546e7a"]
 
     /// Box plots of one metric, one row per variant: box p25–p75, median bar, whiskers p5–p95,
     /// mean as a diamond, and the samples as jittered points when the journal is at hand.
@@ -86,55 +87,69 @@ enum SVGPlots {
         return svg.joined(separator: "\n")
     }
 
-    /// The overhead ratio of each variant against the baseline: point and 95% CI whiskers,
-    /// a dashed line at 1.0, and the noise band ±threshold shaded.
+    /// The ratio of each variant against the baseline for one metric (boot level).
     static func forest(_ result: WorkloadResult) -> String {
-        let rows = result.variants.filter { $0.variant != result.baseline }
-        let threshold = result.comparisons.first?.threshold ?? 0.01
+        let rows: [(label: String, status: String?, comparison: Comparison?)] = result.variants
+            .filter { $0.variant != result.baseline }
+            .map { v in
+                if let reason = v.status.notRunReason { return (v.variant, "not run: \(reason)", nil) }
+                return (v.variant, result.comparison(for: v.variant) == nil ? "no comparison" : nil, result.comparison(for: v.variant))
+            }
+        return forest(rows: rows, threshold: result.comparisons.first?.threshold ?? 0.01,
+                      title: "\(result.workload): \(result.metric) ratio vs \(result.baseline)",
+                      axis: "ratio vs \(result.baseline) on boot means (\(result.direction.label)")
+    }
+
+    /// The answer as one plot: every workload's primary metric per candidate variant.
+    static func forest(primary: [(result: WorkloadResult, comparison: Comparison)]) -> String {
+        forest(rows: primary.map { ("\($0.result.workload) \($0.comparison.candidate)", nil, $0.comparison) },
+               threshold: primary.first?.comparison.threshold ?? 0.01,
+               title: "primary metrics: ratio candidate / baseline on boot means", axis: "ratio on boot means (")
+    }
+
+    /// Point and interval whiskers per row, a dashed line at 1.0, and the noise band ±threshold shaded.
+    static func forest(rows: [(label: String, status: String?, comparison: Comparison?)], threshold: Double,
+                       title: String, axis: String) -> String {
         var low = 1 - threshold, high = 1 + threshold
-        for c in result.comparisons {
-            for value in [c.ratioOfMeans, c.ratioOfMeansCI.low, c.ratioOfMeansCI.high] where value.isFinite {
+        for c in rows.compactMap(\.comparison) {
+            for value in [c.headlineRatio, c.headlineCI.low, c.headlineCI.high] where value.isFinite {
                 low = min(low, value); high = max(high, value)
             }
         }
         let plotRight = width - valueWidth
         let height = top + Double(max(rows.count, 1)) * rowHeight + axisHeight
-        let title = "\(result.workload): \(result.metric) ratio of means vs \(result.baseline)"
         var svg = open(title: title, height: height)
         let scale = Scale(low: low, high: high, left: labelWidth, right: plotRight, includeZero: false)
         let bandLeft = scale.x(1 - threshold), bandRight = scale.x(1 + threshold)
         svg.append("<rect class=\"band\" x=\"\(f(bandLeft))\" y=\"\(f(top))\" width=\"\(f(bandRight - bandLeft))\" height=\"\(f(height - axisHeight - top))\"/>")
         svg += grid(scale, top: top, bottom: height - axisHeight,
-                    label: "ratio of means vs \(result.baseline), 95% CI (\(result.direction.label); band ±\(Num.percent(threshold)) noise)")
+                    label: "\(axis); band ±\(Num.percent(threshold)) noise)")
         svg.append(line(x1: scale.x(1), y1: top, x2: scale.x(1), y2: height - axisHeight, cls: "one"))
         if rows.isEmpty {
             svg.append(text(x: labelWidth + 4, y: top + rowHeight / 2, "no variant to compare", anchor: "start", cls: "muted"))
         }
-        for (index, variant) in rows.enumerated() {
+        for (index, row) in rows.enumerated() {
             let y = top + (Double(index) + 0.5) * rowHeight
-            svg.append(text(x: labelWidth - 8, y: y + 4, clipped(variant.variant, 22), anchor: "end"))
-            if let reason = variant.status.notRunReason {
-                svg.append(text(x: plotRight + 10, y: y + 4, clipped("not run: \(reason)", 38), anchor: "start", cls: "muted small"))
-                continue
-            }
-            guard let c = result.comparison(for: variant.variant) else {
-                svg.append(text(x: plotRight + 10, y: y + 4, "no comparison", anchor: "start", cls: "muted small"))
+            svg.append(text(x: labelWidth - 8, y: y + 4, clipped(row.label, 22), anchor: "end"))
+            guard let c = row.comparison else {
+                svg.append(text(x: plotRight + 10, y: y + 4, clipped(row.status ?? "no comparison", 38), anchor: "start", cls: "muted small"))
                 continue
             }
             let color = colors[c.verdict] ?? "#000"
-            let ci = c.ratioOfMeansCI
+            let ci = c.headlineCI
             if ci.low.isFinite && ci.high.isFinite {
                 svg.append("<line x1=\"\(f(scale.x(ci.low)))\" y1=\"\(f(y))\" x2=\"\(f(scale.x(ci.high)))\" y2=\"\(f(y))\" stroke=\"\(color)\" stroke-width=\"2\"/>")
                 for end in [ci.low, ci.high] {
                     svg.append("<line x1=\"\(f(scale.x(end)))\" y1=\"\(f(y - 6))\" x2=\"\(f(scale.x(end)))\" y2=\"\(f(y + 6))\" stroke=\"\(color)\" stroke-width=\"2\"/>")
                 }
             }
-            if c.ratioOfMeans.isFinite {
-                svg.append("<circle cx=\"\(f(scale.x(c.ratioOfMeans)))\" cy=\"\(f(y))\" r=\"5\" fill=\"\(color)\"/>")
+            if c.headlineRatio.isFinite {
+                svg.append("<circle cx=\"\(f(scale.x(c.headlineRatio)))\" cy=\"\(f(y))\" r=\"5\" fill=\"\(color)\"/>")
             }
+            let cls = c.isNotable ? c.verdict.rawValue : "no-change"
             svg.append(text(x: plotRight + 10, y: y + 4,
-                            "\(Num.ratio(c.ratioOfMeans)) \(Num.interval(ci)) \(c.verdict.label)", anchor: "start",
-                            cls: "v-\(c.verdict.rawValue) small"))
+                            clipped("\(Num.ratio(c.headlineRatio)) \(Num.interval(ci)) \(c.levelLabel) \(c.verdictText)", 44),
+                            anchor: "start", cls: "v-\(cls) small"))
         }
         svg.append("</svg>")
         return svg.joined(separator: "\n")

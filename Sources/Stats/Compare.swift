@@ -11,14 +11,15 @@ extension Statistics {
     ///   for medians).
     /// - Welch's t (candidate − baseline), Mann–Whitney U of the candidate, the Hodges–Lehmann shift
     ///   (candidate − baseline) and Cliff's delta (positive when the candidate tends to be larger).
-    /// - `adjustedP` is Welch's p; the verdict uses the percentile CI of the ratio of means.
-    ///   `applyHolm` corrects a whole family afterwards.
+    /// - The verdict comes from `bootLevel`: here each value counts as one independent unit (a boot),
+    ///   so the log-ratio Welch test runs on the values themselves, as a family of one. `compareSeries`
+    ///   does the same on per-boot means for nested data, and `applyHolm` corrects whole families.
     ///
     /// Throws `badInput` for fewer than 2 values, non-finite values, or values ≤ 0 (the ratios need
     /// positive data), and for invalid options.
     public static func compare(baseline: [Double], candidate: [Double], options: CompareOptions,
                                baselineName: String = "baseline", candidateName: String = "candidate",
-                               metric: String = "value") throws -> Comparison {
+                               metric: String = "value", decide: Bool = true) throws -> Comparison {
         try options.validate()
         try validatePositive(baseline, name: baselineName)
         try validatePositive(candidate, name: candidateName)
@@ -45,7 +46,7 @@ extension Statistics {
         let delta = cliffsDelta(sortedBaseline: b, sortedCandidate: c)
 
         let meansCI = Bootstrap.percentile(sortedDistribution: meansDist, level: options.level)
-        return Comparison(
+        var comparison = Comparison(
             baseline: baselineName, candidate: candidateName, metric: metric, direction: options.direction,
             nBaseline: b.count, nCandidate: c.count,
             ratioOfMeans: ratioOfMeans,
@@ -59,10 +60,18 @@ extension Statistics {
             welchT: welch.t, welchDF: welch.df, welchP: welch.p,
             mannWhitneyU: mw.u, mannWhitneyP: mw.p,
             hodgesLehmann: hl, cliffsDelta: delta,
-            adjustedP: welch.p, threshold: options.threshold, alpha: options.alpha,
-            verdict: verdict(ci: meansCI, adjustedP: welch.p, direction: options.direction,
-                             threshold: options.threshold, alpha: options.alpha),
+            adjustedP: 1, threshold: options.threshold, alpha: options.alpha,
+            verdict: .inconclusive,
             resamples: options.resamples, seed: options.seed)
+        if decide {
+            let units = try logRatioWelch(baselineBootMeans: baseline, candidateBootMeans: candidate)
+            let decided = decideFamily([BootLevelInput(welch: units, direction: options.direction, family: .primary)],
+                                       threshold: options.threshold, alpha: options.alpha)[0]
+            comparison.bootLevel = decided.bootLevel
+            comparison.verdict = decided.verdict
+            comparison.adjustedP = decided.adjustedP
+        }
+        return comparison
     }
 
     static func validatePositive(_ xs: [Double], name: String) throws {

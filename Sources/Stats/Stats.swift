@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+import Foundation
 import RVBenchCore
 
 /// rvbench's statistics: descriptive statistics, two-sample comparisons with bootstrap confidence
@@ -127,38 +128,30 @@ extension Statistics {
         return adjusted
     }
 
-    /// The verdict for a ratio CI (candidate / baseline) and a corrected p-value.
-    ///
-    /// For lower-is-better metrics a regression needs the whole CI above 1 + threshold, an
-    /// improvement the whole CI below 1 − threshold; higher-is-better swaps the two. Either also
-    /// needs `adjustedP < alpha`. Everything else is no change.
-    public static func verdict(ci: Interval, adjustedP: Double, direction: Direction,
-                               threshold: Double, alpha: Double) -> Verdict {
-        guard adjustedP < alpha else { return .noChange }
-        let above = ci.low > 1 + threshold
-        let below = ci.high < 1 - threshold
-        switch direction {
-        case .lowerIsBetter:
-            if above { return .regression }
-            if below { return .improvement }
-        case .higherIsBetter:
-            if below { return .regression }
-            if above { return .improvement }
-        }
-        return .noChange
-    }
-
-    /// Re-computes `adjustedP` (Holm over the Welch p-values of the whole family) and the verdict
-    /// (from `ratioOfMeansCI`) of every comparison, keeping their order.
+    /// Re-decides every comparison that has a boot-level analysis, one Holm family per
+    /// `ComparisonFamily` (see `decideFamily`), keeping their order. Each family uses the threshold and
+    /// alpha of its first member. A two-stage interval is kept only when its level did not change.
     public static func applyHolm(_ comparisons: [Comparison]) -> [Comparison] {
-        let adjusted = holm(comparisons.map(\.welchP))
-        return zip(comparisons, adjusted).map { c, p in
-            var c = c
-            c.adjustedP = p
-            c.verdict = verdict(ci: c.ratioOfMeansCI, adjustedP: p, direction: c.direction,
-                                threshold: c.threshold, alpha: c.alpha)
-            return c
+        var out = comparisons
+        for family in ComparisonFamily.allCases {
+            let members = comparisons.indices.filter { comparisons[$0].bootLevel?.family == family }
+            guard let first = members.first else { continue }
+            let inputs = members.map { i -> BootLevelInput in
+                let bl = comparisons[i].bootLevel!
+                let welch = LogRatioWelch(logRatio: log(bl.ratio), se: bl.logRatioSE, df: bl.df,
+                                          bootsBaseline: bl.bootsBaseline, bootsCandidate: bl.bootsCandidate)
+                return BootLevelInput(welch: welch, direction: comparisons[i].direction, family: family)
+            }
+            let decided = decideFamily(inputs, threshold: comparisons[first].threshold, alpha: comparisons[first].alpha)
+            for (i, d) in zip(members, decided) {
+                var bl = d.bootLevel
+                if let old = comparisons[i].bootLevel?.twoStageCI, old.level == bl.ci.level { bl.twoStageCI = old }
+                out[i].bootLevel = bl
+                out[i].verdict = d.verdict
+                out[i].adjustedP = d.adjustedP
+            }
         }
+        return out
     }
 
     // MARK: Outliers

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+import Foundation
 import RVBenchCore
 
 /// Whether to take another sample.
@@ -18,8 +19,9 @@ public enum StopDecision: Sendable, Equatable {
     }
 }
 
-/// Adaptive run count: stop once the t-interval of the mean is narrow enough relative to the mean,
-/// never before `minimum` samples and always at `maximum`.
+/// Adaptive run count. The verdict rests on the boot-level ratio, so `decide(baselineBootMeans:candidateBootMeans:)`
+/// stops once the log-ratio Welch interval of the ratio is narrow enough; `decide(_:)` does the same for one
+/// mean, for runs with a single variant. Never before `minimum` boots, always at `maximum`.
 public struct StoppingRule: Sendable, Equatable {
     /// Target half-width of the CI of the mean, relative to |mean| (0.02 = ±2%).
     public var targetRelativeHalfWidth: Double
@@ -70,6 +72,40 @@ public struct StoppingRule: Sendable, Equatable {
         }
         return .continueRunning(reason: "relative CI half-width \(shown) is above the target \(target) after \(n) samples")
     }
+
+    /// Relative half-width of the boot-level ratio interval at `level`: exp(t_{(1+level)/2, df}·se) − 1 for the
+    /// log-ratio Welch interval on boot means (the upper half, the wider one on the ratio scale). Nil when a
+    /// side has fewer than 2 boots or a boot mean ≤ 0.
+    public func ratioRelativeHalfWidth(baselineBootMeans b: [Double], candidateBootMeans c: [Double]) -> Double? {
+        guard let w = try? Statistics.logRatioWelch(baselineBootMeans: b, candidateBootMeans: c) else { return nil }
+        guard w.se > 0 else { return 0 }
+        return expm1(GSL.tPinv((1 + level) / 2, df: w.df) * w.se)
+    }
+
+    /// Decides from the boot means of a candidate and its baseline so far.
+    public func decide(baselineBootMeans b: [Double], candidateBootMeans c: [Double]) -> StopDecision {
+        let n = min(b.count, c.count)
+        if n >= maximum {
+            return .stop(reason: "reached the maximum of \(maximum) boots")
+        }
+        if let bad = (b + c).first(where: { !$0.isFinite }) {
+            return .stop(reason: "a boot mean is \(bad); fix the measurement before taking more")
+        }
+        if n < minimum {
+            return .continueRunning(reason: "\(n) of at least \(minimum) boots")
+        }
+        guard let rel = ratioRelativeHalfWidth(baselineBootMeans: b, candidateBootMeans: c) else {
+            return .continueRunning(reason: "the ratio is undefined (a boot mean ≤ 0)")
+        }
+        let shown = percent(rel), target = percent(targetRelativeHalfWidth)
+        if rel <= targetRelativeHalfWidth {
+            return .stop(reason: "ratio CI half-width \(shown) on boot means is within the target \(target) after \(n) boots")
+        }
+        return .continueRunning(reason: "ratio CI half-width \(shown) on boot means is above the target \(target) after \(n) boots")
+    }
+
+    /// The fewest boots per variant before an adaptive run may stop: below this a design is underpowered.
+    public static let adaptiveMinimumBoots = BootLevel.adequateBoots
 
     private func percent(_ x: Double) -> String {
         let scaled = (x * 1000).rounded() / 10

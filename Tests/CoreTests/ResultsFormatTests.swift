@@ -159,3 +159,42 @@ enum CoreFixtures {
         #expect(ISO8601Time.string(fromEpochSeconds: seconds, fractionDigits: digits) == expected)
     }
 }
+
+@Suite struct SchemaOnePointOneTests {
+    /// A 1.0 document still reads: "no-change" is inconclusive, a missing kind is secondary.
+    @Test func readsSchemaOnePointZeroVerdictsAndKinds() throws {
+        var object = try #require(try JSONSerialization.jsonObject(
+            with: try ResultsJSON.prettyData(CoreFixtures.results)) as? [String: Any])
+        object["schema_version"] = "1.0"
+        var workloads = try #require(object["workloads"] as? [[String: Any]])
+        workloads[0].removeValue(forKey: "kind")
+        var comparisons = try #require(workloads[0]["comparisons"] as? [[String: Any]])
+        comparisons[0]["verdict"] = "no-change"
+        comparisons[0].removeValue(forKey: "boot_level")
+        workloads[0]["comparisons"] = comparisons
+        object["workloads"] = workloads
+        let data = try JSONSerialization.data(withJSONObject: object)
+        let read = try ResultsJSON.decoder().decode(ResultsDocument.self, from: data)
+        #expect(read.workloads[0].kind == .secondary)
+        #expect(read.workloads[0].comparisons[0].verdict == .inconclusive)
+        #expect(read.workloads[0].comparisons[0].bootLevel == nil)
+        #expect(read.workloads[0].comparisons[0].headlineCI == CoreFixtures.comparison.ratioOfMeansCI)
+    }
+
+    @Test func anUnknownVerdictIsRejected() throws {
+        let data = Data(#""maybe""#.utf8)
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(Verdict.self, from: data) }
+        #expect(try JSONDecoder().decode(Verdict.self, from: Data(#""no-test""#.utf8)) == .noTest)
+    }
+
+    @Test func samplesCarryTheirKindOnlyWhenKnown() throws {
+        let plain = Sample(experiment: "e", variant: "v", workload: "w", boot: 0, iteration: 0, metric: "m",
+                           value: 1, unit: "ns", timestamp: 0)
+        #expect(!String(decoding: try JSONEncoder().encode(plain), as: UTF8.self).contains("kind"))
+        var counter = plain
+        counter.kind = .counter
+        let text = String(decoding: try JSONEncoder().encode(counter), as: UTF8.self)
+        #expect(text.contains(#""kind":"counter""#))
+        #expect(try JSONDecoder().decode(Sample.self, from: Data(text.utf8)) == counter)
+    }
+}

@@ -59,7 +59,7 @@ enum HostFixtures {
         readings["task-clock"] = .value(100, enabled: 10, running: 10)
         readings["cycles"] = .unavailable("perf_event_open on the host: Operation not supported (errno 95)")
         let samples = try HostCounters.samples(readings, variant: "virtio", directory: dir)
-        #expect(samples == [BootSample(workload: "boot", iteration: 0, metric: "host.perf.task-clock", value: 100, unit: "events")])
+        #expect(samples == [BootSample(workload: "boot", iteration: 0, metric: "host.perf.task-clock", value: 100, unit: "events", kind: .counter)])
         var more = CounterReadings()
         more["instructions"] = .unavailable("not counted")
         _ = try HostCounters.samples(more, variant: "native", directory: dir)

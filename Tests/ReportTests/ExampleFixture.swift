@@ -14,7 +14,16 @@ enum ExampleFixture {
     static let seed: UInt64 = 42
     static let baseline = "native"
     static let notRun = ["passthrough": "the lab's host kernel has no VFIO type1 or KVM VFIO device for riscv"]
-    static let directions: [String: Direction] = ["fps": .higherIsBetter]
+    /// What each metric is, as a spec and the workload manifests would say.
+    static let metrics: [MetricKey: MetricInfo] = [
+        MetricKey(workload: "mobilenetv2-160", metric: "wall_ns"): MetricInfo(kind: .primary, unit: "ns", direction: .lowerIsBetter),
+        MetricKey(workload: "x264-320x240", metric: "wall_ns"): MetricInfo(kind: .primary, unit: "ns", direction: .lowerIsBetter),
+        MetricKey(workload: "x264-320x240", metric: "fps"): MetricInfo(
+            kind: .secondary, unit: "frames/s", direction: .higherIsBetter,
+            description: "frames per second of the whole encoder process, start-up included"),
+        MetricKey(workload: "x264-320x240", metric: "frames"): MetricInfo(kind: .verification, unit: "frames", direction: .lowerIsBetter),
+    ]
+    static let work = ["x264-320x240": WorkUnit(metric: "frames", unit: "frame")]
     static let unavailable = [UnavailableMetric(metric: "counter.cycles",
                                                 reason: "<not supported>: the fixture's host has no Sscofpmf")]
 
@@ -31,7 +40,7 @@ enum ExampleFixture {
         seed: 42
         variants: [native, virtio, vdpa, passthrough]
         workloads: [mobilenetv2-160, x264-320x240]
-        repetition: {boots: 3, iterations: 5}
+        repetition: {boots: 5, iterations: 5}
 
         """
 
@@ -91,8 +100,8 @@ enum ExampleFixture {
         let orders = [[0, 1, 2], [2, 0, 1], [1, 2, 0]]
         var clock = 1_795_651_200.0 + 60 // 2026-11-26T00:01:00Z
         var samples: [Sample] = []
-        for boot in 0 ..< 3 {
-            for variant in orders[boot].map({ variants[$0] }) {
+        for boot in 0 ..< 5 {
+            for variant in orders[boot % orders.count].map({ variants[$0] }) {
                 clock += 6.5 // boot
                 for shape in shapes {
                     let bootEffect = 1 + shape.bootSD * random.normal()
@@ -100,17 +109,19 @@ enum ExampleFixture {
                         let wall = (shape.nativeNs * shape.factor[variant]! * bootEffect
                             * (1 + shape.iterationSD * random.normal())).rounded()
                         clock += wall / 1e9
-                        func add(_ metric: String, _ value: Double, _ unit: String) {
+                        func add(_ metric: String, _ value: Double, _ unit: String, kind: MetricKind? = nil) {
                             samples.append(Sample(experiment: experiment, variant: variant, workload: shape.workload,
                                                   boot: boot, iteration: iteration, metric: metric, value: value,
-                                                  unit: unit, timestamp: (clock * 1000).rounded() / 1000))
+                                                  unit: unit, timestamp: (clock * 1000).rounded() / 1000, kind: kind))
                         }
                         add("wall_ns", wall, "ns")
                         if let frames = shape.frames {
                             add("fps", (Double(frames) / (wall / 1e9) * 1000).rounded() / 1000, "frames/s")
+                            add("frames", Double(frames), "frames")
                         }
                         if let exits = shape.mmioExits[variant] {
-                            add("counter.mmio_exit_user", (exits * (1 + 0.02 * random.normal())).rounded(), "exits")
+                            add("counter.mmio_exit_user", (exits * (1 + 0.02 * random.normal())).rounded(), "exits",
+                                kind: .counter)
                         }
                     }
                 }
@@ -127,8 +138,9 @@ enum ExampleFixture {
 
     /// results.json from the samples, through the statistics engine.
     static func results(from samples: [Sample]) throws -> ResultsDocument {
-        let workloads = try Statistics.analyze(samples: samples, baseline: baseline, directions: directions,
-                                               notRun: notRun, options: CompareOptions(resamples: 10_000, seed: seed))
+        let workloads = try Statistics.analyze(samples: samples, baseline: baseline, metrics: metrics,
+                                               notRun: notRun, options: CompareOptions(resamples: 10_000, seed: seed),
+                                               work: work)
         return ResultsDocument(experiment: experiment, hostKind: manifest.host.kind, emulated: true,
                                createdAt: manifest.createdAt, workloads: workloads, notes: [label],
                                unavailable: unavailable)

@@ -79,7 +79,8 @@ import Testing
         let x264 = try #require(results.workloads.first { $0.workload == "x264-320x240" && $0.metric == "wall_ns" })
         let virtio = try #require(x264.comparison(for: "virtio"))
         #expect(virtio.verdict == .regression)
-        #expect(virtio.ratioOfMeansCI.contains(1.118))
+        #expect(virtio.headlineCI.contains(1.118))
+        #expect(virtio.bootLevel?.family == .primary && virtio.bootLevel?.underpowered == false)
         let passthrough = try #require(x264.variants.first { $0.variant == "passthrough" })
         #expect(passthrough.status == .notRun(reason: ExampleFixture.notRun["passthrough"]!))
     }

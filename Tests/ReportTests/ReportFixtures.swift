@@ -31,6 +31,7 @@ enum ReportFixtures {
                    welchT: 4.25, welchDF: 21.7, welchP: p / 2, mannWhitneyU: 130, mannWhitneyP: p,
                    hodgesLehmann: 0.031, cliffsDelta: 0.79, adjustedP: p, threshold: 0.01, alpha: 0.05,
                    verdict: verdict, resamples: 10_000, seed: 7)
+            .withBootLevel(low: low, high: high, family: metric.hasPrefix("counter") ? .counter : .primary)
     }
 
     /// A document with every feature the reports show: an emulated host, modelled labels, notes,
@@ -44,7 +45,7 @@ enum ReportFixtures {
         createdAt: "2026-11-26T12:00:00Z",
         workloads: [
             WorkloadResult(
-                workload: script, metric: "wall_ns", unit: "ns", direction: .lowerIsBetter, baseline: "native",
+                workload: script, metric: "wall_ns", kind: .primary, unit: "ns", direction: .lowerIsBetter, baseline: "native",
                 variants: [
                     VariantResult(variant: "native", status: .run, descriptive: descriptive(1.25e9, 1.1e7)),
                     VariantResult(variant: attribute, status: .run, descriptive: descriptive(1.31e9, 1.3e7),
@@ -55,7 +56,7 @@ enum ReportFixtures {
                 comparisons: [comparison(attribute, metric: "wall_ns", ratio: 1.048, low: 1.031, high: 1.066, p: 0.0004,
                                          verdict: .regression)]),
             WorkloadResult(
-                workload: "x264 | 320x240", metric: "fps", unit: "frames/s", direction: .higherIsBetter, baseline: "native",
+                workload: "x264 | 320x240", metric: "fps", kind: .primary, unit: "frames/s", direction: .higherIsBetter, baseline: "native",
                 variants: [
                     VariantResult(variant: "native", status: .run, descriptive: descriptive(41.7, 0.4)),
                     VariantResult(variant: formula, status: .run, descriptive: descriptive(43.9, 0.5)),
@@ -65,7 +66,7 @@ enum ReportFixtures {
                 comparisons: [comparison(formula, metric: "fps", direction: .higherIsBetter, ratio: 1.053, low: 1.04,
                                          high: 1.067, p: 0.002, verdict: .improvement)]),
             WorkloadResult(
-                workload: "x264 | 320x240", metric: "counter.mmio_exit_user", unit: "exits", direction: .lowerIsBetter,
+                workload: "x264 | 320x240", metric: "counter.mmio_exit_user", kind: .counter, unit: "exits", direction: .lowerIsBetter,
                 baseline: "native",
                 variants: [
                     VariantResult(variant: "native", status: .run, descriptive: descriptive(120, 6)),
@@ -74,13 +75,13 @@ enum ReportFixtures {
                 comparisons: [comparison(formula, metric: "counter.mmio_exit_user", ratio: 426.7, low: 410.2, high: 441.9,
                                          p: 1e-9, verdict: .regression)]),
             WorkloadResult(
-                workload: "x264 | 320x240", metric: "wall_ns", unit: "ns", direction: .lowerIsBetter, baseline: "native",
+                workload: "x264 | 320x240", metric: "wall_ns", kind: .secondary, unit: "ns", direction: .lowerIsBetter, baseline: "native",
                 variants: [
                     VariantResult(variant: "native", status: .run, descriptive: descriptive(2.4e6, 2e4)),
                     VariantResult(variant: formula, status: .run, descriptive: descriptive(2.41e6, 2.2e4)),
                 ],
                 comparisons: [comparison(formula, metric: "wall_ns", ratio: 1.004, low: 0.996, high: 1.012, p: 0.41,
-                                         verdict: .noChange)]),
+                                         verdict: .inconclusive).withFamily(.secondary)]),
         ],
         notes: ["fixture document \(script) for the report tests, not a measurement"],
         unavailable: [UnavailableMetric(metric: "counter.cycles", variant: formula, reason: "<not supported> by the host PMU")])
@@ -133,4 +134,23 @@ enum ReportFixtures {
 
     /// The same results alone, as when only results.json is at hand.
     static let bareInput = ReportInput(results: hostileResults)
+}
+
+extension Comparison {
+    /// The fixture's boot-level figures: 6 boots per side, the interval as given at 90%.
+    func withBootLevel(low: Double, high: Double, family: ComparisonFamily) -> Comparison {
+        var c = self
+        c.bootLevel = BootLevel(bootsBaseline: 6, bootsCandidate: 6, ratio: ratioOfMeans,
+                                logRatioSE: (log(high) - log(low)) / 3.6, df: 9.8,
+                                ci: Interval(low: low, high: high, level: 0.9), pAbove: adjustedP, pBelow: 1 - adjustedP,
+                                pEquivalence: 0.5, adjustedPDirectional: adjustedP, adjustedPEquivalence: 0.5,
+                                family: family, familySize: 1, underpowered: false)
+        return c
+    }
+
+    func withFamily(_ family: ComparisonFamily) -> Comparison {
+        var c = self
+        c.bootLevel?.family = family
+        return c
+    }
 }

@@ -76,9 +76,9 @@ import Testing
         #expect(h.verdict == .improvement)
     }
 
-    @Test func identicalSamplesAreNoChange() throws {
+    @Test func identicalSamplesAreNotARegression() throws {
         let r = try Statistics.compare(baseline: Self.base, candidate: Self.base, options: CompareOptions(resamples: 1000))
-        #expect(r.verdict == .noChange)
+        #expect(r.verdict == .inconclusive || r.verdict == .equivalent)
         #expect(r.ratioOfMeans == 1 && r.hodgesLehmann == 0 && r.cliffsDelta == 0)
         #expect(r.welchT == 0 && r.welchP == 1)
         #expect(r.ratioOfMeansCI.contains(1))
@@ -194,30 +194,55 @@ import Testing
 
 @Suite struct VerdictTests {
     struct Case: Sendable, CustomTestStringConvertible {
-        var low, high, p: Double
+        var logRatio, se: Double
         var direction: Direction
         var expected: Verdict
-        var testDescription: String { "[\(low), \(high)] p=\(p) \(direction.rawValue) → \(expected.rawValue)" }
+        var testDescription: String { "d=\(logRatio) se=\(se) \(direction.rawValue) → \(expected.rawValue)" }
     }
 
+    // Boot means of 10 boots per side (df ≈ 18), threshold 1%, alpha 0.05, a family of one.
     static let cases: [Case] = [
-        Case(low: 1.02, high: 1.05, p: 0.01, direction: .lowerIsBetter, expected: .regression),
-        Case(low: 1.02, high: 1.05, p: 0.20, direction: .lowerIsBetter, expected: .noChange),
-        Case(low: 1.005, high: 1.05, p: 0.01, direction: .lowerIsBetter, expected: .noChange),   // CI reaches into the noise band
-        Case(low: 1.01, high: 1.05, p: 0.01, direction: .lowerIsBetter, expected: .noChange),    // exactly on the threshold
-        Case(low: 0.95, high: 0.98, p: 0.01, direction: .lowerIsBetter, expected: .improvement),
-        Case(low: 0.95, high: 0.995, p: 0.01, direction: .lowerIsBetter, expected: .noChange),
-        Case(low: 0.97, high: 1.03, p: 0.01, direction: .lowerIsBetter, expected: .noChange),
-        Case(low: 1.02, high: 1.05, p: 0.01, direction: .higherIsBetter, expected: .improvement),
-        Case(low: 0.95, high: 0.98, p: 0.01, direction: .higherIsBetter, expected: .regression),
-        Case(low: 0.95, high: 0.98, p: 0.05, direction: .higherIsBetter, expected: .noChange),   // p must be < alpha
+        Case(logRatio: log(1.05), se: 0.005, direction: .lowerIsBetter, expected: .regression),
+        Case(logRatio: log(1.05), se: 0.05, direction: .lowerIsBetter, expected: .inconclusive),
+        Case(logRatio: log(1.012), se: 0.0005, direction: .lowerIsBetter, expected: .regression),   // small but sure
+        Case(logRatio: log(1.01), se: 0.001, direction: .lowerIsBetter, expected: .inconclusive),   // on the threshold
+        Case(logRatio: log(0.95), se: 0.005, direction: .lowerIsBetter, expected: .improvement),
+        Case(logRatio: 0, se: 0.002, direction: .lowerIsBetter, expected: .equivalent),
+        Case(logRatio: 0, se: 0.02, direction: .lowerIsBetter, expected: .inconclusive),
+        Case(logRatio: log(1.05), se: 0.005, direction: .higherIsBetter, expected: .improvement),
+        Case(logRatio: log(0.95), se: 0.005, direction: .higherIsBetter, expected: .regression),
+        Case(logRatio: log(1.05), se: 0, direction: .lowerIsBetter, expected: .noTest),
     ]
 
     @Test(arguments: VerdictTests.cases)
     func truthTable(_ c: Case) {
-        let v = Statistics.verdict(ci: Interval(low: c.low, high: c.high, level: 0.95), adjustedP: c.p,
-                                   direction: c.direction, threshold: 0.01, alpha: 0.05)
-        #expect(v == c.expected)
+        let w = LogRatioWelch(logRatio: c.logRatio, se: c.se, df: 18, bootsBaseline: 10, bootsCandidate: 10)
+        let d = Statistics.decideFamily([.init(welch: w, direction: c.direction, family: .primary)], threshold: 0.01, alpha: 0.05)[0]
+        #expect(d.verdict == c.expected)
+        // The reported interval agrees with the verdict.
+        let ci = d.bootLevel.ci
+        switch d.verdict {
+        case .regression where c.direction == .lowerIsBetter, .improvement where c.direction == .higherIsBetter:
+            #expect(ci.low > 1.01)
+        case .improvement, .regression:
+            #expect(ci.high < 0.99)
+        case .equivalent:
+            #expect(ci.low > 0.99 && ci.high < 1.01)
+        case .inconclusive:
+            #expect(!(ci.low > 1.01) && !(ci.high < 0.99) && !(ci.low > 0.99 && ci.high < 1.01))
+        case .noTest:
+            #expect(d.bootLevel.noTestReason != nil && d.adjustedP == 1)
+        }
+    }
+
+    @Test func holmLevelsMatchHolmDecisions() {
+        let p = [0.001, 0.04, 0.012, 0.3, 0.0049]
+        let adjusted = Statistics.holm(p)
+        let levels = Statistics.holmLevels(p, alpha: 0.05)
+        for i in p.indices {
+            #expect((adjusted[i] < 0.05) == (p[i] < levels[i]))
+        }
+        #expect(levels[0] == 0.01 && levels[4] == 0.0125 && levels[2] == 0.05 / 3)
     }
 
     @Test func holmEdgeCases() {
@@ -227,16 +252,29 @@ import Testing
         #expect(Statistics.holm([0.6, 0.5]) == [1, 1])
     }
 
-    @Test func applyHolmCanTurnARegressionIntoNoChange() throws {
-        let base = CompareTests.base
-        var c = try Statistics.compare(baseline: base, candidate: base.map { $0 * 1.05 }, options: CompareOptions(resamples: 1000))
-        c.welchP = 0.03
-        c.adjustedP = 0.03
-        c.verdict = .regression
-        let family = Statistics.applyHolm([c, c, c])
-        #expect(family.allSatisfy { $0.adjustedP == 0.09 && $0.verdict == .noChange })
-        let alone = Statistics.applyHolm([c])
-        #expect(alone[0].adjustedP == 0.03 && alone[0].verdict == .regression)
+    @Test func applyHolmCorrectsEachFamilyOnItsOwn() throws {
+        let w = LogRatioWelch(logRatio: log(1.05), se: 0.016, df: 8, bootsBaseline: 5, bootsCandidate: 5)
+        let alone = Statistics.decideFamily([.init(welch: w, direction: .lowerIsBetter, family: .primary)],
+                                            threshold: 0.01, alpha: 0.05)
+        #expect(alone[0].verdict == .regression)
+        let twelve = Statistics.decideFamily(Array(repeating: .init(welch: w, direction: .lowerIsBetter, family: .primary), count: 12),
+                                             threshold: 0.01, alpha: 0.05)
+        #expect(twelve.allSatisfy { $0.verdict == .inconclusive && $0.bootLevel.familySize == 12 })
+        #expect(twelve[0].bootLevel.ci.level > alone[0].bootLevel.ci.level)
+
+        // Counters in their own family do not change the primary verdict.
+        let base = [[10.0, 10.1], [10.2, 10.3], [9.9, 10.0], [10.1, 10.0], [10.0, 10.2]]
+        let slow = base.map { $0.map { $0 * 1.2 } }
+        func pair(_ metric: String, _ kind: MetricKind, _ family: ComparisonFamily) -> SeriesPair {
+            SeriesPair(workload: "w", metric: MetricID(name: metric, kind: kind, unit: "s"), direction: .lowerIsBetter,
+                       baselineName: "a", candidateName: "b", baseline: base, candidate: slow, family: family)
+        }
+        let options = CompareOptions(resamples: 200)
+        let primaryOnly = try Statistics.compareSeries([pair("t", .primary, .primary)], options: options)
+        let withCounters = try Statistics.compareSeries([pair("t", .primary, .primary)]
+            + (0..<20).map { pair("c\($0)", .counter, .counter) }, options: options)
+        #expect(primaryOnly[0].comparison?.adjustedP == withCounters[0].comparison?.adjustedP)
+        #expect(withCounters[1].comparison?.bootLevel?.familySize == 20)
     }
 }
 
@@ -362,13 +400,15 @@ import Testing
 
     @Test func groupsComparesAndReportsNotRun() throws {
         let base = CompareTests.base
-        var all = samples("virtio", "zstd", base.map { $0 * 1.3 })
-        all += samples("native", "zstd", base)
-        all += samples("native", "ffmpeg", base)
-        all += samples("virtio", "ffmpeg", base)
-        all += samples("native", "ffmpeg", [100, 101, 102], metric: "fps")
-        all += samples("virtio", "ffmpeg", [80, 81, 82], metric: "fps")
-        let results = try Statistics.analyze(samples: all, baseline: "native", directions: ["fps": .higherIsBetter],
+        var all = samples("virtio", "zstd", base.map { $0 * 1.3 }, boots: 4)
+        all += samples("native", "zstd", base, boots: 4)
+        all += samples("native", "ffmpeg", base, boots: 4)
+        all += samples("virtio", "ffmpeg", base, boots: 4)
+        all += samples("native", "ffmpeg", [100, 101, 102], boots: 3, metric: "fps")
+        all += samples("virtio", "ffmpeg", [80, 81, 82], boots: 3, metric: "fps")
+        let results = try Statistics.analyze(samples: all, baseline: "native",
+                                             metrics: [MetricKey(workload: "ffmpeg", metric: "fps"):
+                                                        MetricInfo(kind: .secondary, direction: .higherIsBetter)],
                                              notRun: ["passthrough": "no riscv IOMMU on this host"],
                                              options: CompareOptions(resamples: 1000))
         #expect(results.map { "\($0.workload)/\($0.metric)" } == ["ffmpeg/fps", "ffmpeg/seconds", "zstd/seconds"])
@@ -380,26 +420,31 @@ import Testing
         #expect(zstd.comparisons[0].verdict == .regression)
         #expect(results[0].direction == .higherIsBetter)
         #expect(results[0].comparisons[0].direction == .higherIsBetter)
-        #expect(results[1].comparisons[0].verdict == .noChange)
-        // Holm across the family of three comparisons.
-        let raw = results.flatMap(\.comparisons).map(\.welchP)
-        #expect(results.flatMap(\.comparisons).map(\.adjustedP) == Statistics.holm(raw))
+        #expect(results[1].comparisons[0].verdict != .regression)
+        // Holm across the family of three comparisons (all secondary here), on the directional p-values.
+        let raw = results.flatMap(\.comparisons).map { min($0.bootLevel!.pAbove, $0.bootLevel!.pBelow) }
+        #expect(results.flatMap(\.comparisons).map { $0.bootLevel!.adjustedPDirectional } == Statistics.holm(raw))
+        #expect(results.flatMap(\.comparisons).allSatisfy { $0.bootLevel?.family == .secondary && $0.bootLevel?.familySize == 3 })
     }
 
-    @Test func usesTheNestedIntervalWithSeveralBoots() throws {
+    @Test func theBootIsTheUnit() throws {
         let base = CompareTests.base + CompareTests.base.map { $0 + 0.05 }
         let all = samples("native", "w", base, boots: 4) + samples("virtio", "w", base.map { $0 * 1.1 }, boots: 4)
         let options = CompareOptions(resamples: 1000)
         let r = try Statistics.analyze(samples: all, baseline: "native", options: options)
         let c = try #require(r.first?.comparisons.first)
-        let flat = try Statistics.compare(baseline: base, candidate: base.map { $0 * 1.1 }, options: options)
-        #expect(c.ratioOfMeansCI != flat.ratioOfMeansCI)
-        #expect(c.ratioOfMeansBCa == flat.ratioOfMeansBCa)
-        #expect(c.ratioOfMeansCI.contains(c.ratioOfMeans))
+        let bl = try #require(c.bootLevel)
+        #expect(bl.bootsBaseline == 4 && bl.bootsCandidate == 4)
+        #expect(bl.underpowered)
+        let means = { (v: String) in Statistics.bootMeans(Statistics.groupByBoot(all.filter { $0.variant == v }.map { ($0.boot, $0.value) })) }
+        let w = try Statistics.logRatioWelch(baselineBootMeans: means("native"), candidateBootMeans: means("virtio"))
+        #expect(close(bl.ratio, w.ratio) && close(bl.df, w.df))
+        #expect(bl.ci.contains(bl.ratio))
+        #expect(bl.twoStageCI == nil)
     }
 
     @Test func tooFewValuesIsAFailureNotACrash() throws {
-        let all = samples("native", "w", [1, 2, 3]) + samples("virtio", "w", [2]) + samples("vdpa", "w", [1, .nan, 2])
+        let all = samples("native", "w", [1, 2, 3], boots: 3) + samples("virtio", "w", [2]) + samples("vdpa", "w", [1, .nan, 2], boots: 3)
         let r = try Statistics.analyze(samples: all, baseline: "native", options: CompareOptions(resamples: 200))
         let rows = try #require(r.first?.variants)
         #expect(rows[1].descriptive == nil && rows[1].failures.first?.contains("need at least 2") == true)
@@ -447,5 +492,68 @@ import Testing
         } catch let e as RVBenchError {
             #expect(e.message == "/nonexistent/rvbench/base.txt: no such file; expected a file with one number per line")
         } catch { Issue.record("unexpected \(error)") }
+    }
+}
+
+@Suite struct RatioStoppingTests {
+    let rule = StoppingRule(targetRelativeHalfWidth: 0.02, minimum: 5, maximum: 12)
+
+    @Test func stopsOnTheRatioIntervalNotOnEachMean() {
+        // Each side's mean is known to ±0.5%, but the ratio of two such means is not within ±0.1%.
+        let b = [100.0, 101, 99, 100.5, 99.5], c = [102.0, 103, 101, 102.5, 101.5]
+        let tight = StoppingRule(targetRelativeHalfWidth: 0.001, minimum: 5, maximum: 12)
+        #expect(!tight.decide(baselineBootMeans: b, candidateBootMeans: c).shouldStop)
+        #expect(rule.decide(baselineBootMeans: b, candidateBootMeans: c).shouldStop)
+        let w = try! Statistics.logRatioWelch(baselineBootMeans: b, candidateBootMeans: c)
+        let hw = rule.ratioRelativeHalfWidth(baselineBootMeans: b, candidateBootMeans: c)!
+        #expect(close(hw, w.interval(level: 0.95).high / w.ratio - 1, rel: 1e-9))
+    }
+
+    @Test func neverBeforeTheMinimumAndAlwaysAtTheMaximum() {
+        let b = [100.0, 100.1, 99.9], c = [100.0, 100.1, 99.9]
+        #expect(rule.decide(baselineBootMeans: b, candidateBootMeans: c) == .continueRunning(reason: "3 of at least 5 boots"))
+        let wide = (0..<12).map { Double($0 % 2 == 0 ? 50 : 150) }
+        #expect(rule.decide(baselineBootMeans: wide, candidateBootMeans: wide).shouldStop)
+        #expect(StoppingRule.adaptiveMinimumBoots >= 5)
+    }
+}
+
+@Suite struct KindsTests {
+    func sample(_ variant: String, _ workload: String, _ boot: Int, _ iteration: Int, _ metric: String, _ value: Double,
+                kind: MetricKind? = nil) -> Sample {
+        Sample(experiment: "e", variant: variant, workload: workload, boot: boot, iteration: iteration, metric: metric,
+               value: value, unit: "", timestamp: 0, kind: kind)
+    }
+
+    @Test func verificationIsCheckedCountersAreNormalisedPerUnitOfWork() throws {
+        var all: [Sample] = []
+        for v in ["native", "virtio"] {
+            for boot in 0..<3 {
+                for it in 0..<2 {
+                    all.append(sample(v, "x264", boot, it, "codec_fps", v == "native" ? 30 + Double(boot) : 27 + Double(it)))
+                    all.append(sample(v, "x264", boot, it, "frames", 8))
+                    all.append(sample(v, "x264", boot, it, "guest.exits", v == "native" ? 80 : 800, kind: .counter))
+                }
+                all.append(sample(v, "boot", boot, 0, "host.perf.cycles", v == "native" ? 1600 : 3200, kind: .counter))
+            }
+        }
+        let metrics: [MetricKey: MetricInfo] = [
+            MetricKey(workload: "x264", metric: "codec_fps"): MetricInfo(kind: .primary, unit: "frames/s", direction: .higherIsBetter),
+            MetricKey(workload: "x264", metric: "frames"): MetricInfo(kind: .verification, unit: "frames", direction: .lowerIsBetter),
+        ]
+        let r = try Statistics.analyze(samples: all, baseline: "native", metrics: metrics, options: CompareOptions(resamples: 200),
+                                       work: ["x264": WorkUnit(metric: "frames", unit: "frame")])
+        #expect(r.map(\.kind) == [.counter, .primary, .verification, .counter])
+        let frames = try #require(r.first { $0.metric == "frames" })
+        #expect(frames.comparisons.isEmpty && frames.check == VerificationCheck(consistent: true, values: [8], distinct: 1))
+        let guest = try #require(r.first { $0.metric == "guest.exits" })
+        #expect(guest.perUnit?.value(for: "virtio") == 100 && guest.perUnit?.unit == "frame")
+        #expect(guest.comparisons.first?.bootLevel?.family == .counter)
+        let host = try #require(r.first { $0.metric == "host.perf.cycles" })
+        // 3200 cycles per boot over 2 iterations × 8 frames.
+        #expect(host.perUnit?.value(for: "virtio") == 200)
+        let primary = try #require(r.first { $0.kind == .primary }?.comparisons.first?.bootLevel)
+        #expect(primary.family == .primary && primary.familySize == 1)
+        #expect(r.first { $0.kind == .primary }?.design.count == 2)
     }
 }

@@ -90,7 +90,10 @@ struct ReferenceTests {
         #expect(close(c.welchP, d.raw["welch_p"]!))
         #expect(c.mannWhitneyU == d.raw["mann_whitney_u"]!)
         #expect(close(c.hodgesLehmann, d.raw["hodges_lehmann"]!, rel: 1e-12, abs: 1e-15))
-        #expect(c.adjustedP == c.welchP)
+        // The verdict is decided on the values as independent units (log-ratio Welch), a family of one.
+        let bl = try #require(c.bootLevel)
+        #expect(bl.bootsBaseline == d.baseline.count && bl.familySize == 1)
+        #expect(c.adjustedP == min(bl.pAbove, bl.pBelow) || c.adjustedP == bl.pEquivalence)
         #expect(c.nBaseline == d.baseline.count && c.nCandidate == d.candidate.count)
         #expect(c.ratioOfMeansCI.low <= c.ratioOfMeans && c.ratioOfMeans <= c.ratioOfMeansCI.high)
     }
@@ -134,6 +137,13 @@ struct ReferenceTests {
             #expect(abs(ours.low - theirs[0]) <= 0.1 * width, "\(key) low \(ours.low) vs SciPy \(theirs[0])")
             #expect(abs(ours.high - theirs[1]) <= 0.1 * width, "\(key) high \(ours.high) vs SciPy \(theirs[1])")
         }
+        // The ratio-of-means engine that `bench stats` times against SciPy gives the same interval.
+        let engine = try Statistics.bootstrapRatioOfMeans(baseline: b, candidate: c, resamples: 10_000, seed: 3)
+        let theirs = doubles(root["means_percentile"])
+        #expect(abs(engine.low - theirs[0]) <= 0.1 * (theirs[1] - theirs[0]), "engine low \(engine.low) vs SciPy \(theirs[0])")
+        #expect(abs(engine.high - theirs[1]) <= 0.1 * (theirs[1] - theirs[0]), "engine high \(engine.high) vs SciPy \(theirs[1])")
+        let oneThread = try Statistics.bootstrapRatioOfMeans(baseline: b, candidate: c, resamples: 10_000, seed: 3, threads: 1)
+        #expect(oneThread == engine)
         // The acceleration is deterministic, so it must match the direct leave-one-out jackknife.
         let mb = b.reduce(0, +) / Double(b.count), mc = c.reduce(0, +) / Double(c.count)
         let aMeans = Bootstrap.acceleration(jackknife: [Bootstrap.jackknifeMeans(b).map { mc / $0 },
@@ -148,5 +158,30 @@ struct ReferenceTests {
         let scipyShift = doubles(root["means_bca"])[0] - doubles(root["means_percentile"])[0]
         let ourShift = cmp.ratioOfMeansBCa.low - cmp.ratioOfMeansCI.low
         #expect(scipyShift.sign == ourShift.sign)
+    }
+}
+
+/// Boot-level statistics against SciPy (Tests/StatsTests/Fixtures/boot_level.json, written by
+/// analysis/reference/make_boot_level_fixture.py).
+@Suite(.tags(.reference)) struct BootLevelReferenceTests {
+    @Test func logRatioWelchMinimumEffectAndTOSTMatchSciPy() throws {
+        let cases = try #require(try fixture("boot_level")["cases"] as? [[String: Any]])
+        #expect(cases.count == 5)
+        for c in cases {
+            let name = c["name"] as? String ?? "?"
+            let theta = number(c["threshold"])
+            let w = try Statistics.logRatioWelch(baselineBootMeans: doubles(c["baseline"]),
+                                                 candidateBootMeans: doubles(c["candidate"]))
+            #expect(close(w.ratio, number(c["ratio"]), rel: 1e-12), "\(name) ratio")
+            #expect(close(w.logRatio / w.se, number(c["t"]), rel: 1e-10), "\(name) t")
+            #expect(close(w.df, number(c["df"]), rel: 1e-10), "\(name) df")
+            let ci = w.interval(level: 0.90)
+            #expect(close(ci.low, number(c["ci90_low"]), rel: 1e-9), "\(name) CI low")
+            #expect(close(ci.high, number(c["ci90_high"]), rel: 1e-9), "\(name) CI high")
+            let p = try #require(w.pValues(threshold: theta))
+            #expect(close(p.above, number(c["p_above"]), rel: 1e-7, abs: 1e-15), "\(name) p above")
+            #expect(close(p.below, number(c["p_below"]), rel: 1e-7, abs: 1e-15), "\(name) p below")
+            #expect(close(p.equivalence, number(c["p_equivalence"]), rel: 1e-7, abs: 1e-15), "\(name) TOST p")
+        }
     }
 }

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import Foundation
+@testable import Experiment
+import Lab
+import RVBenchCore
+import Stats
+import Testing
+
+/// Metric kinds, units and units of work come from the workload manifests, through the catalogue.
+@Suite struct MetricKindTests {
+    static func catalogue() throws -> WorkloadCatalogue {
+        try WorkloadCatalogue.load(from: try SourceTree.locate().appendingPathComponent("workloads"))
+    }
+
+    @Test func everyManifestDescribesItsPrimaryMetricAndItsWork() throws {
+        let catalogue = try Self.catalogue()
+        #expect(catalogue.entries.count >= 12)
+        for entry in catalogue.entries {
+            let primary = try #require(entry.metricKinds[entry.defaultMetric], "\(entry.name) has no metric_kinds for its metric")
+            #expect(primary.kind == .primary, "\(entry.name)")
+            #expect(!primary.unit.isEmpty, "\(entry.name)")
+            let work = try #require(entry.work, "\(entry.name) has no work")
+            #expect(entry.metricKinds[work.metric]?.kind == .verification, "\(entry.name)")
+        }
+        let x264 = try #require(catalogue.entry(named: "x264-320"))
+        #expect(x264.metricKinds["frames"]?.kind == .verification)
+        #expect(x264.metricKinds["fps"]?.description != x264.metricKinds["codec_fps"]?.description)
+        let onnx = try #require(catalogue.entry(named: "onnx-mobilenet"))
+        #expect(onnx.metricKinds["logits_sum"]?.kind == .verification)
+        #expect(onnx.work == WorkUnit(metric: "inferences", unit: "inference"))
+    }
+
+    @Test func theSpecsMetricIsPrimaryAndTheManifestsOtherPrimaryIsSecondary() throws {
+        let catalogue = try Self.catalogue()
+        let yaml = """
+            name: kinds
+            seed: 1
+            host: lab
+            variants:
+              - {name: native, kind: native, baseline: true}
+              - {name: virtio, kind: virtio}
+            workloads:
+              - name: x264-320
+                metric: fps
+            """
+        let spec = try ExperimentSpec.parse(yaml: yaml, file: "kinds.yaml", catalogue: catalogue)
+        let info = spec.metricInfo(catalogue: catalogue)
+        #expect(info[MetricKey(workload: "x264-320", metric: "fps")]?.kind == .primary)
+        #expect(info[MetricKey(workload: "x264-320", metric: "codec_fps")]?.kind == .secondary)
+        #expect(info[MetricKey(workload: "x264-320", metric: "frames")]?.unit == "frames")
+        #expect(info[MetricKey(workload: "x264-320", metric: "wall_ns")]?.kind == .secondary)
+        #expect(spec.workUnits(catalogue: catalogue)["x264-320"]?.unit == "frame")
+    }
+
+    @Test func aManifestWithABadKindIsRejectedWithItsName() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rvbench-kinds-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("w"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Data(#"{"name": "w", "kind": "micro", "metric_kinds": {"ns_per_op": {"kind": "headline"}}}"#.utf8)
+            .write(to: dir.appendingPathComponent("w/workload.json"))
+        #expect { try WorkloadCatalogue.load(from: dir) } throws: { error in
+            (error as? RVBenchError)?.message.contains("w/workload.json: metric_kinds.ns_per_op needs a \"kind\"") == true
+        }
+    }
+
+    @Test func theStoppingPolicyLooksAtTheRatioAgainstTheBaseline() async throws {
+        let spec = Fixtures.spec(boots: 2, maxBoots: 10)
+        func samples(_ variant: String, _ means: [Double]) -> [Sample] {
+            means.enumerated().map { boot, mean in
+                Sample(experiment: "unit", variant: variant, workload: "onnx-mobilenet", boot: boot, iteration: 0,
+                       metric: "wall_ns", value: mean, unit: "ns", timestamp: 0)
+            }
+        }
+        let policy = StoppingRulePolicy(spec: spec)
+        #expect(policy.rule.minimum == 5, "an adaptive run never stops before 5 boots")
+        // Each mean is tight but the two are offset: the ratio's interval decides, and it is narrow.
+        let narrow = StoppingQuery(spec: spec, roundsCompleted: 5,
+                                   samples: samples("native", [100, 100.2, 99.8, 100.1, 99.9])
+                                       + samples("virtio", [110, 110.2, 109.8, 110.1, 109.9]),
+                                   variants: ["native", "virtio"])
+        let stop = await policy.decide(narrow)
+        #expect(stop.shouldStop && stop.reason.contains("ratio CI half-width"))
+        let wide = StoppingQuery(spec: spec, roundsCompleted: 5,
+                                 samples: samples("native", [100, 100.2, 99.8, 100.1, 99.9])
+                                     + samples("virtio", [100, 130, 90, 120, 95]),
+                                 variants: ["native", "virtio"])
+        let go = await policy.decide(wide)
+        #expect(!go.shouldStop && go.reason.hasPrefix("virtio/native onnx-mobilenet"))
+    }
+}
