@@ -90,9 +90,11 @@ import Testing
         defer { try? FileManager.default.removeItem(at: empty) }
         for baseline in ["/nonexistent/rvbench-baseline", empty.path] {
             let command = try #require(try RVBenchCommand.parseAsRoot(["compare", baseline, "/nonexistent/candidate"]) as? CompareCommand)
-            let error = try #require(throws: RVBenchError.self) { try command.run() }
-            #expect(RVBenchCore.ExitStatus(for: error) == .baselineMissing, "\(error)")
-            #expect(error.message.contains(baseline))
+            var message = ""
+            let status = try command.execute(output: { _ in }, errors: { message += $0 })
+            #expect(status == .baselineMissing, "\(message)")
+            #expect(message.contains(baseline))
+            #expect(message.hasPrefix("rvbench: "))
         }
     }
 
