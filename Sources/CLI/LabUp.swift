@@ -94,3 +94,4 @@ struct LabSSH: AsyncParsableCommand {
 }
 
 extension LabQEMU: ExpressibleByArgument {}
+extension LabL1Kernel: ExpressibleByArgument {}
