@@ -137,15 +137,21 @@ extension LabBuilder {
         guard show.status == 0, let package = IndexedPackage(aptCacheShow: show.stdoutString) else {
             let search = try? await Subprocess.run(["apt-cache"] + options + ["search", "--names-only", "^linux-source-[0-9]"],
                                                    timeout: 120)
-            let served = (search?.stdoutString ?? "").split(separator: "\n")
-                .compactMap { $0.split(separator: " ").first.map(String.init) }.sorted()
-            throw RVBenchError(.notFound, "Debian \(suite) no longer serves \(name) (it serves "
-                + (served.isEmpty ? "no linux-source package" : served.joined(separator: ", "))
-                + "); the lab's own L1 kernel is written for 7.2: port workloads/lab/host-kernel.config and "
-                + "workloads/lab/patches/ to the new source and change LabBuilder.l1SourcePackage, or build the lab with "
-                + "--l1-kernel debian")
+            throw Self.sourceGone(searchOutput: search?.stdoutString ?? "")
         }
         return package
+    }
+
+    /// The error when sid no longer serves the source package; `searchOutput` is `apt-cache search`'s
+    /// "name - description" lines.
+    static func sourceGone(searchOutput: String) -> RVBenchError {
+        let served = searchOutput.split(separator: "\n")
+            .compactMap { $0.split(separator: " ").first.map(String.init) }.sorted()
+        return RVBenchError(.notFound, "Debian \(l1SourceSuite) no longer serves \(l1SourcePackage) (it serves "
+            + (served.isEmpty ? "no linux-source package" : served.joined(separator: ", "))
+            + "); the lab's own L1 kernel is written for 7.2: port workloads/lab/host-kernel.config and "
+            + "workloads/lab/patches/ to the new source and change LabBuilder.l1SourcePackage, or build the lab with "
+            + "--l1-kernel debian")
     }
 
     /// Downloads the source package (cached by its index hash) and checks its SHA-256.

@@ -81,6 +81,15 @@ import Testing
         #expect(IndexedPackage(aptCacheShow: "") == nil)
     }
 
+    @Test func aSourceTheArchiveNoLongerServesIsAClearError() {
+        let e = LabBuilder.sourceGone(searchOutput: "linux-source-7.4 - Linux kernel source for version 7.4\n"
+                                      + "linux-source-7.3 - Linux kernel source for version 7.3\n")
+        #expect(e.code == .notFound)
+        #expect(e.message.hasPrefix("Debian sid no longer serves linux-source-7.2 (it serves linux-source-7.3, linux-source-7.4)"))
+        #expect(e.message.contains("--l1-kernel debian"))
+        #expect(LabBuilder.sourceGone(searchOutput: "").message.contains("(it serves no linux-source package)"))
+    }
+
     @Test func theKernelKeyFollowsSourceFragmentPatchesAndCompiler() {
         let source = IndexedPackage(aptCacheShow: Self.show)!
         let patches = [(name: "0001-a.patch", sha256: "1"), (name: "0002-b.patch", sha256: "2")]
