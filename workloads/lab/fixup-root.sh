@@ -93,7 +93,9 @@ if [ "$kind" = host ]; then
            "$root"/usr/lib/riscv64-linux-gnu/libgfrpc.so* "$root"/usr/lib/riscv64-linux-gnu/libgfxdr.so* \
            "$root"/usr/lib/riscv64-linux-gnu/glusterfs "$root"/usr/lib/riscv64-linux-gnu/librbd.so* \
            "$root"/usr/lib/riscv64-linux-gnu/librados.so* "$root"/usr/lib/riscv64-linux-gnu/ceph \
-           "$root"/usr/lib/riscv64-linux-gnu/libiscsi.so* "$root"/usr/lib/riscv64-linux-gnu/libnfs.so*
+           "$root"/usr/lib/riscv64-linux-gnu/libiscsi.so* "$root"/usr/lib/riscv64-linux-gnu/libnfs.so* \
+           "$root"/usr/lib/riscv64-linux-gnu/libboost_iostreams.so* "$root"/usr/lib/riscv64-linux-gnu/libboost_thread.so* \
+           "$root"/usr/lib/riscv64-linux-gnu/libfmt.so*
     # VFIO type1 on riscv: the RISC-V IOMMU (v1.0) gives no MSI isolation, so type1 refuses to attach a
     # group unless unsafe interrupts are allowed. The lab allows them; reports say so.
     mkdir -p "$root/etc/modprobe.d"
