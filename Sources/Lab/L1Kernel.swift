@@ -246,7 +246,8 @@ extension LabBuilder {
             try fm.copyItem(at: work.appendingPathComponent("arch/riscv/boot/Image"), to: out.appendingPathComponent("Image"))
             try fm.copyItem(at: work.appendingPathComponent(".config"), to: out.appendingPathComponent("config"))
             try Data((release + "\n").utf8).write(to: out.appendingPathComponent("release"))
-            try fm.removeItem(at: work)
+            // rm, not FileManager: removing the tree's 80,000 files file by file took minutes.
+            try await Subprocess.check(["rm", "-rf", work.path], timeout: 1200)
         }
         let config = try String(contentsOf: dir.appendingPathComponent("config"), encoding: .utf8)
         let release = try String(contentsOf: dir.appendingPathComponent("release"), encoding: .utf8)
