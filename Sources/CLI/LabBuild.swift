@@ -26,12 +26,18 @@ struct LabBuild: AsyncParsableCommand, LoggingCommand {
     @Option(name: .long, help: "Also build L0's QEMU: trixie extracts QEMU 10 from Debian 13 (otherwise `lab up --qemu trixie` does it).")
     var qemu: QEMUFlavour = .debian12
 
+    @Option(name: .customLong("l1-kernel"), help: ArgumentHelp(
+        "L1's kernel: debian (Debian 13's 6.12, the default) or own (cross-built from Debian sid's linux-source-7.2).",
+        discussion: "own adds the RISC-V IOMMU, VFIO type1, NVMe, vdpa_sim_blk and vp_vdpa; its first build takes minutes. Without the option, RVBENCH_L1_KERNEL decides."))
+    var l1Kernel: LabL1Kernel?
+
     func run() async throws {
         let source = try SourceTree.locate()
         let env = ProcessInfo.processInfo.environment
         let out = workloads ?? env["RVBENCH_WORKLOADS"] ?? source.appendingPathComponent("workloads/build/out").path
         let builder = LabBuilder(paths: options.paths, source: source, workloadsOut: URL(fileURLWithPath: out),
-                                 jobs: max(1, min(jobs, 2)), logger: options.logger(), progress: options.progress())
+                                 jobs: max(1, min(jobs, 2)), l1Kernel: try l1Kernel ?? LabL1Kernel.fromEnvironment(),
+                                 logger: options.logger(), progress: options.progress())
         let manifest = try await builder.build()
         labOut("lab build \(manifest.id): \(options.paths.manifest.path)")
         if qemu == .trixie {

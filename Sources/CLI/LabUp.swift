@@ -46,3 +46,4 @@ struct LabUp: AsyncParsableCommand, LoggingCommand {
 }
 
 extension QEMUFlavour: ExpressibleByArgument {}
+extension LabL1Kernel: ExpressibleByArgument {}

@@ -64,6 +64,14 @@ public struct KernelConfig: Sendable, Equatable {
         }
     }
 
+    /// The options a fragment sets (`CONFIG_X=value`) that `final` does not have with that value,
+    /// sorted: what kconfig dropped when it merged the fragment.
+    public static func dropped(fragment: String, final: String) -> [String] {
+        let wanted = KernelConfig(parsing: fragment).values
+        let have = KernelConfig(parsing: final).values
+        return wanted.keys.filter { have[$0] != wanted[$0] }.sorted()
+    }
+
     /// Checks every requirement; the result keeps the requirements' order.
     public func check(_ requirements: [KernelRequirement]) -> [KernelOptionCheck] {
         requirements.map { req in

@@ -208,6 +208,17 @@ public struct Lab: Sendable {
             // background work would show up in the timings of the first.
             spec.vcpus = 1
         }
+        if manifest.l1KernelChoice == .own {
+            // The own L1 kernel has the RISC-V IOMMU driver: add the IOMMU, the NVMe controller to assign and
+            // the virtio-blk device for vp_vdpa, each backed by a fresh sparse file in the run directory.
+            spec.iommu = true
+            let nvme = paths.runDirectory.appendingPathComponent(LabDevices.nvme.imageName)
+            let vdpa = paths.runDirectory.appendingPathComponent(LabDevices.vdpaBlock.imageName)
+            try LabDevices.createImage(at: nvme)
+            try LabDevices.createImage(at: vdpa)
+            spec.nvmeImage = nvme.path
+            spec.vdpaBlockImage = vdpa.path
+        }
         let pidFile = paths.runDirectory.appendingPathComponent("qemu.pid")
         let argv = qemu.command(TrixieL0.arguments(spec, qemu: qemu, pidFile: pidFile.path, consoleLog: paths.consoleLog.path))
         try Data((argv.joined(separator: " ") + "\n").utf8).write(to: paths.runDirectory.appendingPathComponent("qemu-command.txt"))

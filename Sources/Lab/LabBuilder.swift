@@ -16,16 +16,19 @@ public struct LabBuilder: Sendable {
     public var workloadsOut: URL?
     /// Parallel jobs of the kernel build (the machine is shared: at most 2).
     public var jobs: Int
+    /// Which kernel L1 boots: Debian's (the default) or the lab's own (`--l1-kernel own`).
+    public var l1Kernel: LabL1Kernel
     public var logger: Logger
     /// One line per phase, for the terminal.
     public var progress: @Sendable (String) -> Void
 
-    public init(paths: LabPaths, source: URL, workloadsOut: URL?, jobs: Int = 2, logger: Logger,
-                progress: @escaping @Sendable (String) -> Void) {
+    public init(paths: LabPaths, source: URL, workloadsOut: URL?, jobs: Int = 2, l1Kernel: LabL1Kernel = .debian,
+                logger: Logger, progress: @escaping @Sendable (String) -> Void) {
         self.paths = paths
         self.source = source
         self.workloadsOut = workloadsOut
         self.jobs = jobs
+        self.l1Kernel = l1Kernel
         self.logger = logger
         self.progress = progress
     }
@@ -51,9 +54,12 @@ public struct LabBuilder: Sendable {
         progress("archive: \(release.suite) \(release.version ?? "") dated \(release.date ?? "?") (InRelease \(release.sha256.prefix(12)))")
 
         let guestKernel = try await buildGuestKernel(steps: &steps)
-        let hostPackages = try PackageList.read(labDir.appendingPathComponent("host-packages.txt"))
+        // The lab's own L1 kernel replaces Debian's kernel package in the host root.
+        let ownKernel = l1Kernel == .own ? try await buildL1Kernel(mirror: mirror, steps: &steps) : nil
+        let hostPackages = Self.hostPackages(try PackageList.read(labDir.appendingPathComponent("host-packages.txt")),
+                                             l1Kernel: l1Kernel)
         let hostRoot = try await buildRoot(name: "host-root", kind: "host", packages: hostPackages, mirror: mirror,
-                                           release: release, pack: true, steps: &steps)
+                                           release: release, pack: true, kernel: ownKernel, steps: &steps)
         var workloadPackages = ["busybox-static"]
         let wlList = source.appendingPathComponent("workloads/packages.txt")
         if FileManager.default.fileExists(atPath: wlList.path) {
@@ -67,9 +73,9 @@ public struct LabBuilder: Sendable {
 
         // The L1 kernel and its configuration, checked against the lab's requirements.
         let hostRootDir = hostRoot.dir.appendingPathComponent("root")
-        let kernelRelease = try Self.kernelRelease(in: hostRootDir)
-        let l1Kernel = hostRootDir.appendingPathComponent("boot/vmlinux-\(kernelRelease)")
-        let l1Config = hostRootDir.appendingPathComponent("boot/config-\(kernelRelease)")
+        let kernelRelease = try ownKernel?.record.release ?? Self.kernelRelease(in: hostRootDir)
+        let l1KernelImage = ownKernel?.image ?? hostRootDir.appendingPathComponent("boot/vmlinux-\(kernelRelease)")
+        let l1Config = ownKernel?.config ?? hostRootDir.appendingPathComponent("boot/config-\(kernelRelease)")
         let requirements = try KernelRequirement.parse(
             String(contentsOf: labDir.appendingPathComponent("host-kernel.require"), encoding: .utf8))
         let checks = KernelConfig(parsing: try String(contentsOf: l1Config, encoding: .utf8)).check(requirements)
@@ -78,8 +84,10 @@ public struct LabBuilder: Sendable {
                  + (missing.isEmpty ? "" : "; missing: \(missing.joined(separator: ", "))"))
 
         let guestInitramfs = try await buildGuestInitramfs(hostRoot: hostRootDir, steps: &steps)
-        let vdpaModules = try await buildVDPAModules(kernelRelease: kernelRelease, mirror: mirror, release: release,
-                                                     steps: &steps)
+        // Debian's kernel lacks the vDPA simulators; the own kernel builds them as modules.
+        let vdpaModules = ownKernel == nil
+            ? try await buildVDPAModules(kernelRelease: kernelRelease, mirror: mirror, release: release, steps: &steps)
+            : nil
         let l1Initramfs = try await buildL1Initramfs(hostRoot: hostRoot.dir, hostRootKey: hostRoot.record.key,
                                                      guestKernel: guestKernel.image, guestInitramfs: guestInitramfs,
                                                      vdpaModules: vdpaModules, steps: &steps)
@@ -97,7 +105,7 @@ public struct LabBuilder: Sendable {
         }
 
         var artifacts: [String: Artifact] = [:]
-        artifacts["l1-kernel"] = try await artifact(l1Kernel)
+        artifacts["l1-kernel"] = try await artifact(l1KernelImage)
         artifacts["l1-initramfs"] = try await artifact(l1Initramfs)
         artifacts["guest-kernel"] = guestKernel.image
         artifacts["guest-initramfs"] = try await artifact(guestInitramfs)
@@ -111,7 +119,7 @@ public struct LabBuilder: Sendable {
             hostKernelConfigSHA256: try await fileSHA256(l1Config), hostKernelOptions: checks,
             workloadsTreeSHA256: treeHash, artifacts: artifacts,
             l1GuestKernelPath: Self.l1GuestDirectory + "/Image",
-            l1GuestInitramfsPath: Self.l1GuestDirectory + "/initramfs.cpio", steps: steps)
+            l1GuestInitramfsPath: Self.l1GuestDirectory + "/initramfs.cpio", steps: steps, l1Kernel: ownKernel?.record)
 
         try manifest.encoded().write(to: paths.manifest, options: .atomic)
         let built = steps.filter { !$0.reused }.map(\.name)
@@ -217,15 +225,18 @@ public struct LabBuilder: Sendable {
 
     /// mmdebstrap (extract variant), the fix-ups, and for the host root: depmod and a packed cpio.
     func buildRoot(name: String, kind: String, packages: [String], mirror: String, release: ArchiveRelease,
-                   pack: Bool, steps: inout [LabBuildStep]) async throws -> BuiltRoot {
+                   pack: Bool, kernel: BuiltL1Kernel? = nil, steps: inout [LabBuildStep]) async throws -> BuiltRoot {
         let t0 = Date()
         let fixup = labDir.appendingPathComponent("fixup-root.sh")
         let fixupSHA = try SHA256.hex(ofFile: fixup)
-        let key = CacheKey(kind: name, inputs: [
+        var inputs = [
             "packages": packages.joined(separator: ","), "suite": release.suite, "inRelease": release.sha256,
             "fixupSHA256": fixupSHA, "arch": "riscv64", "variant": "extract", "pack": pack ? "cpio" : "none",
             "recipe": "mmdebstrap+fixup+depmod v1",
-        ])
+        ]
+        // The own L1 kernel's modules are installed into the root, so the root depends on that build.
+        if let kernel { inputs["l1Kernel"] = kernel.record.key }
+        let key = CacheKey(kind: name, inputs: inputs)
         let dir = paths.artifact(name, key: key)
         let reused = try await cached(dir, what: "\(kind) root (\(packages.count) packages)", key: key) { out in
             let root = out.appendingPathComponent("root")
@@ -246,7 +257,10 @@ public struct LabBuilder: Sendable {
             self.progress("\(kind) root: fix-ups")
             try await Subprocess.check(["sh", fixup.path, kind, root.path], timeout: 600)
             if kind == "host" {
-                let release = try Self.kernelRelease(in: root)
+                if let kernel {
+                    try await Self.installL1Kernel(kernel, into: root)
+                }
+                let release = try kernel?.record.release ?? Self.kernelRelease(in: root)
                 try await Subprocess.check(["depmod", "-b", root.path, release], timeout: 600)
                 try await Subprocess.check(["sh", "-c", "cd \"$1\" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet -R 0:0 --reproducible > \"$2\"",
                                             "sh", root.path, out.appendingPathComponent("root.cpio").path], timeout: 900)
@@ -314,19 +328,21 @@ public struct LabBuilder: Sendable {
     /// The host root's cpio followed by a second archive with `/init`, the controller's SSH key
     /// and L2's kernel and initramfs (the kernel unpacks concatenated archives in order).
     func buildL1Initramfs(hostRoot: URL, hostRootKey: String, guestKernel: Artifact, guestInitramfs: URL,
-                          vdpaModules: URL, steps: inout [LabBuildStep]) async throws -> URL {
+                          vdpaModules: URL?, steps: inout [LabBuildStep]) async throws -> URL {
         let t0 = Date()
         let initScript = labDir.appendingPathComponent("host-init.sh")
         let pub = try String(contentsOf: paths.sshPublicKey, encoding: .utf8)
         var moduleHashes: [String] = []
-        for name in Self.vdpaModules {
-            moduleHashes.append(try SHA256.hex(ofFile: vdpaModules.appendingPathComponent("\(name).ko")))
+        if let vdpaModules {
+            for name in Self.vdpaModules {
+                moduleHashes.append(try SHA256.hex(ofFile: vdpaModules.appendingPathComponent("\(name).ko")))
+            }
         }
         let key = CacheKey(kind: "l1-initramfs", inputs: [
             "hostRoot": hostRootKey, "initSHA256": try SHA256.hex(ofFile: initScript),
             "sshPublicKey": pub.trimmingCharacters(in: .whitespacesAndNewlines),
             "guestKernelSHA256": guestKernel.sha256, "guestInitramfsSHA256": try await fileSHA256(guestInitramfs),
-            "vdpaModulesSHA256": moduleHashes.joined(separator: ","),
+            "vdpaModulesSHA256": vdpaModules == nil ? "none (in the kernel build)" : moduleHashes.joined(separator: ","),
             "recipe": "root.cpio+overlay.cpio v2",
         ])
         let dir = paths.artifact("l1-initramfs", key: key)
@@ -343,10 +359,13 @@ public struct LabBuilder: Sendable {
             try fm.setAttributes([.posixPermissions: 0o600], ofItemAtPath: ssh.appendingPathComponent("authorized_keys").path)
             try fm.copyItem(atPath: guestKernel.path, toPath: guestDir.appendingPathComponent("Image").path)
             try fm.copyItem(at: guestInitramfs, to: guestDir.appendingPathComponent("initramfs.cpio"))
-            let modules = tree.appendingPathComponent("usr/lib/rvbench/vdpa")
-            try fm.createDirectory(at: modules, withIntermediateDirectories: true)
-            for name in Self.vdpaModules {
-                try fm.copyItem(at: vdpaModules.appendingPathComponent("\(name).ko"), to: modules.appendingPathComponent("\(name).ko"))
+            if let vdpaModules {
+                let modules = tree.appendingPathComponent("usr/lib/rvbench/vdpa")
+                try fm.createDirectory(at: modules, withIntermediateDirectories: true)
+                for name in Self.vdpaModules {
+                    try fm.copyItem(at: vdpaModules.appendingPathComponent("\(name).ko"),
+                                    to: modules.appendingPathComponent("\(name).ko"))
+                }
             }
             let overlay = out.appendingPathComponent("overlay.cpio")
             try await Self.packCPIO(tree, to: overlay)
@@ -459,6 +478,27 @@ public struct LabBuilder: Sendable {
             throw RVBenchError(.notFound, "no /usr/src/linux-source-*.tar.xz; install linux-source-6.1 (make deps)")
         }
         return src.appendingPathComponent(name)
+    }
+
+    /// The host root's package list for an L1 kernel: the own kernel replaces Debian's kernel package.
+    static func hostPackages(_ listed: [String], l1Kernel: LabL1Kernel) -> [String] {
+        switch l1Kernel {
+        case .debian: return listed
+        case .own: return listed.filter { !$0.hasPrefix("linux-image-") }
+        }
+    }
+
+    /// Puts the own kernel's modules at `usr/lib/modules/<release>` and its configuration at
+    /// `boot/config-<release>` (where the probe and `modprobe` look); depmod runs afterwards.
+    static func installL1Kernel(_ kernel: BuiltL1Kernel, into root: URL) async throws {
+        let release = kernel.record.release
+        let modules = root.appendingPathComponent("usr/lib/modules", isDirectory: true)
+        try FileManager.default.createDirectory(at: modules, withIntermediateDirectories: true)
+        try await Subprocess.check(["cp", "-a", kernel.modulesRoot.appendingPathComponent("lib/modules/\(release)").path,
+                                    modules.path], timeout: 600)
+        let boot = root.appendingPathComponent("boot", isDirectory: true)
+        try FileManager.default.createDirectory(at: boot, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: kernel.config, to: boot.appendingPathComponent("config-\(release)"))
     }
 
     static func kernelRelease(in root: URL) throws -> String {

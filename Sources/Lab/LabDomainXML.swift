@@ -36,6 +36,12 @@ public struct LabDomainSpec: Sendable, Codable, Equatable {
     public var icount: Bool
     /// QEMU 10 only: an emulated RISC-V IOMMU (`riscv-iommu-pci`); needs an L1 kernel with RISCV_IOMMU.
     public var iommu: Bool = false
+    /// QEMU 10 only: the backing file of the NVMe controller that L1 assigns to L2 guests
+    /// (`LabDevices.nvme`); nil for none.
+    public var nvmeImage: String?
+    /// QEMU 10 only: the backing file of the virtio-blk-pci device that L1 drives with `vp_vdpa`
+    /// (`LabDevices.vdpaBlock`); nil for none.
+    public var vdpaBlockImage: String?
 
     public init(name: String = "rvbench-lab", memoryMiB: Int = 6144, vcpus: Int = 2,
                 emulator: String = "/usr/bin/qemu-system-riscv64",

@@ -96,6 +96,11 @@ public struct LabManifest: Sendable, Codable, Equatable {
     public var l1GuestKernelPath: String
     public var l1GuestInitramfsPath: String
     public var steps: [LabBuildStep]
+    /// The lab's own L1 kernel, when the build made one (`--l1-kernel own`); nil for Debian's kernel.
+    public var l1Kernel: L1KernelRecord?
+
+    /// Which kernel L1 boots in this build.
+    public var l1KernelChoice: LabL1Kernel { l1Kernel == nil ? .debian : .own }
 
     public static let schemaString = "rvbench-lab-manifest-v1"
 

@@ -98,12 +98,24 @@ public enum TrixieL0 {
             args += ["-drive", "file=\(disk),if=none,format=raw,readonly=on,id=wl",
                      "-device", "virtio-blk-pci,drive=wl"]
         }
-        // No riscv-iommu-pci: a RISC-V IOMMU resets with translation off, which blocks all DMA until a
-        // driver programs it, and L1's Debian 6.12 kernel has no RISCV_IOMMU driver (upstream since 6.13).
-        // Tried: with the device present, L1's virtio-net and virtio-blk never finish probing (a kworker
-        // hangs) and libvirtd cannot start. `iommu: true` adds it for an L1 kernel that has the driver.
+        // riscv-iommu-pci only for an L1 kernel with the driver (the lab's own kernel): a RISC-V IOMMU resets
+        // with translation off, which blocks all DMA until a driver programs it, and Debian's 6.12 has no
+        // RISCV_IOMMU driver (upstream since 6.13). Tried: with the device and Debian's kernel, L1's
+        // virtio-net and virtio-blk never finish probing (a kworker hangs) and libvirtd cannot start.
         if spec.iommu {
             args += ["-device", "riscv-iommu-pci"]
+        }
+        if let image = spec.nvmeImage {
+            let d = LabDevices.nvme
+            args += ["-drive", "file=\(image),if=none,format=raw,id=\(d.id)",
+                     "-device", "nvme,drive=\(d.id),serial=\(LabDevices.nvmeSerial),addr=\(d.slotArgument)"]
+        }
+        if let image = spec.vdpaBlockImage {
+            let d = LabDevices.vdpaBlock
+            // Modern only (device 1af4:1042): vp_vdpa drives virtio 1.x devices.
+            args += ["-drive", "file=\(image),if=none,format=raw,id=\(d.id)",
+                     "-device", "virtio-blk-pci,drive=\(d.id),disable-legacy=on,serial=\(LabDevices.vdpaBlockSerial),"
+                        + "addr=\(d.slotArgument)"]
         }
         if spec.icount {
             args += ["-icount", "shift=0,sleep=off"]
@@ -116,3 +128,43 @@ public enum TrixieL0 {
     }
 }
 
+
+/// The PCI devices that QEMU 10 gives L1 for the passthrough and vDPA datapaths, at fixed slots of
+/// the root bus so that L1 (and the run) find them at fixed addresses.
+public enum LabDevices {
+    /// One device of L0's root bus.
+    public struct Slot: Sendable, Equatable {
+        /// QEMU's drive id.
+        public var id: String
+        /// The slot on the root bus (`addr=` for QEMU).
+        public var slot: Int
+        /// The address L1 sees, e.g. `0000:00:10.0`.
+        public var pciAddress: String { String(format: "0000:00:%02x.0", slot) }
+        /// `addr=0x10`.
+        var slotArgument: String { String(format: "0x%02x", slot) }
+        /// The backing file's name in the lab's run directory.
+        public var imageName: String { "\(id).img" }
+    }
+
+    /// The NVMe controller that L1 assigns to L2 guests through VFIO (and reads natively with `nvme`).
+    public static let nvme = Slot(id: "nvme0", slot: 0x10)
+    /// The virtio-blk-pci device that L1 binds to `vp_vdpa`: a vDPA datapath over PCI.
+    public static let vdpaBlock = Slot(id: "vdpablk0", slot: 0x11)
+    /// The NVMe's serial number (`/sys/class/nvme/nvme0/serial` in L1, `nvme id-ctrl` in L2).
+    public static let nvmeSerial = "rvbench-nvme0"
+    /// The virtio-blk device's serial number.
+    public static let vdpaBlockSerial = "rvbench-vdpa0"
+    /// Size of each backing file (sparse), created for each `lab up`.
+    public static let imageBytes: Int64 = 64 << 20
+
+    /// Creates (or truncates) a sparse backing file of `imageBytes`.
+    static func createImage(at url: URL) throws {
+        try? FileManager.default.removeItem(at: url)
+        guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+            throw RVBenchError(.library, "cannot create \(url.path)")
+        }
+        let handle = try FileHandle(forWritingTo: url)
+        defer { try? handle.close() }
+        try handle.truncate(atOffset: UInt64(imageBytes))
+    }
+}

@@ -201,8 +201,10 @@ public enum Doctor {
         }
 
         out.append(iommuCheck(f, host: host))
+        out += nvmeChecks(f, host: host)
         out += vfioChecks(f, host: host)
         out.append(msiCheck(f, host: host))
+        if let isolation = msiIsolationCheck(f, host: host) { out.append(isolation) }
         out.append(vdpaCheck(f, host: host))
         out.append(perfCheck(f, host: host, prevents: "host counters of the guests' QEMU lack those events"))
         out.append(kvmStatsCheck(f, host: host))
@@ -221,7 +223,8 @@ public enum Doctor {
             return DoctorCheck(host: host, name: "IOMMU", status: .missing, detail: "no IOMMU and no IOMMU groups",
                                prevents: "the passthrough variant",
                                fix: "use a kernel with the RISC-V IOMMU driver (Linux 6.13 or later) on a platform that has one "
-                                   + "(the lab's L1 runs Debian 13's 6.12, which has none; QEMU 10's riscv-iommu-pci needs it)")
+                                   + "(in the lab: `rvbench lab build --l1-kernel own` and `lab up --qemu trixie`; Debian 13's "
+                                   + "6.12 has no driver)")
         }
         let units = f.iommu.units.isEmpty ? "no unit listed" : f.iommu.units.joined(separator: ", ")
         let devices = f.iommu.groups.reduce(0) { $0 + $1.devices.count }
@@ -274,6 +277,50 @@ public enum Doctor {
         return out
     }
 
+    /// Each NVMe controller (PCI class 0108) and its IOMMU group: the device the lab assigns to guests.
+    static func nvmeChecks(_ f: ProbeFacts, host: String) -> [DoctorCheck] {
+        f.pci.filter { $0.class?.hasPrefix("0108") ?? false }.map { d in
+            let ids = "\(d.vendor ?? "?"):\(d.device ?? "?")"
+            let driver = d.driver.map { "bound to \($0)" } ?? "no driver"
+            guard let id = d.iommuGroup else {
+                return DoctorCheck(host: host, name: "NVMe \(d.name)", status: f.iommu.present ? .missing : .warning,
+                                   detail: "\(ids), \(driver), in no IOMMU group",
+                                   prevents: "assigning it to a guest (the passthrough variant)",
+                                   fix: "use a kernel and platform whose IOMMU covers it")
+            }
+            let others = (f.iommuGroup(id)?.devices ?? []).filter { $0.name != d.name }.map(\.name)
+            return DoctorCheck(host: host, name: "NVMe \(d.name)", status: .ok,
+                               detail: "\(ids), \(driver), IOMMU group \(id)"
+                                   + (others.isEmpty ? " (alone)" : " with \(others.joined(separator: ", "))"))
+        }
+    }
+
+    /// MSI isolation for VFIO type1: the RISC-V IOMMU (v1.0) does not remap MSIs, so type1 attaches a
+    /// group only with `allow_unsafe_interrupts`. Nil on hosts that are not riscv64 or have no IOMMU.
+    static func msiIsolationCheck(_ f: ProbeFacts, host: String) -> DoctorCheck? {
+        guard f.isRISCV64, f.iommu.present else { return nil }
+        let name = "MSI isolation"
+        let absent = "absent: the RISC-V IOMMU (v1.0) does not remap MSIs"
+        switch f.vfio.unsafeInterrupts {
+        case "Y"?:
+            return DoctorCheck(host: host, name: name, status: .warning,
+                               detail: "\(absent); vfio_iommu_type1 allow_unsafe_interrupts=Y",
+                               prevents: "isolating an assigned device's MSIs from other interrupt targets "
+                                   + "(reports of passthrough runs say so)")
+        case "N"?:
+            return DoctorCheck(host: host, name: name, status: .missing,
+                               detail: "\(absent); vfio_iommu_type1 allow_unsafe_interrupts=N",
+                               prevents: "the passthrough variant: VFIO type1 refuses to attach the group",
+                               fix: "echo Y > /sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts "
+                                   + "(or options vfio_iommu_type1 allow_unsafe_interrupts=1 in /etc/modprobe.d)")
+        default:
+            return DoctorCheck(host: host, name: name, status: .warning,
+                               detail: "\(absent); vfio_iommu_type1 not loaded, so allow_unsafe_interrupts is unknown",
+                               prevents: "knowing whether type1 will attach a group",
+                               fix: "modprobe vfio_iommu_type1 (the lab's L1 loads it with allow_unsafe_interrupts=1)")
+        }
+    }
+
     static func msiCheck(_ f: ProbeFacts, host: String) -> DoctorCheck {
         if f.interrupts.imsic {
             return DoctorCheck(host: host, name: "MSI (AIA/IMSIC)", status: .ok,
@@ -287,8 +334,9 @@ public enum Doctor {
 
     static func vdpaCheck(_ f: ProbeFacts, host: String) -> DoctorCheck {
         let vhost = f.vdpa.module("vhost_vdpa"), sim = f.vdpa.module("vdpa_sim_blk")
-        let devices = f.vdpa.vhostVDPADevices.isEmpty ? "no /dev/vhost-vdpa-* yet"
-            : f.vdpa.vhostVDPADevices.joined(separator: ", ")
+        let devices = (f.vdpa.vhostVDPADevices.isEmpty ? "no /dev/vhost-vdpa-* yet"
+            : f.vdpa.vhostVDPADevices.joined(separator: ", "))
+            + (f.vdpa.devices.isEmpty ? "" : " (vdpa devices: \(f.vdpa.devices.joined(separator: ", ")))")
         let modules = "vhost_vdpa \(vhost.rawValue), vdpa_sim_blk \(sim.rawValue)"
         if vhost.isPresent && sim.isPresent {
             return DoctorCheck(host: host, name: "vhost-vdpa", status: .ok, detail: "\(modules); \(devices)")
@@ -302,7 +350,7 @@ public enum Doctor {
                            prevents: "the vdpa variant",
                            fix: "load vhost_vdpa and a vDPA device driver (e.g. vdpa_sim_blk, then `vdpa dev add`); "
                                + "Debian's riscv64 kernel is built without VDPA_SIM, so the lab's L1 loads vdpa_sim modules "
-                               + "that `rvbench lab build` builds out of tree")
+                               + "that `rvbench lab build` builds out of tree, or its own kernel's (--l1-kernel own)")
     }
 
     static func perfCheck(_ f: ProbeFacts, host: String, prevents: String) -> DoctorCheck {

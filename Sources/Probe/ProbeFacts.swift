@@ -326,6 +326,9 @@ public struct VFIOInfo: Codable, Sendable, Equatable {
     public var kvmVFIODevice: TriState
     /// How that was found out, or why not.
     public var kvmVFIODetail: String
+    /// `vfio_iommu_type1`'s `allow_unsafe_interrupts` parameter (`Y` or `N`); nil while the module is not
+    /// loaded. Without MSI isolation, type1 attaches a group only with `Y`.
+    public var unsafeInterrupts: String?
 
     enum CodingKeys: String, CodingKey {
         case container, iommufd
@@ -333,12 +336,14 @@ public struct VFIOInfo: Codable, Sendable, Equatable {
         case modules
         case kvmVFIODevice = "kvm_vfio_device"
         case kvmVFIODetail = "kvm_vfio_detail"
+        case unsafeInterrupts = "unsafe_interrupts"
     }
 
     public init(container: Bool, iommufd: Bool, vfioPCIDriver: Bool, modules: [String: ModuleState],
-                kvmVFIODevice: TriState, kvmVFIODetail: String) {
+                kvmVFIODevice: TriState, kvmVFIODetail: String, unsafeInterrupts: String? = nil) {
         self.container = container; self.iommufd = iommufd; self.vfioPCIDriver = vfioPCIDriver
         self.modules = modules; self.kvmVFIODevice = kvmVFIODevice; self.kvmVFIODetail = kvmVFIODetail
+        self.unsafeInterrupts = unsafeInterrupts
     }
 
     public func module(_ name: String) -> ModuleState { modules[name] ?? .unknown }

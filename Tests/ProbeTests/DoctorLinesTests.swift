@@ -15,10 +15,12 @@ struct DoctorLinesTests {
     func hostCan() throws {
         let checks = Doctor.checks(local: nil, remote: try Fixtures.facts("host-can"), libvirt: nil)
         let remote = checks.filter { $0.host == "remote" }
-        #expect(remote.map(\.name) == ["architecture", "/dev/kvm", "isa", "H", "AIA", "Sscofpmf", "V", "IOMMU", "vfio-pci",
-                                       "VFIO IOMMU backend", "KVM VFIO device", "MSI (AIA/IMSIC)", "vhost-vdpa",
-                                       "perf events", "KVM statistics"])
-        #expect(remote.filter { $0.status != .ok }.map(\.name) == ["V", "perf events"])
+        #expect(remote.map(\.name) == ["architecture", "/dev/kvm", "isa", "H", "AIA", "Sscofpmf", "V", "IOMMU",
+                                       "NVMe 0000:00:03.0", "vfio-pci", "VFIO IOMMU backend", "KVM VFIO device",
+                                       "MSI (AIA/IMSIC)", "MSI isolation", "vhost-vdpa", "perf events", "KVM statistics"])
+        // MSI isolation is a warning on every riscv64 host with an IOMMU: the RISC-V IOMMU has none.
+        #expect(remote.filter { $0.status != .ok }.map(\.name) == ["V", "MSI isolation", "perf events"])
+        #expect(try check(checks, "remote", "NVMe 0000:00:03.0").detail == "1b36:0010, bound to vfio-pci, IOMMU group 2 (alone)")
         #expect(try check(checks, "remote", "AIA").detail == "Ssaia, Smaia")
         #expect(!Doctor.somethingNeededIsMissing(checks))
     }
@@ -39,6 +41,29 @@ struct DoctorLinesTests {
         #expect(try check(checks, "remote root@10.0.0.2:22", "KVM VFIO device").status == .missing)
         // Optional features only: the host can still run native and virtio.
         #expect(!Doctor.somethingNeededIsMissing(checks))
+    }
+
+    @Test("MSI isolation follows vfio_iommu_type1's allow_unsafe_interrupts; no IOMMU, no line")
+    func msiIsolation() throws {
+        var facts = try Fixtures.facts("host-can")
+        let lines = [nil, "Y", "N"].map { value -> DoctorCheck? in
+            facts.vfio.unsafeInterrupts = value
+            return Doctor.checks(local: nil, remote: facts, libvirt: nil).first { $0.name == "MSI isolation" }
+        }
+        #expect(lines.map { $0?.status } == [.warning, .warning, .missing])
+        #expect(lines.allSatisfy { $0?.detail.hasPrefix("absent: the RISC-V IOMMU (v1.0) does not remap MSIs") == true })
+        #expect(lines[1]?.detail.hasSuffix("allow_unsafe_interrupts=Y") == true)
+        #expect(lines[2]?.prevents?.contains("type1 refuses to attach the group") == true)
+        let noIOMMU = Doctor.checks(local: nil, remote: try Fixtures.facts("no-iommu"), libvirt: nil)
+        #expect(!noIOMMU.contains { $0.name == "MSI isolation" })
+        // An NVMe outside any group cannot be assigned.
+        facts.pci = facts.pci.map { d in
+            var d = d
+            if d.name == "0000:00:03.0" { d.iommuGroup = nil; d.driver = "nvme" }
+            return d
+        }
+        let nvme = try check(Doctor.checks(local: nil, remote: facts, libvirt: nil), "remote", "NVMe 0000:00:03.0")
+        #expect(nvme.status == .missing && nvme.detail == "1b36:0010, bound to nvme, in no IOMMU group")
     }
 
     @Test("no H extension and no /dev/kvm are needed: doctor reports them as such")

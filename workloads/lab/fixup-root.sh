@@ -85,6 +85,21 @@ if [ "$kind" = host ]; then
             *) rm -rf "$f" ;;
         esac
     done
+    # qemu-block-extra: keep blkio (vhost-vdpa disks), drop the network block backends and the
+    # libraries only they link (gluster, Ceph rbd, iSCSI, NFS).
+    rm -f "$root"/usr/lib/riscv64-linux-gnu/qemu/block-gluster.so "$root"/usr/lib/riscv64-linux-gnu/qemu/block-rbd.so \
+          "$root"/usr/lib/riscv64-linux-gnu/qemu/block-iscsi.so "$root"/usr/lib/riscv64-linux-gnu/qemu/block-nfs.so
+    rm -rf "$root"/usr/lib/riscv64-linux-gnu/libgfapi.so* "$root"/usr/lib/riscv64-linux-gnu/libglusterfs.so* \
+           "$root"/usr/lib/riscv64-linux-gnu/libgfrpc.so* "$root"/usr/lib/riscv64-linux-gnu/libgfxdr.so* \
+           "$root"/usr/lib/riscv64-linux-gnu/glusterfs "$root"/usr/lib/riscv64-linux-gnu/librbd.so* \
+           "$root"/usr/lib/riscv64-linux-gnu/librados.so* "$root"/usr/lib/riscv64-linux-gnu/ceph \
+           "$root"/usr/lib/riscv64-linux-gnu/libiscsi.so* "$root"/usr/lib/riscv64-linux-gnu/libnfs.so* \
+           "$root"/usr/lib/riscv64-linux-gnu/libboost_iostreams.so* "$root"/usr/lib/riscv64-linux-gnu/libboost_thread.so* \
+           "$root"/usr/lib/riscv64-linux-gnu/libfmt.so*
+    # VFIO type1 on riscv: the RISC-V IOMMU (v1.0) gives no MSI isolation, so type1 refuses to attach a
+    # group unless unsafe interrupts are allowed. The lab allows them; reports say so.
+    mkdir -p "$root/etc/modprobe.d"
+    echo "options vfio_iommu_type1 allow_unsafe_interrupts=1" > "$root/etc/modprobe.d/rvbench-vfio.conf"
     # Firmware blobs for other machines, and ROMs nothing boots.
     rm -rf "$root/usr/lib/firmware"
     # Modules for hardware an emulated virt machine does not have.

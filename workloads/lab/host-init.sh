@@ -55,14 +55,32 @@ done
 for m in tun bridge vhost_net vhost_iotlb vdpa vhost_vdpa; do
     modprobe "$m" 2>/dev/null || echo "rvbench-lab: module $m not available"
 done
-# The vDPA simulators, built out of tree (Debian's riscv64 kernel has no VDPA_SIM), and one
-# simulated block device behind vhost-vdpa: /dev/vhost-vdpa-0.
-for m in vringh vdpa_sim vdpa_sim_blk vdpa_sim_net; do
-    insmod "/usr/lib/rvbench/vdpa/$m.ko" 2>/dev/null || echo "rvbench-lab: module $m not available"
+# The vDPA simulators: built out of tree for Debian's kernel (/usr/lib/rvbench/vdpa), modules of the
+# lab's own kernel. One simulated block device behind vhost-vdpa: /dev/vhost-vdpa-0.
+for m in vringh vdpa_sim vdpa_sim_blk; do
+    if [ -e "/usr/lib/rvbench/vdpa/$m.ko" ]; then
+        insmod "/usr/lib/rvbench/vdpa/$m.ko" 2>/dev/null || echo "rvbench-lab: module $m did not load"
+    else
+        modprobe "$m" 2>/dev/null || echo "rvbench-lab: module $m not available"
+    fi
 done
 if vdpa dev add mgmtdev vdpasim_blk name vdpa-blk0 2>/dev/null; then
     echo "rvbench-lab: vdpa device vdpa-blk0 (vdpa_sim_blk) $($bb ls /dev/vhost-vdpa-* 2>/dev/null | $bb tr '\n' ' ')"
 fi
+# L0's virtio-blk-pci at 00:11.0 (QEMU 10 with the own kernel): bound to vp_vdpa, a vDPA datapath over PCI.
+vp=0000:00:11.0
+if [ -e /sys/bus/pci/devices/$vp ] && modprobe vp_vdpa 2>/dev/null; then
+    echo vp-vdpa > /sys/bus/pci/devices/$vp/driver_override
+    [ -e /sys/bus/pci/devices/$vp/driver ] && echo $vp > /sys/bus/pci/devices/$vp/driver/unbind
+    echo $vp > /sys/bus/pci/drivers_probe
+    if vdpa dev add mgmtdev pci/$vp name vdpa-pci0; then
+        echo "rvbench-lab: vdpa device vdpa-pci0 (vp_vdpa $vp)"
+    else
+        echo "rvbench-lab: vp_vdpa: vdpa dev add on $vp failed"
+    fi
+fi
+# The NVMe controller (00:10.0) stays with the nvme driver; the passthrough variant rebinds it to vfio-pci.
+[ -e /sys/class/nvme/nvme0/serial ] && echo "rvbench-lab: nvme0 serial $($bb cat /sys/class/nvme/nvme0/serial) at $($bb basename "$($bb readlink /sys/class/nvme/nvme0/device)")"
 
 echo "rvbench-lab: ready kernel=$($bb uname -r) kvm=$([ -c /dev/kvm ] && echo yes || echo no) uptime=$($bb cut -d' ' -f1 /proc/uptime)"
 # PID 1 never exits; it reaps orphans while it waits.

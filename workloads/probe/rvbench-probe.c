@@ -765,6 +765,14 @@ static void emit_vfio(int kvm_openable)
     kvm_vfio_probe(kvm_openable, &state, detail, sizeof detail);
     kv_str("kvm_vfio_device", state);
     kv_str("kvm_vfio_detail", detail);
+    /* Y or N once vfio_iommu_type1 is loaded: type1 attaches a group without MSI isolation only with Y. */
+    char unsafe[16];
+    j_key("unsafe_interrupts");
+    if (read_attr(rpath(p, sizeof p, "/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts"),
+                  unsafe, sizeof unsafe) == 0)
+        j_str(unsafe);
+    else
+        j_null();
     j_obj_end();
 }
 
