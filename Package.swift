@@ -3,7 +3,7 @@
 import PackageDescription
 
 // Dependency arrows point one way:
-//   rvbench -> CLI -> Experiment -> {Lab, Probe, Hypervisor, Counters, Report} -> Stats -> RVBenchCore
+//   rvbench -> CLI -> KubeVirt -> Experiment -> {Lab, Probe, Hypervisor, Counters, Report} -> Stats -> RVBenchCore
 let package = Package(
     name: "rvbench",
     platforms: [.macOS(.v13)],
@@ -49,9 +49,13 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // KubeVirt: a spec's schedule as VirtualMachineInstances, Jobs and OCI images; console logs back to results.
+        .target(name: "KubeVirt", dependencies: [
+            "RVBenchCore", "Report", "Lab", "Experiment", .product(name: "Logging", package: "swift-log"),
+        ]),
         // CLI: one file per subcommand, so tests can run them.
         .target(name: "CLI", dependencies: [
-            "RVBenchCore", "Stats", "Report", "Hypervisor", "Counters", "Probe", "Lab", "Experiment",
+            "RVBenchCore", "Stats", "Report", "Hypervisor", "Counters", "Probe", "Lab", "Experiment", "KubeVirt",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -72,6 +76,8 @@ let package = Package(
         .testTarget(name: "ExperimentTests", dependencies: ["Experiment", "RVBenchCore", "Stats"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["CLI", "RVBenchCore"]),
+        .testTarget(name: "KubeVirtTests", dependencies: ["KubeVirt", "Experiment", "RVBenchCore"],
+                    resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]
 )

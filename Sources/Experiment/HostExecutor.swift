@@ -550,7 +550,7 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
 /// Turns the runner's output (console or SSH) into boot events, strictly and with bounded memory.
 ///
 /// `@unchecked Sendable`: fed from one reader thread at a time; state guarded by `lock`.
-final class RunnerOutputTranslator: @unchecked Sendable {
+public final class RunnerOutputTranslator: @unchecked Sendable {
     /// More rejected lines than this in one boot ends it: the guest is printing garbage.
     static let maxRejected = 200
 
@@ -561,14 +561,16 @@ final class RunnerOutputTranslator: @unchecked Sendable {
     private let continuation: AsyncThrowingStream<BootEvent, any Error>.Continuation
     private var booted = false
     private var current: String?
-    private(set) var sawEnd = false
+    /// True once the runner's done or error line arrived (or the guest printed too much garbage).
+    public private(set) var sawEnd = false
 
-    init(boot: ScheduledBoot, continuation: AsyncThrowingStream<BootEvent, any Error>.Continuation) {
+    public init(boot: ScheduledBoot, continuation: AsyncThrowingStream<BootEvent, any Error>.Continuation) {
         self.boot = boot
         self.continuation = continuation
     }
 
-    var rejectionSummary: String? {
+    /// How many protocol lines were rejected, by kind; nil when none were.
+    public var rejectionSummary: String? {
         lock.lock(); defer { lock.unlock() }
         let c = parser.counts
         guard c.rejected > 0 else { return nil }
@@ -576,12 +578,13 @@ final class RunnerOutputTranslator: @unchecked Sendable {
     }
 
     /// Feeds a chunk of a byte stream (SSH output).
-    func feed(_ chunk: Data) {
+    public func feed(_ chunk: Data) {
         lock.lock(); defer { lock.unlock() }
         for outcome in splitter.feed(chunk, into: &parser) { handle(outcome) }
     }
 
-    func finish() {
+    /// Parses what is left after the stream ended without a final newline.
+    public func finish() {
         lock.lock(); defer { lock.unlock() }
         if let outcome = splitter.finish(into: &parser) { handle(outcome) }
     }
