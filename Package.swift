@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "ExperimentTests", dependencies: ["Experiment", "RVBenchCore", "Stats"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["CLI", "RVBenchCore"]),
-        .testTarget(name: "KubeVirtTests", dependencies: ["KubeVirt", "Experiment", "RVBenchCore"],
+        .testTarget(name: "KubeVirtTests", dependencies: ["KubeVirt", "Experiment", "Report", "Stats", "RVBenchCore"],
                     resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]

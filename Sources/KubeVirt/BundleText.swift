@@ -62,10 +62,12 @@ enum BundleText {
             ## Host devices
 
             Passthrough variants ask for a device by resource name. The KubeVirt CR must permit
-            it and turn on the HostDevices feature gate; `kubevirt-patch.yaml` does both (merge it
-            with the CR's existing configuration, do not replace it):
+            it and turn on the HostDevices feature gate; `kubevirt-patch.yaml` does both:
 
                 kubectl patch kubevirt kubevirt -n kubevirt --type merge --patch-file kubevirt-patch.yaml
+
+            A merge patch replaces lists: when the CR already lists feature gates or permitted
+            devices, add these entries to its lists instead (`kubectl edit kubevirt -n kubevirt kubevirt`).
 
 
             """

@@ -210,6 +210,15 @@ public struct LogReplayExecutor: VariantExecutor {
                 return
             }
             let translator = RunnerOutputTranslator(boot: boot, continuation: continuation)
+            // The done line names the seed and workloads the runner ran with: a log of another boot
+            // (a renamed file, a re-used name) is refused instead of being counted under this boot.
+            let plan = RunnerPlan(boot: boot, spec: context.experiment.spec)
+            var splitter = GuestLineSplitter()
+            var parser = GuestProtocolParser()
+            var summaries: [GuestSummary] = []
+            func watch(_ outcomes: [ParseOutcome]) {
+                for case .line(.done(let summary)) in outcomes { summaries.append(summary) }
+            }
             do {
                 let handle = try FileHandle(forReadingFrom: log)
                 defer { try? handle.close() }
@@ -224,12 +233,20 @@ public struct LogReplayExecutor: VariantExecutor {
                         return
                     }
                     translator.feed(chunk)
+                    watch(splitter.feed(chunk, into: &parser))
                 }
                 translator.finish()
+                if let last = splitter.finish(into: &parser) { watch([last]) }
             } catch {
                 continuation.yield(.failed(reason: "cannot read \(log.path): \(error)", workload: nil, iteration: nil))
                 continuation.finish()
                 return
+            }
+            if let summary = summaries.first, summary.seed != String(plan.seed) || summary.workloads != plan.workloads {
+                continuation.yield(.failed(reason: "the log given for \(object.name) is of another boot: its done line "
+                    + "has seed \(summary.seed.map { RunnerOutputTranslatorClip.clip($0) } ?? "none") and workloads "
+                    + "\(RunnerOutputTranslatorClip.clip(summary.workloads.joined(separator: ","))), this boot ran seed \(plan.seed) "
+                    + "with \(plan.workloads.joined(separator: ","))", workload: nil, iteration: nil))
             }
             if !translator.sawEnd {
                 continuation.yield(.failed(reason: "the log of \(object.name) ends before the runner's done line "
@@ -240,4 +257,12 @@ public struct LogReplayExecutor: VariantExecutor {
     }
 
     public func cleanUpBoot(_ boot: ScheduledBoot, context: BootContext) async {}
+}
+
+/// Guest text in a failure reason: control characters replaced, at most 64 characters.
+enum RunnerOutputTranslatorClip {
+    static func clip(_ text: String) -> String {
+        let cleaned = String(text.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : Character($0) })
+        return cleaned.count > 64 ? String(cleaned.prefix(64)) + "..." : cleaned
+    }
 }

@@ -145,3 +145,22 @@ extension KubeValue {
         return out + "\""
     }
 }
+
+extension KubeValue {
+    /// A copy with the value at a path of mapping keys replaced, added (missing mappings are created)
+    /// or, with nil, removed.
+    public func setting(_ path: [String], to value: KubeValue?) -> KubeValue {
+        guard let key = path.first else { return value ?? self }
+        var members = mapValue ?? []
+        let index = members.firstIndex { $0.0 == key }
+        let child = index.map { members[$0].1 } ?? .map([])
+        let replaced: KubeValue? = path.count == 1 ? value : child.setting(Array(path.dropFirst()), to: value)
+        switch (index, replaced) {
+        case let (i?, v?): members[i].1 = v
+        case let (i?, nil): members.remove(at: i)
+        case let (nil, v?): members.append((key, v))
+        case (nil, nil): break
+        }
+        return .map(members)
+    }
+}
