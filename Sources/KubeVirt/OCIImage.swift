@@ -52,9 +52,6 @@ public struct OCIImageRecord: Sendable, Equatable, Codable {
 /// the epoch as their time, and the archive is written with sorted names, numeric owners and the
 /// epoch as every member's time. The same inputs give the same manifest digest and archive bytes.
 public struct OCIImageBuilder: Sendable {
-    /// The external programs this builder runs.
-    public static let requiredPrograms = ["umoci", "tar", "debugfs", "find", "touch", "chown"]
-
     /// The uid and gid KubeVirt's virt-launcher runs QEMU as; kernels, initrds and disks belong to it.
     public static let qemuUser = 107
     public static let tag = "latest"
@@ -75,10 +72,7 @@ public struct OCIImageBuilder: Sendable {
 
     /// Builds the image `name` and writes `DIR/images/NAME.tar`; `bundle` is the bundle's directory.
     public func build(name: String, content: Content, bundle: URL) async throws -> OCIImageRecord {
-        for program in Self.requiredPrograms where Subprocess.which(program) == nil {
-            throw RVBenchError(.notFound, "\(program) is not installed; run scripts/deps.sh "
-                + "(apt-get install --no-install-recommends umoci e2fsprogs tar)")
-        }
+        try ControllerPrograms.require([.kubevirtExport], command: "kubevirt export")
         let fm = FileManager.default
         let work = scratch.appendingPathComponent("oci-\(name)", isDirectory: true)
         try? fm.removeItem(at: work)
