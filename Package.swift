@@ -76,7 +76,8 @@ let package = Package(
         .testTarget(name: "ExperimentTests", dependencies: ["Experiment", "RVBenchCore", "Stats"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["CLI", "RVBenchCore"]),
-        .testTarget(name: "KubeVirtTests", dependencies: ["KubeVirt", "Experiment", "Report", "Stats", "RVBenchCore"],
+        .testTarget(name: "KubeVirtTests", dependencies: ["KubeVirt", "Experiment", "Lab", "Report", "Stats", "RVBenchCore",
+                                                          .product(name: "Logging", package: "swift-log")],
                     resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]

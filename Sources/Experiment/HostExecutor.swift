@@ -277,7 +277,9 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
                     continuation.yield(.sample(sample))
                 }
             }
+            let recording = Self.consoleRecording(name: context.domainName)
             let task = Task {
+                defer { try? recording?.close() }
                 do {
                     switch boot.variant.kind {
                     case .native:
@@ -294,7 +296,10 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
                         continuation.yield(.booted)
                         let r = try await Subprocess.run(target.sshArguments() + [command], outputLimit: 1 << 20,
                                                          onOutput: { isStderr, chunk in
-                            if !isStderr { translator.feed(chunk) }
+                            if !isStderr {
+                                recording?.write(chunk)
+                                translator.feed(chunk)
+                            }
                         })
                         translator.finish()
                         if !counters.isEmpty, translator.sawEnd {
@@ -338,6 +343,7 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
                         }
                         try domain.resume()
                         for try await line in console.lines(maxLineBytes: GuestProtocol.maxLineBytes) {
+                            recording?.write(Data(line.bytes) + (line.oversized ? Data() : Data([0x0A])))
                             translator.feedLine(line.bytes, oversized: line.oversized)
                             if translator.sawEnd { break }
                         }
@@ -523,6 +529,19 @@ public final class HostExecutor: VariantExecutor, @unchecked Sendable {
         spec.cpuMode = variant.cpu == "host-passthrough" ? .hostPassthrough : .named(variant.cpu)
         spec.disks = [DiskSpec(source: device, target: "vda", type: .block, readOnly: true)]
         return spec
+    }
+
+    /// The environment variable that names a directory for raw console output: when it is set, every
+    /// boot attempt's console (a guest's serial lines, a native runner's standard output) is also
+    /// written to `DIR/DOMAIN-NAME.log`. The KubeVirt lab test records real boots this way.
+    public static let recordConsolesVariable = "RVBENCH_RECORD_CONSOLES"
+
+    static func consoleRecording(name: String) -> FileHandle? {
+        guard let dir = ProcessInfo.processInfo.environment[recordConsolesVariable], !dir.isEmpty else { return nil }
+        let url = URL(fileURLWithPath: dir, isDirectory: true).appendingPathComponent("\(name).log")
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        guard FileManager.default.createFile(atPath: url.path, contents: nil) else { return nil }
+        return try? FileHandle(forWritingTo: url)
     }
 
     static func saveDomainXML(_ xml: String, name: String, in directory: URL) throws {
