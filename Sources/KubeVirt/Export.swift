@@ -79,7 +79,23 @@ public enum Exporter {
         String((spec.source?.sha256 ?? SHA256.hex(of: "")).prefix(8))
     }
 
+    /// Writes the bundle. On failure nothing is left in `request.output` (it was new or empty).
     public static func export(_ request: ExportRequest, logger: Logger = Logger(label: "rvbench.kubevirt")) async throws -> BundleManifest {
+        let fm = FileManager.default
+        let existed = fm.fileExists(atPath: request.output.path)
+        let wasEmpty = ((try? fm.contentsOfDirectory(atPath: request.output.path)) ?? []).isEmpty
+        do {
+            return try await write(request, logger: logger)
+        } catch {
+            if wasEmpty, let left = try? fm.contentsOfDirectory(at: request.output, includingPropertiesForKeys: nil) {
+                for url in left { try? fm.removeItem(at: url) }
+                if !existed { try? fm.removeItem(at: request.output) }
+            }
+            throw error
+        }
+    }
+
+    static func write(_ request: ExportRequest, logger: Logger) async throws -> BundleManifest {
         let spec = request.spec
         let fm = FileManager.default
         let out = request.output
@@ -232,3 +248,4 @@ public enum Exporter {
         return manifest
     }
 }
+

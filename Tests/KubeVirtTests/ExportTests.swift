@@ -177,6 +177,12 @@ struct ExportTests {
             await #expect(throws: RVBenchError.self) { _ = try await Exporter.export(bad) }
         }
         #expect(!FileManager.default.fileExists(atPath: fresh.path))
+        // A failure while the images are built leaves nothing behind.
+        var missing = KubeFixtures.inputs
+        missing.workloadDisk = KubeFixtures.directory.appendingPathComponent("inputs/no-such-disk.ext4")
+        let broken = request { $0.output = fresh; $0.inputs = missing }
+        await #expect(throws: (any Error).self) { _ = try await Exporter.export(broken) }
+        #expect(!FileManager.default.fileExists(atPath: fresh.path))
     }
 
     /// Runs the schema validator; returns its JSON lines.
