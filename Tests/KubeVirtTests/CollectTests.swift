@@ -139,7 +139,7 @@ struct CollectTests {
 
     /// What a hostile or broken log does to its boot; the other boots are untouched.
     enum Hostility: String, CaseIterable {
-        case truncated, interleaved, forgedDuplicate, forgedWorkload, forgedIteration, garbage, otherBootsLog, missing, empty
+        case truncated, interleaved, interleavedBoots, forgedDuplicate, forgedWorkload, forgedIteration, garbage, otherBootsLog, missing, empty
     }
 
     @Test(arguments: Hostility.allCases) func hostileLogFailsOnlyItsBoot(_ hostility: Hostility) async throws {
@@ -163,6 +163,18 @@ struct CollectTests {
                 + String(line[middle...])
             try Data(lines.joined(separator: "\r\n").utf8).write(to: file)
             expectedReason = "incomplete boot"
+        case .interleavedBoots:
+            // Two consoles mixed line by line, as a shared log file would hold them.
+            let other = try #require(f.manifest.objects.first { $0.variant == "virtio" && $0.boot == 1 })
+            let otherLines = try String(contentsOf: f.logs.appendingPathComponent("\(other.name).log"), encoding: .utf8)
+                .components(separatedBy: "\r\n")
+            var mixed: [String] = []
+            for i in 0 ..< max(lines.count, otherLines.count) {
+                if i < otherLines.count { mixed.append(otherLines[i]) }
+                if i < lines.count { mixed.append(lines[i]) }
+            }
+            try Data(mixed.joined(separator: "\r\n").utf8).write(to: file)
+            expectedReason = "started twice"
         case .forgedDuplicate:
             lines.insert(lines[firstMeasure].replacingOccurrences(of: #""wall_ns":"#, with: #""wall_ns":1"#), at: firstMeasure + 1)
             try Data(lines.joined(separator: "\r\n").utf8).write(to: file)

@@ -46,6 +46,12 @@ struct ExportTests {
         #expect(manifest.objects.filter { $0.kind == .job }.map(\.variant) == Array(repeating: "native", count: 2))
         #expect(Set(manifest.images.keys) == ["guest-boot", "workload-disk", "workload-root"])
         #expect(manifest.upstreamRefusals == ["spec.architecture: unsupported architecture: riscv64"])
+        // The script parses, and walks the objects in schedule order.
+        let script = bundle.appendingPathComponent("run-in-order.sh").path
+        #expect(FileManager.default.isExecutableFile(atPath: script))
+        #expect(try await Subprocess.run(["sh", "-n", script]).status == 0)
+        let order = try String(contentsOf: bundle.appendingPathComponent("schedule.txt"), encoding: .utf8)
+        #expect(order.split(separator: "\n").map { String($0.split(separator: " ")[1]) } == manifest.objects.map(\.name))
         // The runner's plan: the boot's workloads in the boot's order, and the seed of a direct run.
         for boot in schedule where boot.variant.kind == .virtio {
             let object = try #require(manifest.objects.first { $0.sequence == boot.sequence })
