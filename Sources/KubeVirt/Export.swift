@@ -147,25 +147,7 @@ public enum Exporter {
         var wanted: [BundleImage] = []
         if boots.contains(where: { $0.variant.kind.isGuest }) { wanted += [.guestBoot, .workloadDisk] }
         if boots.contains(where: { $0.variant.kind == .native }) { wanted.append(.workloadRoot) }
-        var records: [String: OCIImageRecord] = [:]
-        var references: [BundleImage: ImageReference] = [:]
-        for image in wanted {
-            logger.info("building image", metadata: ["image": "\(image.rawValue)"])
-            let content: OCIImageBuilder.Content
-            switch image {
-            case .guestBoot:
-                content = .files([(request.inputs.guestKernel, BundleImage.kernelPath),
-                                  (request.inputs.guestInitramfs, BundleImage.initrdPath)])
-            case .workloadDisk:
-                content = .files([(request.inputs.workloadDisk, BundleImage.diskPath)])
-            case .workloadRoot:
-                content = .rootOfExt4(request.inputs.workloadDisk)
-            }
-            let record = try await builder.build(name: image.rawValue, content: content, bundle: out)
-            records[image.rawValue] = record
-            references[image] = ImageReference(repository: "\(registry)/rvbench-\(image.rawValue)",
-                                               digest: record.manifestDigest)
-        }
+        // The inputs' hashes, once: the artifacts record them, and so do the images that copy them.
         var artifacts: [String: Artifact] = [:]
         let used: [(String, URL, Bool)] = [
             ("guest-kernel", request.inputs.guestKernel, wanted.contains(.guestBoot)),
@@ -173,8 +155,31 @@ public enum Exporter {
             ("workload-disk", request.inputs.workloadDisk, !wanted.isEmpty),
         ]
         for (name, url, needed) in used where needed {
+            guard FileManager.default.fileExists(atPath: url.path) else {
+                throw RVBenchError(.notFound, "\(url.path) does not exist; rebuild the lab (rvbench lab build) or name the file")
+            }
             artifacts["lab/\(name)"] = Artifact(path: url.path, sha256: try SHA256.hex(ofFile: url),
                                                 bytes: try OCIImageBuilder.size(url))
+        }
+        func sha(_ name: String) -> String { artifacts["lab/\(name)"]?.sha256 ?? "" }
+        var records: [String: OCIImageRecord] = [:]
+        var references: [BundleImage: ImageReference] = [:]
+        for image in wanted {
+            logger.info("building image", metadata: ["image": "\(image.rawValue)"])
+            let content: OCIImageBuilder.Content
+            switch image {
+            case .guestBoot:
+                content = .files([(request.inputs.guestKernel, BundleImage.kernelPath, sha("guest-kernel")),
+                                  (request.inputs.guestInitramfs, BundleImage.initrdPath, sha("guest-initramfs"))])
+            case .workloadDisk:
+                content = .files([(request.inputs.workloadDisk, BundleImage.diskPath, sha("workload-disk"))])
+            case .workloadRoot:
+                content = .rootOfExt4(request.inputs.workloadDisk)
+            }
+            let record = try await builder.build(name: image.rawValue, content: content, bundle: out)
+            records[image.rawValue] = record
+            references[image] = ImageReference(repository: "\(registry)/rvbench-\(image.rawValue)",
+                                               digest: record.manifestDigest)
         }
 
         // Objects.

@@ -64,9 +64,10 @@ public struct OCIImageBuilder: Sendable {
         self.scratch = scratch; self.timeout = timeout
     }
 
-    /// What goes into an image: files copied to paths, or a whole root filesystem taken out of an ext4 image.
+    /// What goes into an image: files copied to paths (with their SHA-256, already known to the
+    /// caller), or a whole root filesystem taken out of an ext4 image.
     public enum Content: Sendable {
-        case files([(source: URL, path: String)])
+        case files([(source: URL, path: String, sha256: String)])
         case rootOfExt4(URL)
     }
 
@@ -92,13 +93,13 @@ public struct OCIImageBuilder: Sendable {
         var rootFrom: String?
         switch content {
         case .files(let list):
-            for (source, path) in list {
+            for (source, path, sha256) in list {
                 let target = URL(fileURLWithPath: rootfs + path)
                 try fm.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
                 try? fm.removeItem(at: target)
                 try fm.copyItem(at: source, to: target)
                 try fm.setAttributes([.posixPermissions: 0o444], ofItemAtPath: target.path)
-                files.append(ImageFile(path: path, sha256: try SHA256.hex(ofFile: target), bytes: try Self.size(target)))
+                files.append(ImageFile(path: path, sha256: sha256, bytes: try Self.size(target)))
                 if !rootless {
                     try await run(["chown", "-R", "\(Self.qemuUser):\(Self.qemuUser)",
                                    target.deletingLastPathComponent().path])
