@@ -77,7 +77,7 @@ public enum Collector {
 
     static func clusterNote(_ bundle: BundleManifest) -> String {
         "ran on a KubeVirt cluster from bundle run \(bundle.runID); results read back from console and Job logs "
-            + "by `rvbench kubevirt collect`; host counters and KVM statistics are not read there"
+            + "by rvbench kubevirt collect; host counters and KVM statistics are not read there"
     }
 
     /// The bundle's objects by boot, checked against the spec's schedule (a bundle edited by hand
