@@ -191,69 +191,79 @@ public struct LogReplayExecutor: VariantExecutor {
         let object = objects[boot.key]
         let log = object.flatMap { logs[$0.name] }
         let attempt = context.attempt
+        let plan = RunnerPlan(boot: boot, spec: context.experiment.spec)
         return AsyncThrowingStream { continuation in
-            guard let object else {
-                continuation.yield(.failed(reason: "the bundle has no object for \(boot.key)", workload: nil, iteration: nil))
-                continuation.finish()
-                return
+            // A log may be large: it is read off the caller's task, and the stream returns at once.
+            let task = Task.detached {
+                Self.replay(boot: boot, object: object, log: log, attempt: attempt, plan: plan, continuation: continuation)
             }
-            guard attempt == 1 else {
-                continuation.yield(.failed(reason: "a cluster runs each boot once: attempt \(attempt) of \(object.name) "
-                    + "has no log", workload: nil, iteration: nil))
-                continuation.finish()
-                return
-            }
-            guard let log else {
-                continuation.yield(.failed(reason: "no log for \(object.name) (the \(object.kind.rawValue) never ran, or "
-                    + "its log was not given to collect)", workload: nil, iteration: nil))
-                continuation.finish()
-                return
-            }
-            let translator = RunnerOutputTranslator(boot: boot, continuation: continuation)
-            // The done line names the seed and workloads the runner ran with: a log of another boot
-            // (a renamed file, a re-used name) is refused instead of being counted under this boot.
-            let plan = RunnerPlan(boot: boot, spec: context.experiment.spec)
-            var splitter = GuestLineSplitter()
-            var parser = GuestProtocolParser()
-            var summaries: [GuestSummary] = []
-            func watch(_ outcomes: [ParseOutcome]) {
-                for case .line(.done(let summary)) in outcomes { summaries.append(summary) }
-            }
-            do {
-                let handle = try FileHandle(forReadingFrom: log)
-                defer { try? handle.close() }
-                var read = 0
-                while !translator.sawEnd {
-                    guard let chunk = try handle.read(upToCount: 1 << 16), !chunk.isEmpty else { break }
-                    read += chunk.count
-                    if read > Collector.maxLogBytes {
-                        continuation.yield(.failed(reason: "the log of \(object.name) is larger than "
-                            + "\(Collector.maxLogBytes >> 20) MiB before the runner's done line", workload: nil, iteration: nil))
-                        continuation.finish()
-                        return
-                    }
-                    translator.feed(chunk)
-                    watch(splitter.feed(chunk, into: &parser))
-                }
-                translator.finish()
-                if let last = splitter.finish(into: &parser) { watch([last]) }
-            } catch {
-                continuation.yield(.failed(reason: "cannot read \(log.path): \(error)", workload: nil, iteration: nil))
-                continuation.finish()
-                return
-            }
-            if let summary = summaries.first, summary.seed != String(plan.seed) || summary.workloads != plan.workloads {
-                continuation.yield(.failed(reason: "the log given for \(object.name) is of another boot: its done line "
-                    + "has seed \(summary.seed.map { RunnerOutputTranslatorClip.clip($0) } ?? "none") and workloads "
-                    + "\(RunnerOutputTranslatorClip.clip(summary.workloads.joined(separator: ","))), this boot ran seed \(plan.seed) "
-                    + "with \(plan.workloads.joined(separator: ","))", workload: nil, iteration: nil))
-            }
-            if !translator.sawEnd {
-                continuation.yield(.failed(reason: "the log of \(object.name) ends before the runner's done line "
-                    + "(a truncated log, or the guest died)", workload: nil, iteration: nil))
-            }
-            continuation.finish()
+            continuation.onTermination = { _ in task.cancel() }
         }
+    }
+
+    /// Turns one boot's log into its events.
+    static func replay(boot: ScheduledBoot, object: BundleManifest.Object?, log: URL?, attempt: Int, plan: RunnerPlan,
+                       continuation: AsyncThrowingStream<BootEvent, any Error>.Continuation) {
+        guard let object else {
+            continuation.yield(.failed(reason: "the bundle has no object for \(boot.key)", workload: nil, iteration: nil))
+            continuation.finish()
+            return
+        }
+        guard attempt == 1 else {
+            continuation.yield(.failed(reason: "a cluster runs each boot once: attempt \(attempt) of \(object.name) "
+                + "has no log", workload: nil, iteration: nil))
+            continuation.finish()
+            return
+        }
+        guard let log else {
+            continuation.yield(.failed(reason: "no log for \(object.name) (the \(object.kind.rawValue) never ran, or "
+                + "its log was not given to collect)", workload: nil, iteration: nil))
+            continuation.finish()
+            return
+        }
+        let translator = RunnerOutputTranslator(boot: boot, continuation: continuation)
+        // The done line names the seed and workloads the runner ran with: a log of another boot
+        // (a renamed file, a re-used name) is refused instead of being counted under this boot.
+        var splitter = GuestLineSplitter()
+        var parser = GuestProtocolParser()
+        var summaries: [GuestSummary] = []
+        func watch(_ outcomes: [ParseOutcome]) {
+            for case .line(.done(let summary)) in outcomes { summaries.append(summary) }
+        }
+        do {
+            let handle = try FileHandle(forReadingFrom: log)
+            defer { try? handle.close() }
+            var read = 0
+            while !translator.sawEnd, !Task.isCancelled {
+                guard let chunk = try handle.read(upToCount: 1 << 16), !chunk.isEmpty else { break }
+                read += chunk.count
+                if read > Collector.maxLogBytes {
+                    continuation.yield(.failed(reason: "the log of \(object.name) is larger than "
+                        + "\(Collector.maxLogBytes >> 20) MiB before the runner's done line", workload: nil, iteration: nil))
+                    continuation.finish()
+                    return
+                }
+                translator.feed(chunk)
+                watch(splitter.feed(chunk, into: &parser))
+            }
+            translator.finish()
+            if let last = splitter.finish(into: &parser) { watch([last]) }
+        } catch {
+            continuation.yield(.failed(reason: "cannot read \(log.path): \(error)", workload: nil, iteration: nil))
+            continuation.finish()
+            return
+        }
+        if let summary = summaries.first, summary.seed != String(plan.seed) || summary.workloads != plan.workloads {
+            continuation.yield(.failed(reason: "the log given for \(object.name) is of another boot: its done line "
+                + "has seed \(summary.seed.map { RunnerOutputTranslatorClip.clip($0) } ?? "none") and workloads "
+                + "\(RunnerOutputTranslatorClip.clip(summary.workloads.joined(separator: ","))), this boot ran seed \(plan.seed) "
+                + "with \(plan.workloads.joined(separator: ","))", workload: nil, iteration: nil))
+        }
+        if !translator.sawEnd {
+            continuation.yield(.failed(reason: "the log of \(object.name) ends before the runner's done line "
+                + "(a truncated log, or the guest died)", workload: nil, iteration: nil))
+        }
+        continuation.finish()
     }
 
     public func cleanUpBoot(_ boot: ScheduledBoot, context: BootContext) async {}
