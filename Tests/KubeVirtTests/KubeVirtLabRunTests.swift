@@ -2,7 +2,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Experiment
+@testable import Experiment
 import Foundation
 import KubeVirt
 import Lab
@@ -127,5 +127,22 @@ struct LabLock {
     func release() {
         flock(fd, LOCK_UN)
         close(fd)
+    }
+}
+
+/// The recording the lab test relies on: a file per boot attempt, only when the variable is set.
+struct ConsoleRecordingTests {
+    @Test func recordsOnlyWhenTheVariableNamesADirectory() throws {
+        let dir = KubeFixtures.temporary("record")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        unsetenv(HostExecutor.recordConsolesVariable)
+        #expect(HostExecutor.consoleRecording(name: "rvbench-x-virtio-b0-a1") == nil)
+        setenv(HostExecutor.recordConsolesVariable, dir.path, 1)
+        defer { unsetenv(HostExecutor.recordConsolesVariable) }
+        let handle = try #require(HostExecutor.consoleRecording(name: "rvbench-x-virtio-b0-a1"))
+        handle.write(Data("@@rvbench v1 done {}\n".utf8))
+        try handle.close()
+        let text = try String(contentsOf: dir.appendingPathComponent("rvbench-x-virtio-b0-a1.log"), encoding: .utf8)
+        #expect(text == "@@rvbench v1 done {}\n")
     }
 }
