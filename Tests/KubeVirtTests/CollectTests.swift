@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-import Experiment
+@testable import Experiment
 import Foundation
 import KubeVirt
 import Report
@@ -253,5 +253,43 @@ struct CollectTests {
         await #expect { _ = try await Self.collect(f) } throws: { "\($0)".contains("does not match its SHA-256") }
         try Data(original.replacingOccurrences(of: #""sequence" : 1"#, with: #""sequence" : 2"#).utf8).write(to: manifestFile)
         await #expect { _ = try await Self.collect(f) } throws: { "\($0)".contains("does not match the spec's schedule") }
+    }
+}
+
+/// Output of the real runner: the Job logs of a native-only spec, recorded under user-mode emulation.
+struct RealRunnerLogTests {
+    @Test func collectOfRealRunnerOutputGivesTheSamplesADirectRunMakes() async throws {
+        let spec = try KubeFixtures.spec("Tests/KubeVirtTests/Fixtures/specs/kubevirt-native.yaml")
+        let (bundle, manifest) = try await KubeFixtures.export(spec, name: "real-runner")
+        defer { try? FileManager.default.removeItem(at: bundle) }
+        let logs = KubeFixtures.directory.appendingPathComponent("runner-logs")
+        #expect(Set(manifest.objects.map { "\($0.name).log" }) == Set(try FileManager.default.contentsOfDirectory(atPath: logs.path)))
+        let out = KubeFixtures.temporary("real-runner-results")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let outcome = try await Collector.collect(CollectRequest(bundle: bundle, logs: [logs], output: out,
+                                                                 catalogue: KubeFixtures.catalogue, commandLine: ["test"]))
+        #expect(outcome.summary.bootsOK == 2 && outcome.summary.failures.isEmpty, "\(outcome.summary.failures.map(\.reason))")
+
+        // What the direct run's translation makes of the same bytes: every measured result line.
+        for object in manifest.objects {
+            var parser = GuestProtocolParser()
+            var splitter = GuestLineSplitter()
+            let bytes = try Data(contentsOf: logs.appendingPathComponent("\(object.name).log"))
+            var outcomes = splitter.feed(bytes, into: &parser)
+            if let last = splitter.finish(into: &parser) { outcomes.append(last) }
+            #expect(parser.counts.rejected == 0 && parser.counts.done == 1)
+            var expected = Set<SyntheticConsole.Result>()
+            for case .line(.result(let r)) in outcomes where r.phase == .measure {
+                for s in RunnerOutputTranslator.samples(of: r) {
+                    expected.insert(.init(workload: s.workload, iteration: s.iteration, metric: s.metric, value: s.value))
+                }
+            }
+            let times: Set<String> = ["wall_ns", "user_ns", "sys_ns"]
+            let timeSamples = expected.filter { times.contains($0.metric) }.count
+            #expect(timeSamples == 2 * 2 * 3, "two workloads, two measured iterations, three times each")
+            let mine = outcome.summary.samples.filter { $0.variant == object.variant && $0.boot == object.boot }
+            #expect(CollectTests.sampleSet(mine) == expected, "\(object.name)")
+            #expect(mine.contains { $0.metric == "ns_per_op" && $0.workload == "micro-timer" })
+        }
     }
 }
