@@ -3,7 +3,8 @@
 import PackageDescription
 
 // Dependency arrows point one way (every target also imports RVBenchCore):
-//   rvbench -> CLI -> Experiment -> {Host, Stats, Report}
+//   rvbench -> CLI -> {KubeVirt, Experiment};  KubeVirt -> {Experiment, Host, GuestWire, Lab, Report}
+//   Experiment -> {Host, Stats, Report}
 //   Host -> {Hypervisor, Counters, Probe, Lab, GuestWire, Remote}
 //   Probe -> {Counters, Hypervisor, Remote};  Lab -> {Hypervisor, Remote};  Report -> Stats
 // Experiment's run loop and session name no hypervisor: they talk to a host through `VariantExecutor`.
@@ -62,9 +63,13 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // KubeVirt: a spec's schedule as VirtualMachineInstances, Jobs and OCI images; console logs back to results.
+        .target(name: "KubeVirt", dependencies: [
+            "RVBenchCore", "Report", "Lab", "Host", "GuestWire", "Experiment", .product(name: "Logging", package: "swift-log"),
+        ]),
         // CLI: one file per subcommand, so tests can run them.
         .target(name: "CLI", dependencies: [
-            "RVBenchCore", "Stats", "Report", "Hypervisor", "Counters", "Probe", "Lab", "Remote", "Host", "Experiment",
+            "RVBenchCore", "Stats", "Report", "Hypervisor", "Counters", "Probe", "Lab", "Remote", "Host", "Experiment", "KubeVirt",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -89,6 +94,9 @@ let package = Package(
                                                             .product(name: "Yams", package: "Yams")],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["CLI", "RVBenchCore"]),
+        .testTarget(name: "KubeVirtTests", dependencies: ["KubeVirt", "Experiment", "Host", "GuestWire", "Lab", "Report", "Stats", "RVBenchCore",
+                                                          .product(name: "Logging", package: "swift-log")],
+                    resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -11,7 +11,8 @@ public struct RVBenchCommand: AsyncParsableCommand {
         discussion: ExitStatus.helpText,
         version: RVBenchVersion.string,
         subcommands: [StatsCommand.self, BenchCommand.self, ReportCommand.self, LabCommand.self, DoctorCommand.self,
-                      RunCommand.self, ResumeCommand.self, CompareCommand.self, ReproduceCommand.self]
+                      RunCommand.self, ResumeCommand.self, CompareCommand.self, ReproduceCommand.self,
+                      KubeVirtCommand.self]
     )
 
     public init() {}

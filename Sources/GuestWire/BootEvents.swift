@@ -73,8 +73,12 @@ public final class GuestLineTranslator: @unchecked Sendable {
         return sawEndFlag
     }
 
-    public init(continuation: AsyncThrowingStream<BootEvent, any Error>.Continuation) {
+    /// Where the raw output is also written, when a run records its consoles; nil for none.
+    private let recording: FileHandle?
+
+    public init(continuation: AsyncThrowingStream<BootEvent, any Error>.Continuation, recording: FileHandle? = nil) {
         self.continuation = continuation
+        self.recording = recording
     }
 
     public var rejectionSummary: String? {
@@ -87,6 +91,7 @@ public final class GuestLineTranslator: @unchecked Sendable {
     /// Feeds a chunk of a byte stream (SSH output).
     public func feed(_ chunk: Data) {
         lock.lock(); defer { lock.unlock() }
+        recording?.write(chunk)
         for outcome in splitter.feed(chunk, into: &parser) { handle(outcome) }
     }
 
@@ -98,6 +103,7 @@ public final class GuestLineTranslator: @unchecked Sendable {
     /// Feeds one line already split by the console stream; `oversized` marks a piece of a longer line.
     public func feedLine(_ bytes: [UInt8], oversized: Bool) {
         lock.lock(); defer { lock.unlock() }
+        recording?.write(Data(bytes) + (oversized ? Data() : Data([0x0A])))
         let total = oversized ? GuestProtocol.maxLineBytes + 1 : bytes.count
         handle(parser.parse(head: bytes[...], totalLength: total))
     }

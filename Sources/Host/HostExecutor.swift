@@ -180,8 +180,10 @@ public final class HostExecutor: @unchecked Sendable {
             logger.notice("injecting a fault for a fault test", metadata: ["run.fault": "\(fault.rawValue)"])
         }
         return AsyncThrowingStream { continuation in
-            let translator = GuestLineTranslator(continuation: continuation)
+            let recording = Self.consoleRecording(name: request.domainName)
+            let translator = GuestLineTranslator(continuation: continuation, recording: recording)
             let task = Task {
+                defer { try? recording?.close() }
                 do {
                     switch request.variant.kind {
                     case .native:
@@ -208,6 +210,19 @@ public final class HostExecutor: @unchecked Sendable {
             }
             continuation.onTermination = { _ in task.cancel() }
         }
+    }
+
+    /// The environment variable that names a directory for raw console output: when it is set, every
+    /// boot attempt's console (a guest's serial lines, a native runner's standard output) is also
+    /// written to `DIR/DOMAIN-NAME.log`. The KubeVirt lab test records real boots this way.
+    public static let recordConsolesVariable = "RVBENCH_RECORD_CONSOLES"
+
+    public static func consoleRecording(name: String) -> FileHandle? {
+        guard let dir = ProcessInfo.processInfo.environment[recordConsolesVariable], !dir.isEmpty else { return nil }
+        let url = URL(fileURLWithPath: dir, isDirectory: true).appendingPathComponent("\(name).log")
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        guard FileManager.default.createFile(atPath: url.path, contents: nil) else { return nil }
+        return try? FileHandle(forWritingTo: url)
     }
 
     /// Removes whatever the attempt left: the domain of a guest, or a runner whose SSH session was cut.

@@ -13,6 +13,8 @@ public struct ControllerProgram: Sendable, Equatable, Hashable {
         case run
         /// `scripts/services.sh`: the controller's libvirt daemons.
         case services
+        /// `rvbench kubevirt export`: the bundle's OCI images.
+        case kubevirtExport = "kubevirt export"
     }
 
     /// The name looked up in `PATH`, or an absolute path.
@@ -48,10 +50,10 @@ public enum ControllerPrograms {
         .init("bison", package: "bison", stages: [.labBuild], purpose: "the kernel's Kconfig"),
         .init("perl", package: "perl", stages: [.labBuild], purpose: "the kernel build"),
         .init("xz", package: "xz-utils", stages: [.labBuild], purpose: "the kernel source tarball"),
-        .init("tar", package: "tar", stages: [.labBuild], purpose: "the kernel source tarball"),
+        .init("tar", package: "tar", stages: [.labBuild, .kubevirtExport], purpose: "the kernel source tarball, image archives"),
         .init("sha256sum", package: "coreutils", stages: [.labBuild], purpose: "content hashes"),
         .init("chroot", package: "coreutils", stages: [.labBuild], purpose: "the vDPA module build"),
-        .init("find", package: "findutils", stages: [.labBuild], purpose: "initramfs file lists"),
+        .init("find", package: "findutils", stages: [.labBuild, .kubevirtExport], purpose: "initramfs file lists, image file times"),
         .init("sh", package: "dash", stages: [.labBuild, .labUp], purpose: "small shell steps"),
         .init("qemu-system-riscv64", package: "qemu-system-misc", stages: [.labBuild, .labUp],
               purpose: "L0, the emulated riscv64 host"),
@@ -60,6 +62,10 @@ public enum ControllerPrograms {
         .init("libvirtd", package: "libvirt-daemon", stages: [.services], purpose: "the controller's libvirt"),
         .init("virtlogd", package: "libvirt-daemon", stages: [.services], purpose: "L0's console log"),
         .init("virsh", package: "libvirt-clients", stages: [.services], purpose: "the readiness check"),
+        .init("umoci", package: "umoci", stages: [.kubevirtExport], purpose: "OCI image layouts without a daemon"),
+        .init("debugfs", package: "e2fsprogs", stages: [.kubevirtExport], purpose: "the workload root out of the disk"),
+        .init("touch", package: "coreutils", stages: [.kubevirtExport], purpose: "reproducible file times"),
+        .init("chown", package: "coreutils", stages: [.kubevirtExport], purpose: "image files owned by QEMU's user"),
     ]
 
     /// The programs a stage needs.
