@@ -111,7 +111,8 @@ else
   bad "scripts/services.sh start failed"
 fi
 sleep 1
-left=$(pgrep -l -x 'libvirtd|virtlogd|qemu-system-riscv64' || true)
+# One name per pgrep: -x compares at most 15 characters of a process name, so match QEMU by its path.
+left="$(pgrep -l -x libvirtd || true)$(pgrep -l -x virtlogd || true)$(pgrep -l -f '^/usr/bin/qemu-system-' || true)"
 [ -z "$left" ] || bad "still running after services.sh stop: $(echo "$left" | tr '\n' ' ')"
 
 [ $fail = 0 ] && echo "fresh: every check passed"

@@ -30,6 +30,7 @@ exec unshare --mount --pid --fork --kill-child bash -c '
   mount -t proc proc "$root/proc"
   mount --rbind /sys "$root/sys"
   mount -t tmpfs tmpfs "$root/run"
+  mkdir -p "$root/run/lock"   # /var/lock points here; libvirt locks its ptys in it
   mount -t tmpfs tmpfs "$root/tmp"
   while [ "$1" != -- ]; do
     mkdir -p "$root$3"
