@@ -195,7 +195,8 @@ final class ScriptedSource: ConsoleByteSource, @unchecked Sendable {
         consumer.cancel()
         _ = try? await consumer.value
         // onTermination runs when the stream is cancelled; it aborts the source.
-        for _ in 0..<1000 where source.counts.abort == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        let deadline = ContinuousClock.now + .seconds(300) // a hang guard; the suite may be starved of threads
+        while source.counts.abort == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
         #expect(source.counts.abort == 1)
         #expect(console.isClosed)
     }

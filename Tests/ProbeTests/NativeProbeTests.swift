@@ -229,7 +229,8 @@ struct RemoteCounterSourceTests {
             #expect(probesRunning() >= 1)
         }
         var left = probesRunning()
-        for _ in 0 ..< 100 where left > 0 {
+        let deadline = ContinuousClock.now + .seconds(300) // a hang guard; the suite may be starved of threads
+        while left > 0, ContinuousClock.now < deadline {
             try await Task.sleep(nanoseconds: 50_000_000)
             left = probesRunning()
         }
