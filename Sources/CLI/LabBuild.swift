@@ -6,16 +6,10 @@ import Logging
 import RVBenchCore
 
 /// `rvbench lab build`.
-struct LabBuild: AsyncParsableCommand, LoggingCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "build",
-        abstract: "Build the lab's kernels, root file systems and images, reusing what is cached.",
-        discussion: ExitStatus.helpText
-    )
+struct LabBuild: AsyncParsableCommand, LabSubcommand {
+    static let configuration = labCommand("build", "Build the lab's kernels, root file systems and images, reusing what is cached.")
 
     @OptionGroup var options: LabOptions
-
-    var logLevel: Logger.Level { options.verbosity.logLevel }
 
     @Option(name: .long, help: "The workloads' build output to put on the workload disk (default: $RVBENCH_WORKLOADS or workloads/build/out).")
     var workloads: String?

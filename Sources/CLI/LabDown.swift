@@ -6,16 +6,10 @@ import Logging
 import RVBenchCore
 
 /// `rvbench lab down`.
-struct LabDown: AsyncParsableCommand, LoggingCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "down",
-        abstract: "Stop the lab and remove its domain and run state.",
-        discussion: ExitStatus.helpText
-    )
+struct LabDown: AsyncParsableCommand, LabSubcommand {
+    static let configuration = labCommand("down", "Stop the lab and remove its domain and run state.")
 
     @OptionGroup var options: LabOptions
-
-    var logLevel: Logger.Level { options.verbosity.logLevel }
 
     func run() async throws {
         let r = try await options.lab().down()

@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import Lab
 import Logging
+import RVBenchCore
 
 /// Options every `lab` and lab-driving `bench` subcommand takes.
 public struct LabOptions: ParsableArguments {
@@ -46,4 +47,18 @@ public struct LabOptions: ParsableArguments {
 /// Writes to standard output unbuffered, so results and progress lines keep their order.
 func labOut(_ text: String, terminator: String = "\n") {
     FileHandle.standardOutput.write(Data((text + terminator).utf8))
+}
+
+/// A `rvbench lab` subcommand: it takes the lab options, and its verbosity sets the log level.
+protocol LabSubcommand: LoggingCommand {
+    var options: LabOptions { get }
+}
+
+extension LabSubcommand {
+    var logLevel: Logger.Level { options.verbosity.logLevel }
+
+    /// The configuration of a `lab` subcommand: its name, one line on what it does, and the exit statuses.
+    static func labCommand(_ name: String, _ abstract: String) -> CommandConfiguration {
+        CommandConfiguration(commandName: name, abstract: abstract, discussion: ExitStatus.helpText)
+    }
 }

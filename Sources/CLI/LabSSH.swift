@@ -6,16 +6,10 @@ import Logging
 import RVBenchCore
 
 /// `rvbench lab ssh`.
-struct LabSSH: AsyncParsableCommand, LoggingCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "ssh",
-        abstract: "Run a command in the lab's riscv64 host over SSH, or print the ssh command line.",
-        discussion: ExitStatus.helpText
-    )
+struct LabSSH: AsyncParsableCommand, LabSubcommand {
+    static let configuration = labCommand("ssh", "Run a command in the lab's riscv64 host over SSH, or print the ssh command line.")
 
     @OptionGroup var options: LabOptions
-
-    var logLevel: Logger.Level { options.verbosity.logLevel }
 
     @Argument(parsing: .captureForPassthrough, help: "The command to run in L1.")
     var command: [String] = []

@@ -6,16 +6,10 @@ import Logging
 import RVBenchCore
 
 /// `rvbench lab status`.
-struct LabStatus: AsyncParsableCommand, LoggingCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "status",
-        abstract: "Report whether the lab runs, its versions and its uptime.",
-        discussion: ExitStatus.helpText
-    )
+struct LabStatus: AsyncParsableCommand, LabSubcommand {
+    static let configuration = labCommand("status", "Report whether the lab runs, its versions and its uptime.")
 
     @OptionGroup var options: LabOptions
-
-    var logLevel: Logger.Level { options.verbosity.logLevel }
 
     @Flag(name: .long, help: "Print JSON.")
     var json = false

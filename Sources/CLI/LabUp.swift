@@ -6,16 +6,10 @@ import Logging
 import RVBenchCore
 
 /// `rvbench lab up`.
-struct LabUp: AsyncParsableCommand, LoggingCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "up",
-        abstract: "Start the lab and return once its libvirtd answers; a running lab is kept.",
-        discussion: ExitStatus.helpText
-    )
+struct LabUp: AsyncParsableCommand, LabSubcommand {
+    static let configuration = labCommand("up", "Start the lab and return once its libvirtd answers; a running lab is kept.")
 
     @OptionGroup var options: LabOptions
-
-    var logLevel: Logger.Level { options.verbosity.logLevel }
 
     @Flag(name: .long, help: ArgumentHelp(
         "Run L0 with QEMU's -icount shift=0,sleep=off: guest time follows instructions executed.",
