@@ -19,10 +19,8 @@ echo "cold-demo: copying the fresh root $fresh" >&2
 cp -a "$fresh" "$root"
 mkdir -p "$root/opt/swift" "$root/src"
 git -C "$here" archive --format=tar HEAD | tar -C "$root/src" -xf -
-cp -L /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
-cp -L /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt" 2>/dev/null || true
+"$here/scripts/prepare-root.sh" "$root"
 [ -f /etc/gitconfig ] && cp /etc/gitconfig "$root/etc/gitconfig"   # where SwiftPM finds its packages here
-grep -q '^namespaces = \[\]' "$root/etc/libvirt/qemu.conf" || echo 'namespaces = []' >> "$root/etc/libvirt/qemu.conf"
 
 cat > "$root/src/cold.sh" <<'INSIDE'
 set -euo pipefail

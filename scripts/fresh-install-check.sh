@@ -33,15 +33,8 @@ cp "$l0xml" "$root/src/l0.xml"
 head -c 65536 /dev/zero > "$root/src/l0-kernel"
 head -c 65536 /dev/zero > "$root/src/l0-initrd"
 head -c 1048576 /dev/zero > "$root/src/l0-disk"
-# The root reaches the package registries the way this machine does: its resolver and its CA bundle
-# (which holds any CA that this machine's network requires).
-cp -L /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
-cp -L /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt" 2>/dev/null || true
-# A chroot is not a whole machine: libvirt's private /dev for each QEMU finds no usable devpts
-# there ("Failed to create PTY"), so QEMU runs in the root's own mount namespace instead. This
-# changes where QEMU runs, not what it loads: firmware, option ROMs and devices are checked as is.
-conf=$root/etc/libvirt/qemu.conf
-grep -q '^namespaces = \[\]' "$conf" 2>/dev/null || echo 'namespaces = []  # fresh-install test: see fresh-install-check.sh' >> "$conf"
+# Resolver, CA bundle and libvirt's namespaces setting, as for every root run as a machine.
+"$here/scripts/prepare-root.sh" "$root"
 
 cat > "$root/src/inside.sh" <<'INSIDE'
 set -uo pipefail
