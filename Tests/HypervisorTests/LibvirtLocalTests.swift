@@ -21,6 +21,37 @@ enum LocalLibvirt {
         ProcessInfo.processInfo.environment["RVBENCH_TEST_LIBVIRT_URI"] ?? "qemu:///system"
     }
     static var isLocalSystem: Bool { uri == "qemu:///system" }
+    /// A domain name for these tests that carries the test process's PID, so that a later run can
+    /// tell the domains of a test process that was killed before its cleanup ran.
+    static func domainName(_ kind: String) -> String {
+        "\(orphanPrefix)\(kind)-p\(getpid())-\(UUID().uuidString.prefix(8).lowercased())"
+    }
+    static let orphanPrefix = "rvbench-hvtest-"
+
+    /// Destroys and undefines the domains named by `domainName` whose test process no longer exists;
+    /// returns their names. Another test process's live domains are left alone.
+    @discardableResult
+    static func sweepOrphans(_ hv: LibvirtHypervisor) throws -> [String] {
+        var swept: [String] = []
+        for name in try hv.domainNames(includeInactive: true) where name.hasPrefix(orphanPrefix) {
+            guard let pid = ownerPID(of: name), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            if let dom = try hv.lookup(name: name) {
+                try dom.destroy()
+                try dom.undefine()
+                swept.append(name)
+            }
+        }
+        return swept
+    }
+
+    /// The PID in a name made by `domainName`, or nil for any other name.
+    static func ownerPID(of name: String) -> pid_t? {
+        let parts = name.split(separator: "-")
+        guard parts.count >= 2, parts[parts.count - 2].hasPrefix("p"),
+              let pid = pid_t(parts[parts.count - 2].dropFirst()), pid > 0 else { return nil }
+        return pid
+    }
+
     static var unavailableReason: Comment {
         "needs a running libvirtd (\(socket)) and OpenSBI (\(firmware), apt package opensbi); start virtlogd -d and libvirtd -d"
     }
@@ -57,10 +88,36 @@ struct LibvirtLocalTests {
         """
     }
 
+    @Test func aKilledTestProcessesDomainIsSweptAndALiveOnesIsKept() async throws {
+        let logger = Logger(label: "rvbench.tests.hypervisor")
+        // A PID that no longer exists: a child that has exited and been reaped.
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/bin/true")
+        try child.run()
+        child.waitUntilExit()
+        let dead = child.processIdentifier
+        #expect(LocalLibvirt.ownerPID(of: "rvbench-hvtest-x-p\(dead)-0123abcd") == dead)
+        #expect(LocalLibvirt.ownerPID(of: "rvbench-lab") == nil)
+        let orphan = "\(LocalLibvirt.orphanPrefix)orphan-p\(dead)-\(UUID().uuidString.prefix(8).lowercased())"
+        let live = LocalLibvirt.domainName("live")
+        try await withHypervisor(uri: LocalLibvirt.uri, logger: logger) { hv in
+            let kept = try await withDomain(on: hv, xml: Self.firmwareOnlyXML(live), paused: true) { _ in
+                let left = try hv.create(xml: Self.firmwareOnlyXML(orphan), paused: true)
+                defer { try? left.destroy() }
+                let swept = try LocalLibvirt.sweepOrphans(hv)
+                #expect(swept.contains(orphan))
+                #expect(try hv.lookup(name: orphan) == nil)
+                return try hv.lookup(name: live) != nil
+            }
+            #expect(kept, "the sweep must not touch a domain whose test process is alive")
+        }
+    }
+
     @Test func openSBIBannerArrivesThroughTheConsoleStream() async throws {
         let logger = Logger(label: "rvbench.tests.hypervisor")
-        let name = uniqueDomainName("rvbench-hvtest-opensbi")
+        let name = LocalLibvirt.domainName("opensbi")
         try await withHypervisor(uri: LocalLibvirt.uri, logger: logger) { hv in
+            try LocalLibvirt.sweepOrphans(hv)
             let versions = try hv.versions()
             #expect(versions.hypervisorType == "QEMU")
             #expect(versions.libvirtDaemon != nil)
@@ -104,8 +161,9 @@ struct LibvirtLocalTests {
 
     @Test func closeUnblocksAReaderOfASilentConsole() async throws {
         let logger = Logger(label: "rvbench.tests.hypervisor")
-        let name = uniqueDomainName("rvbench-hvtest-silent")
+        let name = LocalLibvirt.domainName("silent")
         try await withHypervisor(uri: LocalLibvirt.uri, logger: logger) { hv in
+            try LocalLibvirt.sweepOrphans(hv)
             let count = try await withDomain(on: hv, xml: Self.firmwareOnlyXML(name), paused: true) { dom in
                 // Paused: the guest prints nothing, so the reader thread blocks in virStreamRecv.
                 let console = try dom.openConsole()
@@ -127,8 +185,9 @@ struct LibvirtLocalTests {
 
     @Test func destroyingTheGuestEndsTheConsoleStream() async throws {
         let logger = Logger(label: "rvbench.tests.hypervisor")
-        let name = uniqueDomainName("rvbench-hvtest-destroy")
+        let name = LocalLibvirt.domainName("destroy")
         try await withHypervisor(uri: LocalLibvirt.uri, logger: logger) { hv in
+            try LocalLibvirt.sweepOrphans(hv)
             let outcome = try await withDomain(on: hv, xml: Self.firmwareOnlyXML(name), paused: true) { dom in
                 let console = try dom.openConsole()
                 let stream = console.lines()
@@ -156,12 +215,13 @@ struct LibvirtLocalTests {
     @Test(.enabled(if: GuestArtifacts.available, "set RVBENCH_TEST_GUEST_KERNEL and RVBENCH_TEST_GUEST_INITRD to a riscv64 Image and initramfs"))
     func generatedGuestXMLBootsLinux() async throws {
         let artifacts = try #require(GuestArtifacts.paths)
-        let spec = GuestDomainSpec(name: uniqueDomainName("rvbench-hvtest-guest"), virtType: "qemu", memoryMiB: 256,
+        let spec = GuestDomainSpec(name: LocalLibvirt.domainName("guest"), virtType: "qemu", memoryMiB: 256,
                                    cpuMode: .hypervisorDefault, kernel: artifacts.kernel, initrd: artifacts.initrd,
                                    cmdline: "console=ttyS0 panic=1")
         try spec.validate()
         let logger = Logger(label: "rvbench.tests.hypervisor")
         try await withHypervisor(uri: LocalLibvirt.uri, logger: logger) { hv in
+            try LocalLibvirt.sweepOrphans(hv)
             let banner = try await withDomain(on: hv, xml: DomainXML.guest(spec), paused: true) { dom -> String? in
                 let console = try dom.openConsole()
                 let stream = console.lines()
