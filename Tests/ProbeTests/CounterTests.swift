@@ -10,11 +10,14 @@ import Testing
 func busyWork() -> UInt64 {
     var x: UInt64 = 1
     for i in 0 ..< 20_000_000 { x = x &* 6364136223846793005 &+ UInt64(i) }
+    // Fresh anonymous pages from mmap, never malloc's recycled ones, so that touching them faults.
     let pages = 256
-    let p = UnsafeMutablePointer<UInt8>.allocate(capacity: pages * 4096)
+    guard let raw = mmap(nil, pages * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+          raw != MAP_FAILED else { return x }
+    let p = raw.assumingMemoryBound(to: UInt8.self)
     for i in 0 ..< pages { p[i * 4096] = UInt8(truncatingIfNeeded: x &+ UInt64(i)) }
     x &+= UInt64(p[4096 * 7])
-    p.deallocate()
+    munmap(raw, pages * 4096)
     return x
 }
 
