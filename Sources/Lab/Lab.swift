@@ -81,7 +81,7 @@ public struct Lab: Sendable {
                 return UpResult(state: s, reused: true, bootSeconds: nil, libvirtReadySeconds: nil, versions: versions)
             }
             progress("cleaning up a stale QEMU 10 lab")
-            await Self.stopProcess(s)
+            await ProcessL0.stopProcess(s)
             try? FileManager.default.removeItem(at: paths.runDirectory)
             recorded = .none
         }
@@ -119,46 +119,51 @@ public struct Lab: Sendable {
             try? FileManager.default.removeItem(at: paths.runDirectory)
         }
 
-        if qemu == .trixie {
-            return try await upProcess(manifest: manifest, deterministic: deterministic, owner: owner)
+        return try await bootL0(qemu: qemu, manifest: manifest, deterministic: deterministic, owner: owner, local: local)
+    }
+
+    /// Starts L0 with the backend for `qemu`, waits for L1's readiness line and its libvirtd, and records
+    /// the lab's state. On any error L0 is stopped and the run directory removed.
+    func bootL0(qemu: QEMUFlavour, manifest: LabManifest, deterministic: Bool, owner: LabOwner?,
+                local: LibvirtHypervisor) async throws -> UpResult {
+        let backend: any L0Backend
+        switch qemu {
+        case .debian12:
+            backend = LibvirtL0(local: local, xmlFile: paths.domainXMLFile, logger: logger, progress: progress)
+        case .trixie:
+            let binary = try await LabBuilder(paths: paths, source: URL(fileURLWithPath: "/"), workloadsOut: nil,
+                                              logger: logger, progress: progress).buildTrixieQEMU()
+            backend = ProcessL0(qemu: binary, runDirectory: paths.runDirectory, consoleLog: paths.consoleLog,
+                                progress: progress)
         }
         try FileManager.default.createDirectory(at: paths.runDirectory, withIntermediateDirectories: true)
         let ports = try Self.freeLoopbackPorts(2)
         let base = manifest.artifacts["l1-initramfs"]!
         let seeded = try await seededInitramfs(base)
         if seeded != nil { progress("using the QEMU capabilities libvirt recorded on an earlier boot") }
-        let spec = LabDomainSpec(
-            name: domainName, kernel: manifest.artifacts["l1-kernel"]!.path,
-            initrd: seeded?.path ?? base.path,
-            workloadDisk: manifest.artifacts["workload-disk"]?.path,
-            libvirtPort: ports[0], sshPort: ports[1], consoleLog: paths.consoleLog.path, icount: deterministic)
-        let xml = LabDomainXML.render(spec)
-        try Data(xml.utf8).write(to: paths.domainXMLFile)
+        let spec = try l0Spec(qemu: qemu, manifest: manifest, initrd: seeded?.path ?? base.path, ports: ports,
+                              deterministic: deterministic)
 
         let t0 = Date()
         // Whole seconds: the state file stores ISO 8601 without fractions.
         let startedAt = Date(timeIntervalSince1970: t0.timeIntervalSince1970.rounded(.down))
-        let domain = try local.create(xml: xml, paused: true)
-        progress("L0 \(domainName) created (libvirt port \(ports[0]), ssh port \(ports[1])"
-            + (deterministic ? ", -icount shift=0,sleep=off" : "") + "); booting L1")
+        let store = LabStateStore(url: paths.stateFile)
+        var state = LabState(domain: domainName, localURI: localURI, libvirtPort: ports[0], sshPort: ports[1],
+                             startedAt: startedAt, buildID: manifest.id, qemu: qemu.labName,
+                             deterministic: deterministic, owner: owner)
+        var running = false
         do {
-            let console = try domain.openConsole()
-            let lines = console.lines()
-            try domain.resume()
-            let tail = ConsoleTail()
-            try await Self.waitForLine(lines, marker: Self.readyMarker, timeout: bootTimeout, tail: tail,
-                                       logger: logger, progress: progress)
-            console.close()
+            state = try await backend.boot(spec, state: state, marker: Self.readyMarker, timeout: bootTimeout) { s in
+                running = true
+                try store.save(s)
+            }
             let boot = Date().timeIntervalSince(t0)
             progress(String(format: "L1 ready after %.1f s; waiting for its libvirtd", boot))
-            let state = LabState(domain: domainName, localURI: localURI, libvirtPort: ports[0], sshPort: ports[1],
-                                 startedAt: startedAt, buildID: manifest.id, deterministic: deterministic, owner: owner)
-            guard let v = try await Self.remoteVersions(uri: state.libvirtURI, logger: logger, timeout: libvirtTimeout)
-            else {
-                throw RVBenchError(.guest, "L1's libvirtd did not answer at \(state.libvirtURI) within \(Int(libvirtTimeout)) s; see \(paths.consoleLog.path)")
+            guard let v = try await Self.remoteVersions(uri: state.libvirtURI, logger: logger, timeout: libvirtTimeout) else {
+                throw RVBenchError(.guest, "L1's libvirtd did not answer at \(state.libvirtURI) within \(Int(libvirtTimeout)) s; "
+                    + "see \(paths.consoleLog.path)")
             }
             let ready = Date().timeIntervalSince(t0)
-            try store.save(state)
             if seeded == nil {
                 do {
                     try await captureCapabilities(state, base: base)
@@ -168,8 +173,7 @@ public struct Lab: Sendable {
             }
             return UpResult(state: state, reused: false, bootSeconds: boot, libvirtReadySeconds: ready, versions: v)
         } catch {
-            try? domain.destroy()
-            try? domain.undefine()
+            if running { try? await backend.stop(state) }
             let log = (try? String(contentsOf: paths.consoleLog, encoding: .utf8)) ?? ""
             let tail = log.split(separator: "\n").suffix(15).joined(separator: "\n")
             try? FileManager.default.removeItem(at: paths.runDirectory)
@@ -177,32 +181,14 @@ public struct Lab: Sendable {
         }
     }
 
-    /// A running lab must be in the mode asked for; switching means `lab down` first.
-    static func checkMode(of s: LabState, qemu: QEMUFlavour, deterministic: Bool) throws {
-        if s.qemu != qemu.labName {
-            throw RVBenchError(.unsupported, "the running lab uses L0 QEMU \"\(s.qemu)\", not \"\(qemu.labName)\"; "
-                + "run `rvbench lab down` first")
-        }
-        if s.deterministic != deterministic {
-            throw RVBenchError(.unsupported, s.deterministic
-                ? "the running lab is in deterministic mode (-icount); run `rvbench lab down` first, or ask for deterministic mode"
-                : "the running lab is not in deterministic mode; run `rvbench lab down` first, then start it with -icount "
-                    + "(`rvbench lab up --qemu trixie --deterministic`, or `deterministic: true` in the spec)")
-        }
-    }
-
-    /// Starts L0 as a QEMU 10 process from the Debian 13 root (built if missing) and waits for L1.
-    func upProcess(manifest: LabManifest, deterministic: Bool, owner: LabOwner?) async throws -> UpResult {
-        let qemu = try await LabBuilder(paths: paths, source: URL(fileURLWithPath: "/"), workloadsOut: nil,
-                                        logger: logger, progress: progress).buildTrixieQEMU()
-        try FileManager.default.createDirectory(at: paths.runDirectory, withIntermediateDirectories: true)
-        let ports = try Self.freeLoopbackPorts(2)
-        let base = manifest.artifacts["l1-initramfs"]!
-        let seeded = try await seededInitramfs(base)
+    /// L0's machine for `qemu`: L1's kernel, initramfs and workload disk from the build, the forwarded
+    /// ports, and for QEMU 10 the deterministic mode's one hart and the own L1 kernel's devices.
+    func l0Spec(qemu: QEMUFlavour, manifest: LabManifest, initrd: String, ports: [Int], deterministic: Bool) throws -> LabDomainSpec {
         var spec = LabDomainSpec(
-            name: domainName, kernel: manifest.artifacts["l1-kernel"]!.path, initrd: seeded?.path ?? base.path,
+            name: domainName, kernel: manifest.artifacts["l1-kernel"]!.path, initrd: initrd,
             workloadDisk: manifest.artifacts["workload-disk"]?.path, libvirtPort: ports[0], sshPort: ports[1],
             consoleLog: paths.consoleLog.path, icount: deterministic)
+        guard qemu == .trixie else { return spec }
         if deterministic {
             // One hart: with -icount every hart advances the same virtual clock, so a second hart's
             // background work would show up in the timings of the first.
@@ -219,68 +205,20 @@ public struct Lab: Sendable {
             spec.nvmeImage = nvme.path
             spec.vdpaBlockImage = vdpa.path
         }
-        let pidFile = paths.runDirectory.appendingPathComponent("qemu.pid")
-        let argv = qemu.command(TrixieL0.arguments(spec, qemu: qemu, pidFile: pidFile.path, consoleLog: paths.consoleLog.path))
-        try Data((argv.joined(separator: " ") + "\n").utf8).write(to: paths.runDirectory.appendingPathComponent("qemu-command.txt"))
-
-        let t0 = Date()
-        let startedAt = Date(timeIntervalSince1970: t0.timeIntervalSince1970.rounded(.down))
-        let started = try await Subprocess.run(argv, timeout: 120)
-        guard started.status == 0, let text = try? String(contentsOf: pidFile, encoding: .utf8),
-              let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            try? FileManager.default.removeItem(at: paths.runDirectory)
-            throw RVBenchError(.process, "QEMU 10 did not start (status \(started.status)): \(started.stderrString.suffix(800))")
-        }
-        var state = LabState(domain: domainName, localURI: localURI, libvirtPort: ports[0], sshPort: ports[1],
-                             startedAt: startedAt, buildID: manifest.id, qemu: QEMUFlavour.trixie.labName,
-                             deterministic: deterministic, owner: owner)
-        state.pid = pid
-        state.qemuVersion = qemu.version
-        // Recorded at once, so that `lab down` finds the process even if this command dies now.
-        try LabStateStore(url: paths.stateFile).save(state)
-        progress("L0 QEMU 10 process \(pid) started (libvirt port \(ports[0]), ssh port \(ports[1])"
-            + (deterministic ? ", -icount shift=0,sleep=off" : "") + "); booting L1")
-        do {
-            let deadline = Date().addingTimeInterval(bootTimeout)
-            while true {
-                let log = (try? String(contentsOf: paths.consoleLog, encoding: .utf8)) ?? ""
-                if log.contains(Self.readyMarker) { break }
-                guard state.processAlive else { throw RVBenchError(.guest, "L0 (QEMU 10) exited while L1 booted") }
-                guard Date() < deadline else {
-                    throw RVBenchError(.guest, "L1 printed no \"\(Self.readyMarker)\" within \(Int(bootTimeout)) s")
-                }
-                try await Task.sleep(nanoseconds: 200_000_000)
-            }
-            let boot = Date().timeIntervalSince(t0)
-            progress(String(format: "L1 ready after %.1f s; waiting for its libvirtd", boot))
-            guard let v = try await Self.remoteVersions(uri: state.libvirtURI, logger: logger, timeout: libvirtTimeout) else {
-                throw RVBenchError(.guest, "L1's libvirtd did not answer at \(state.libvirtURI) within \(Int(libvirtTimeout)) s")
-            }
-            let ready = Date().timeIntervalSince(t0)
-            if seeded == nil {
-                do { try await captureCapabilities(state, base: base) } catch {
-                    logger.warning("could not keep L1's QEMU capabilities for the next boot", metadata: ["error": "\(error)"])
-                }
-            }
-            return UpResult(state: state, reused: false, bootSeconds: boot, libvirtReadySeconds: ready, versions: v)
-        } catch {
-            await Self.stopProcess(state)
-            let log = (try? String(contentsOf: paths.consoleLog, encoding: .utf8)) ?? ""
-            let tail = log.split(separator: "\n").suffix(15).joined(separator: "\n")
-            try? FileManager.default.removeItem(at: paths.runDirectory)
-            throw RVBenchError(.guest, "lab up failed: \(error)\nlast L1 console lines:\n\(tail)")
-        }
+        return spec
     }
 
-    /// Stops a QEMU 10 lab's process: SIGTERM, then SIGKILL after 10 s. Only a process whose command line
-    /// names the lab is signalled.
-    static func stopProcess(_ state: LabState) async {
-        guard let pid = state.pid, state.processAlive else { return }
-        kill(pid, SIGTERM)
-        for i in 0..<150 {
-            if !state.processAlive { return }
-            if i == 100 { kill(pid, SIGKILL) }
-            try? await Task.sleep(nanoseconds: 100_000_000)
+    /// A running lab must be in the mode asked for; switching means `lab down` first.
+    static func checkMode(of s: LabState, qemu: QEMUFlavour, deterministic: Bool) throws {
+        if s.qemu != qemu.labName {
+            throw RVBenchError(.unsupported, "the running lab uses L0 QEMU \"\(s.qemu)\", not \"\(qemu.labName)\"; "
+                + "run `rvbench lab down` first")
+        }
+        if s.deterministic != deterministic {
+            throw RVBenchError(.unsupported, s.deterministic
+                ? "the running lab is in deterministic mode (-icount); run `rvbench lab down` first, or ask for deterministic mode"
+                : "the running lab is not in deterministic mode; run `rvbench lab down` first, then start it with -icount "
+                    + "(`rvbench lab up --qemu trixie --deterministic`, or `deterministic: true` in the spec)")
         }
     }
 
@@ -357,10 +295,7 @@ public struct Lab: Sendable {
         var destroyed: [String] = []
         if let s = recorded.state, s.isProcess, let pid = s.pid {
             if s.processAlive { destroyed.append("\(s.domain) (QEMU 10 process \(pid))") }
-            await Self.stopProcess(s)
-            if s.processAlive {
-                throw RVBenchError(.process, "the lab's QEMU 10 process \(pid) survived SIGKILL")
-            }
+            try await ProcessL0.stop(s)
         }
         let local = try openLocal(recorded.state?.localURI ?? localURI)
         defer { local.close() }
