@@ -22,7 +22,9 @@ public struct BenchStats: ParsableCommand {
 
         Neither time includes process start-up, imports or reading the files. rvbench's bootstrap \
         runs on --threads workers (all active cores by default; results are identical for any \
-        count); SciPy's bootstrap runs in one thread. SciPy's BCa builds its jackknife from n \
+        count); SciPy's bootstrap runs in one thread. Both wall time and CPU time (all threads of \
+        the process) are printed, with the load average before and after: on a shared machine \
+        the CPU-time ratio is the steadier figure. SciPy's BCa builds its jackknife from n \
         leave-one-out copies of each sample, O(n²) work, so at n = 100,000 the default peer \
         method is percentile.
 
@@ -84,6 +86,7 @@ public struct BenchStats: ParsableCommand {
         let c = try NumberList.read(path: candidateFile.path)
 
         let usedThreads = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        let loadBefore = loadAverage()
         print("data: 2 × \(n) lognormal samples, seed \(seed), in \(dir.path)\(keepData ? "" : " (removed afterwards)")")
         print("resamples: \(resamples)")
 
@@ -104,9 +107,9 @@ public struct BenchStats: ParsableCommand {
         let ours = seconds(elapsed)
         let result = comparison!
         print("")
-        print("rvbench bootstrap (ratio of means, percentile, \(usedThreads) thread\(usedThreads == 1 ? "" : "s")): \(fmt(engine)) s, "
-            + "CPU \(fmt(engineCPU)) s, CI [\(fmt(engineCI!.low)), \(fmt(engineCI!.high))]")
-        print("rvbench compare (everything below, \(usedThreads) thread\(usedThreads == 1 ? "" : "s")): \(fmt(ours)) s")
+        print("rvbench bootstrap (ratio of means, percentile, \(usedThreads) thread\(usedThreads == 1 ? "" : "s")): \(fmt(engine)) s wall, "
+            + "\(fmt(engineCPU)) s CPU, CI [\(fmt(engineCI!.low)), \(fmt(engineCI!.high))]")
+        print("rvbench compare (everything below, \(usedThreads) thread\(usedThreads == 1 ? "" : "s")): \(fmt(ours)) s wall")
         print("  ratio of means \(fmt(result.ratioOfMeans)) percentile CI [\(fmt(result.ratioOfMeansCI.low)), \(fmt(result.ratioOfMeansCI.high))] BCa [\(fmt(result.ratioOfMeansBCa.low)), \(fmt(result.ratioOfMeansBCa.high))]")
         print("  ratio of medians \(fmt(result.ratioOfMedians)) percentile CI [\(fmt(result.ratioOfMediansCI.low)), \(fmt(result.ratioOfMediansCI.high))] BCa [\(fmt(result.ratioOfMediansBCa.low)), \(fmt(result.ratioOfMediansBCa.high))]")
         print("  welch t \(fmt(result.welchT)) p \(fmt(result.welchP)); mann-whitney U \(fmt(result.mannWhitneyU)) p \(fmt(result.mannWhitneyP)); hodges-lehmann \(fmt(result.hodgesLehmann)); cliff's delta \(fmt(result.cliffsDelta))")
@@ -141,19 +144,21 @@ public struct BenchStats: ParsableCommand {
         }
         func num(_ key: String) -> String { (object[key] as? Double).map(fmt) ?? "?" }
         print("")
-        print("scipy \(object["scipy"] as? String ?? "?") / numpy \(object["numpy"] as? String ?? "?") (method \(scipyMethod), batch \(scipyBatch)): \(fmt(theirs)) s (bootstrap \(num("bootstrap_seconds")) s, tests \(num("tests_seconds")) s; process wall time with start-up and file reading \(fmt(wall)) s)")
+        print("scipy \(object["scipy"] as? String ?? "?") / numpy \(object["numpy"] as? String ?? "?") (method \(scipyMethod), batch \(scipyBatch)): \(fmt(theirs)) s wall (bootstrap \(num("bootstrap_seconds")) s, tests \(num("tests_seconds")) s; process wall time with start-up and file reading \(fmt(wall)) s)")
         print("  ratio of means \(num("ratio_of_means")) \(scipyMethod) CI [\(num("ratio_ci_low")), \(num("ratio_ci_high"))]")
         print("  welch t \(num("welch_t")) p \(num("welch_p")); mann-whitney U \(num("mann_whitney_u")) p \(num("mann_whitney_p"))")
         print("")
         if scipyMethod == "percentile", let bootstrapSeconds = object["bootstrap_seconds"] as? Double {
-            print("like with like (ratio of means, percentile, \(resamples) resamples): scipy bootstrap \(fmt(bootstrapSeconds)) s, "
-                + "rvbench bootstrap \(fmt(engine)) s: scipy / rvbench = \(fmt(bootstrapSeconds / engine))× wall time")
+            print("like with like (ratio of means, percentile, \(resamples) resamples, same data):")
+            print("  wall time: scipy bootstrap \(fmt(bootstrapSeconds)) s (1 thread), rvbench bootstrap \(fmt(engine)) s "
+                + "(\(usedThreads) thread\(usedThreads == 1 ? "" : "s")): scipy / rvbench = \(fmt(bootstrapSeconds / engine))×")
             if let scipyCPU = object["bootstrap_cpu_seconds"] as? Double {
                 print("  CPU time (all threads): scipy \(fmt(scipyCPU)) s, rvbench \(fmt(engineCPU)) s: "
                     + "scipy / rvbench = \(fmt(scipyCPU / engineCPU))×")
             }
         }
-        print("whole comparison: scipy / rvbench compare = \(fmt(theirs / ours))× (rvbench computes more: both ratios, percentile and BCa, plus Hodges-Lehmann and Cliff's delta)")
+        print("whole comparison: scipy / rvbench compare = \(fmt(theirs / ours))× wall time (rvbench computes more: both ratios, percentile and BCa, plus Hodges-Lehmann and Cliff's delta)")
+        print("load average (1, 5, 15 min) before: \(loadBefore), after: \(loadAverage())")
     }
 
     private func write(_ values: [Double], to url: URL) throws {
@@ -177,6 +182,13 @@ public struct BenchStats: ParsableCommand {
     }
 
     private func fmt(_ x: Double) -> String { String(format: "%.4g", x) }
+}
+
+/// The 1, 5 and 15 minute load averages, as "1.00 0.50 0.25". Wraps `getloadavg`.
+func loadAverage() -> String {
+    var loads = [Double](repeating: 0, count: 3)
+    guard getloadavg(&loads, 3) == 3 else { return "unknown" }
+    return loads.map { String(format: "%.2f", $0) }.joined(separator: " ")
 }
 
 /// CPU time of this process (all threads) so far, in seconds. Wraps `clock_gettime(CLOCK_PROCESS_CPUTIME_ID)`.

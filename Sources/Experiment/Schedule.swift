@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+import RVBenchCore
 
 /// One variant × workload pair of the experiment.
 public struct Cell: Sendable, Equatable {

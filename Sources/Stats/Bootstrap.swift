@@ -12,51 +12,62 @@ struct RatioBootstrap {
 /// What the workers of one bootstrap run share.
 ///
 /// `@unchecked Sendable` is safe here because the input buffers are only read while the workers
-/// run, each chunk writes only its own index range of the outputs, each generator is used by its
-/// own chunk only, and the owner reads the outputs only after every worker has finished.
+/// run, each chunk writes only its own index range of the outputs, and the owner reads the outputs
+/// only after every worker has finished.
 struct BootstrapShared: @unchecked Sendable {
     let baseline: UnsafeBufferPointer<Double>
     let candidate: UnsafeBufferPointer<Double>
     let means: UnsafeMutablePointer<Double>
     let medians: UnsafeMutablePointer<Double>
-    let generators: [GSL.Random]
+}
+
+/// Hands out chunk indices to workers, one at a time, so a worker that the scheduler starves
+/// takes fewer chunks instead of holding the others up.
+///
+/// `@unchecked Sendable` is safe here because `next` is only read and written under `lock`.
+final class ChunkDispenser: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next = 0
+    private let count: Int
+
+    init(count: Int) { self.count = count }
+
+    /// The next chunk nobody has taken yet, or nil when all are taken.
+    func take() -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard next < count else { return nil }
+        next += 1
+        return next - 1
+    }
 }
 
 enum Bootstrap {
-    /// Resamples per chunk. Each chunk has its own generator seeded from (seed, chunk index), so the
-    /// result does not depend on how chunks are spread over threads.
+    /// Resamples per chunk, the unit of work a thread takes at a time. Resample r draws from its own
+    /// generator, `Xoshiro256StarStar(seed: seed, stream: r)`, so the result depends on neither this
+    /// size nor the threads.
     static let chunkSize = 64
-
-    /// The seed of chunk `index`: SplitMix64 of the run seed and the index.
-    static func chunkSeed(_ seed: UInt64, _ index: Int) -> UInt64 {
-        splitMix64(seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(index + 1))
-    }
-
-    static func splitMix64(_ x: UInt64) -> UInt64 {
-        var z = x &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 
     static func defaultThreads() -> Int {
         max(1, min(64, ProcessInfo.processInfo.activeProcessorCount))
     }
 
-    /// Runs `body(chunk)` for every chunk in 0..<chunks on `threads` workers, chunks assigned
-    /// round-robin. `body` must write only to locations owned by its chunk.
-    static func forEachChunk(_ chunks: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
+    /// Runs `body(range)` over 0..<count split into consecutive ranges of `chunkSize`, on `threads`
+    /// workers that each take the next untaken range until none is left. `body` must write only to
+    /// locations owned by its range.
+    static func forEachChunk(_ count: Int, chunkSize: Int = chunkSize, threads: Int,
+                             _ body: @Sendable (Range<Int>) -> Void) {
+        let size = max(1, chunkSize)
+        let chunks = (count + size - 1) / size
+        @Sendable func range(_ chunk: Int) -> Range<Int> { (chunk * size)..<min(count, (chunk + 1) * size) }
         let workers = max(1, min(threads, chunks))
         if workers == 1 {
-            for c in 0..<chunks { body(c) }
+            for c in 0..<chunks { body(range(c)) }
             return
         }
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            var c = w
-            while c < chunks {
-                body(c)
-                c += workers
-            }
+        let dispenser = ChunkDispenser(count: chunks)
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while let c = dispenser.take() { body(range(c)) }
         }
     }
 
@@ -66,25 +77,21 @@ enum Bootstrap {
     /// Implementation: indices are drawn into a reused count vector (`counts[i]` = how often sorted
     /// value i was drawn) while the drawn values are summed, so nothing is allocated per resample.
     /// The median is then read off the count vector by a prefix walk over the sorted data, which
-    /// replaces a selection step.
+    /// replaces a selection step. Replicate r draws from its own xoshiro256** stream (stream r of
+    /// `seed`), so the distributions are the same for any `threads` and `chunkSize`.
     static func ratios(sortedBaseline: [Double], sortedCandidate: [Double], resamples: Int,
-                       seed: UInt64, threads: Int) throws -> RatioBootstrap {
+                       seed: UInt64, threads: Int, chunkSize: Int = chunkSize) -> RatioBootstrap {
         precondition(sortedBaseline.count <= Int(UInt32.max) && sortedCandidate.count <= Int(UInt32.max))
         var means = [Double](repeating: 0, count: resamples)
         var medians = [Double](repeating: 0, count: resamples)
-        let chunks = (resamples + chunkSize - 1) / chunkSize
-        // Generators are created up front so an allocation failure surfaces as an error.
-        var generators: [GSL.Random] = []
-        generators.reserveCapacity(chunks)
-        for c in 0..<chunks { generators.append(try GSL.Random(seed: chunkSeed(seed, c))) }
         means.withUnsafeMutableBufferPointer { meanBuffer in
             medians.withUnsafeMutableBufferPointer { medianBuffer in
                 sortedBaseline.withUnsafeBufferPointer { b in
                     sortedCandidate.withUnsafeBufferPointer { c in
                         let shared = BootstrapShared(baseline: b, candidate: c, means: meanBuffer.baseAddress!,
-                                                     medians: medianBuffer.baseAddress!, generators: generators)
-                        forEachChunk(chunks, threads: threads) { chunk in
-                            runChunk(chunk, resamples: resamples, shared)
+                                                     medians: medianBuffer.baseAddress!)
+                        forEachChunk(resamples, chunkSize: chunkSize, threads: threads) { range in
+                            runChunk(range, seed: seed, shared)
                         }
                     }
                 }
@@ -93,18 +100,17 @@ enum Bootstrap {
         return RatioBootstrap(ratioOfMeans: means, ratioOfMedians: medians)
     }
 
-    static func runChunk(_ chunk: Int, resamples: Int, _ shared: BootstrapShared) {
+    static func runChunk(_ range: Range<Int>, seed: UInt64, _ shared: BootstrapShared) {
         let b = shared.baseline, c = shared.candidate
-        let rng = shared.generators[chunk]
         let countsB = UnsafeMutablePointer<UInt32>.allocate(capacity: b.count)
         let countsC = UnsafeMutablePointer<UInt32>.allocate(capacity: c.count)
         countsB.initialize(repeating: 0, count: b.count)
         countsC.initialize(repeating: 0, count: c.count)
         defer { countsB.deallocate(); countsC.deallocate() }
-        let end = min(resamples, (chunk + 1) * chunkSize)
-        for r in (chunk * chunkSize)..<end {
-            let sb = resample(b, countsB, rng)
-            let sc = resample(c, countsC, rng)
+        for r in range {
+            var rng = Xoshiro256StarStar(seed: seed, stream: UInt64(r))
+            let sb = resample(b, countsB, &rng)
+            let sc = resample(c, countsC, &rng)
             shared.means[r] = sc.mean / sb.mean
             shared.medians[r] = sc.median / sb.median
         }
@@ -114,9 +120,9 @@ enum Bootstrap {
     /// all zero again on return.
     @inline(__always)
     static func resample(_ x: UnsafeBufferPointer<Double>, _ counts: UnsafeMutablePointer<UInt32>,
-                         _ rng: GSL.Random) -> (mean: Double, median: Double) {
+                         _ rng: inout Xoshiro256StarStar) -> (mean: Double, median: Double) {
         let n = x.count
-        drawCounts(n, counts, rng)
+        drawCounts(n, counts, &rng)
 
         // The resample's order statistic of rank k (0-based) is x[j] for the first j whose
         // cumulative count exceeds k.
@@ -160,10 +166,10 @@ enum Bootstrap {
     /// Several indices come from each 64-bit random word (batched bounded integers, Brackett-Bello &
     /// Lemire 2024): with P = nᵏ ≤ 2⁶⁴, successive full-width products r·n yield k independent
     /// digits of a uniform number in 0..<P, and rejecting words whose final low part is below
-    /// 2⁶⁴ mod P keeps them exactly uniform. For n = 100,000 that is 3 indices per 2 generator
-    /// outputs instead of 1 per output.
+    /// 2⁶⁴ mod P keeps them exactly uniform. For n = 100,000 that is 3 indices per generator
+    /// output instead of 1.
     @inline(__always)
-    static func drawCounts(_ n: Int, _ counts: UnsafeMutablePointer<UInt32>, _ rng: GSL.Random) {
+    static func drawCounts(_ n: Int, _ counts: UnsafeMutablePointer<UInt32>, _ rng: inout Xoshiro256StarStar) {
         let batch = BatchedBound(UInt64(n))
         let k = batch.k
         var remaining = n
@@ -172,7 +178,7 @@ enum Bootstrap {
             while remaining >= k {
                 var digits = SIMD4<UInt64>()
                 while true {
-                    var r = rng.next64()
+                    var r = rng.next()
                     for i in 0..<k {
                         let (high, low) = r.multipliedFullWidth(by: bound)
                         digits[i] = high
@@ -184,9 +190,9 @@ enum Bootstrap {
                 remaining -= k
             }
         }
-        let un = UInt32(n)
+        let bound = UInt64(n)
         while remaining > 0 {
-            counts[rng.index(un)] &+= 1
+            counts[rng.index(below: bound)] &+= 1
             remaining -= 1
         }
     }

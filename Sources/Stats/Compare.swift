@@ -30,7 +30,7 @@ extension Statistics {
         let ratioOfMeans = meanC / meanB
         let ratioOfMedians = medianC / medianB
 
-        let boot = try Bootstrap.ratios(sortedBaseline: b, sortedCandidate: c, resamples: options.resamples,
+        let boot = Bootstrap.ratios(sortedBaseline: b, sortedCandidate: c, resamples: options.resamples,
                                         seed: options.seed, threads: options.threads ?? Bootstrap.defaultThreads())
         let meansDist = GSL.sorted(boot.ratioOfMeans)
         let mediansDist = GSL.sorted(boot.ratioOfMedians)

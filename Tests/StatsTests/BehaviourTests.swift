@@ -136,13 +136,13 @@ import Testing
         let counts = UnsafeMutablePointer<UInt32>.allocate(capacity: n)
         counts.initialize(repeating: 0, count: n)
         defer { counts.deallocate() }
-        let rng = try GSL.Random(seed: 9)
-        let mirror = try GSL.Random(seed: 9)
+        var rng = Xoshiro256StarStar(seed: 9)
+        var mirror = Xoshiro256StarStar(seed: 9)
         for _ in 0..<200 {
-            let got = x.withUnsafeBufferPointer { Bootstrap.resample($0, counts, rng) }
+            let got = x.withUnsafeBufferPointer { Bootstrap.resample($0, counts, &rng) }
             let mirrorCounts = UnsafeMutablePointer<UInt32>.allocate(capacity: n)
             mirrorCounts.initialize(repeating: 0, count: n)
-            Bootstrap.drawCounts(n, mirrorCounts, mirror)
+            Bootstrap.drawCounts(n, mirrorCounts, &mirror)
             var drawn: [Double] = []
             for i in 0..<n { drawn += Array(repeating: x[i], count: Int(mirrorCounts[i])) }
             mirrorCounts.deallocate()
@@ -159,8 +159,8 @@ import Testing
         let counts = UnsafeMutablePointer<UInt32>.allocate(capacity: n)
         counts.initialize(repeating: 0, count: n)
         defer { counts.deallocate() }
-        let rng = try GSL.Random(seed: 4)
-        for _ in 0..<10_000 { Bootstrap.drawCounts(n, counts, rng) }
+        var rng = Xoshiro256StarStar(seed: 4)
+        for _ in 0..<10_000 { Bootstrap.drawCounts(n, counts, &rng) }
         let expected = 10_000.0
         var chi2 = 0.0
         for i in 0..<n { chi2 += pow(Double(counts[i]) - expected, 2) / expected }
@@ -168,6 +168,57 @@ import Testing
         #expect(Bootstrap.BatchedBound(100_000).k == 3)
         #expect(Bootstrap.BatchedBound(65_536).k == 3)
         #expect(Bootstrap.BatchedBound(65_535).k == 4)
+    }
+
+    /// The ratio-of-means engine sums the values it draws; `compare` counts them first. Both draw the
+    /// same indices from the same generator state, whatever the number of indices per random word.
+    @Test(arguments: [7, 300, 100_000, 3_000_000])
+    func summedDrawsMatchCountedDraws(n: Int) throws {
+        let k = Bootstrap.BatchedBound(UInt64(n)).k
+        #expect(k == (n < 65_536 ? 4 : n <= 2_642_245 ? 3 : 2))
+        let x = (0..<n).map { Double($0 % 1009) + 0.5 }
+        let counts = UnsafeMutablePointer<UInt32>.allocate(capacity: n)
+        counts.initialize(repeating: 0, count: n)
+        defer { counts.deallocate() }
+        for seed: UInt64 in [1, 2] {
+            var summing = Xoshiro256StarStar(seed: seed, stream: 5)
+            var counting = summing
+            let mean = x.withUnsafeBufferPointer { Bootstrap.resampledMean($0, &summing) }
+            Bootstrap.drawCounts(n, counts, &counting)
+            var total = 0.0
+            for i in 0..<n { total += Double(counts[i]) * x[i] }
+            counts.update(repeating: 0, count: n)
+            #expect(close(mean, total / Double(n), rel: 1e-12), "n \(n) seed \(seed): \(mean) vs \(total / Double(n))")
+            #expect(summing.next() == counting.next())
+        }
+    }
+
+    /// Resample r always draws from stream r of the seed, so how resamples are cut into chunks and
+    /// spread over threads changes nothing, bit for bit.
+    @Test(arguments: [(1, 1), (1, 2), (7, 3), (64, 1), (64, 2), (64, 5), (999, 2), (2000, 4)])
+    func bootstrapIsTheSameForAnyChunkingAndThreadCount(chunkSize: Int, threads: Int) throws {
+        let b = try SyntheticData.lognormal(count: 300, mu: 0, sigma: 0.3, seed: 21)
+        let c = try SyntheticData.lognormal(count: 250, mu: 0.05, sigma: 0.3, seed: 22)
+        let resamples = 1000
+        let oneChunk = Bootstrap.meanRatios(baseline: b, candidate: c, resamples: resamples, seed: 8,
+                                            threads: 1, chunkSize: resamples)
+        let chunked = Bootstrap.meanRatios(baseline: b, candidate: c, resamples: resamples, seed: 8,
+                                           threads: threads, chunkSize: chunkSize)
+        #expect(chunked == oneChunk)
+        let sb = b.sorted(), sc = c.sorted()
+        let whole = Bootstrap.ratios(sortedBaseline: sb, sortedCandidate: sc, resamples: resamples, seed: 8,
+                                     threads: 1, chunkSize: resamples)
+        let split = Bootstrap.ratios(sortedBaseline: sb, sortedCandidate: sc, resamples: resamples, seed: 8,
+                                     threads: threads, chunkSize: chunkSize)
+        #expect(split.ratioOfMeans == whole.ratioOfMeans)
+        #expect(split.ratioOfMedians == whole.ratioOfMedians)
+        // Another seed gives another distribution.
+        let other = Bootstrap.meanRatios(baseline: b, candidate: c, resamples: resamples, seed: 9,
+                                         threads: threads, chunkSize: chunkSize)
+        #expect(other != oneChunk)
+        let interval = try Statistics.bootstrapRatioOfMeans(baseline: b, candidate: c, resamples: resamples, seed: 8,
+                                                            threads: threads)
+        #expect(interval == Bootstrap.percentile(sortedDistribution: oneChunk.sorted(), level: 0.95))
     }
 
     /// Over 500 seeded experiments with a known ratio of means, the 95% percentile CI covers it in

@@ -11,6 +11,7 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         state = seed
     }
 
+    @inlinable
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
@@ -20,15 +21,19 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
     }
 }
 
-/// xoshiro256** 1.0 (Blackman & Vigna 2018): the generator behind every seeded choice in a schedule.
+/// xoshiro256** 1.0 (Blackman & Vigna 2018): the generator behind every seeded choice in a schedule
+/// and behind the flat bootstraps of the statistics engine.
 ///
-/// It is written out here, rather than taken from the standard library, so that a schedule is the
-/// same on every platform and every Swift version. The four state words are the first four outputs
-/// of `SplitMix64(seed: seed ^ (stream &* 0xD1B54A32D192ED03))`, so one experiment seed gives
-/// independent streams for different purposes (see `Stream`).
+/// It is written out here, rather than taken from the standard library, so that a schedule and a
+/// bootstrap interval are the same on every platform and every Swift version. The four state words
+/// are the first four outputs of `SplitMix64(seed: seed ^ (stream &* 0xD1B54A32D192ED03))`, so one
+/// experiment seed gives independent streams for different purposes (see `stream(_:)`; the bootstrap
+/// gives each resample its own stream). `next()` is `@inlinable` so that the statistics engine's
+/// resampling loops keep the state in registers.
 public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable {
-    private var s: (UInt64, UInt64, UInt64, UInt64)
+    @usableFromInline var s: (UInt64, UInt64, UInt64, UInt64)
 
+    @inlinable
     public init(seed: UInt64, stream: UInt64 = 0) {
         var expander = SplitMix64(seed: seed ^ (stream &* 0xD1B5_4A32_D192_ED03))
         s = (expander.next(), expander.next(), expander.next(), expander.next())
@@ -40,11 +45,12 @@ public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable {
         s = state
     }
 
-    @inline(__always)
-    private static func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 {
+    @inlinable @inline(__always)
+    static func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 {
         (x << k) | (x >> (64 - k))
     }
 
+    @inlinable @inline(__always)
     public mutating func next() -> UInt64 {
         let result = Self.rotl(s.1 &* 5, 7) &* 9
         let t = s.1 << 17
@@ -58,7 +64,8 @@ public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable {
     }
 
     /// A uniform integer in `0 ..< bound` by rejection: draws below `2^64 mod bound` are thrown away,
-    /// then the draw is reduced modulo `bound`. `bound` must be positive.
+    /// then the draw is reduced modulo `bound`. `bound` must be positive. Schedules depend on its
+    /// exact outputs; `index(below:)` is the faster way to the same distribution.
     public mutating func nextBelow(_ bound: UInt64) -> UInt64 {
         precondition(bound > 0, "bound must be positive")
         let threshold = (0 &- bound) % bound
@@ -66,6 +73,22 @@ public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable {
             let draw = next()
             if draw >= threshold { return draw % bound }
         }
+    }
+
+    /// A uniform integer in `0 ..< bound` by Lemire's nearly divisionless method ("Fast random integer
+    /// generation in an interval", ACM TOMS 2019): the high half of the 128-bit product draw × bound,
+    /// rejecting draws whose low half falls below `2^64 mod bound`. The division runs only when the
+    /// low half is below `bound`, with probability bound / 2^64. `bound` must be positive.
+    @inlinable @inline(__always)
+    public mutating func index(below bound: UInt64) -> Int {
+        var (high, low) = next().multipliedFullWidth(by: bound)
+        if low < bound {
+            let threshold = (0 &- bound) % bound
+            while low < threshold {
+                (high, low) = next().multipliedFullWidth(by: bound)
+            }
+        }
+        return Int(truncatingIfNeeded: high)
     }
 
     /// Fisher-Yates from the last position down: for `i` from `count - 1` to 1,
