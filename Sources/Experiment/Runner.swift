@@ -391,7 +391,8 @@ public struct ExperimentRunner: Sendable {
                     if !wasBooted { arm(.afterBoot) }
                     let sample = Sample(experiment: spec.name, variant: boot.variant.name, workload: s.workload,
                                         boot: boot.boot, iteration: s.iteration, metric: s.metric, value: s.value,
-                                        unit: s.unit, timestamp: s.timestamp ?? now(), kind: s.kind)
+                                        unit: s.unit ?? boot.workload(labelled: s.workload)?.workload.metricKinds[s.metric]?.unit ?? "",
+                                        timestamp: s.timestamp ?? now(), kind: s.kind)
                     do {
                         try journal.recordSample(sample)
                     } catch {
@@ -545,8 +546,8 @@ struct BootMonitor {
                 return .fail(reason: "malformed sample: \(s.metric) of \(s.workload) iteration \(s.iteration) is \(s.value)",
                              workload: s.workload, iteration: s.iteration)
             }
-            guard s.unit.count <= 32, !s.unit.contains(where: \.isNewline) else {
-                return .fail(reason: "malformed sample: unit \"\(Self.clip(s.unit))\" of \(s.metric)",
+            if let unit = s.unit, unit.count > 32 || unit.contains(where: \.isNewline) {
+                return .fail(reason: "malformed sample: unit \"\(Self.clip(unit))\" of \(s.metric)",
                              workload: s.workload, iteration: s.iteration)
             }
             let identity = "\(s.workload)\u{0}\(s.iteration)\u{0}\(s.metric)"

@@ -11,16 +11,24 @@ public struct BootSample: Sendable, Equatable {
     /// e.g. `wall_ns`, `fps`, `counter.perf::CYCLES`.
     public var metric: String
     public var value: Double
-    public var unit: String
+    /// The unit when the producer defines it (the runner's times, counters); nil: the workload manifest
+    /// gives it.
+    public var unit: String?
     /// Seconds since the Unix epoch when the value was taken; nil: when the runner received it.
     public var timestamp: Double?
     /// `.counter` for the counters the executor reads; nil: the workload manifest says what the metric is.
     public var kind: MetricKind?
 
-    public init(workload: String, iteration: Int, metric: String, value: Double, unit: String, timestamp: Double? = nil,
+    public init(workload: String, iteration: Int, metric: String, value: Double, unit: String?, timestamp: Double? = nil,
                 kind: MetricKind? = nil) {
         self.workload = workload; self.iteration = iteration; self.metric = metric; self.value = value
         self.unit = unit; self.timestamp = timestamp; self.kind = kind
+    }
+
+    /// A value of a metric whose kind and unit the producer knows (a counter).
+    public init(workload: String, iteration: Int, metric: MetricID, value: Double, timestamp: Double? = nil) {
+        self.init(workload: workload, iteration: iteration, metric: metric.name, value: value, unit: metric.unit,
+                  timestamp: timestamp, kind: metric.kind)
     }
 }
 
@@ -156,6 +164,9 @@ public final class GuestLineTranslator: @unchecked Sendable {
     }
 
     /// The samples of one measured result: times, the workload's own metrics, and guest counters.
+    ///
+    /// The protocol defines the units of the times (ns) and of the counters (events). A workload's own
+    /// metrics get no unit here: their workload manifest gives it (`metric_kinds`).
     public static func samples(of r: GuestResult) -> [BootSample] {
         var out = [
             BootSample(workload: r.workload, iteration: r.iteration, metric: "wall_ns", value: Double(r.wallNanoseconds), unit: "ns"),
@@ -163,21 +174,13 @@ public final class GuestLineTranslator: @unchecked Sendable {
             BootSample(workload: r.workload, iteration: r.iteration, metric: "sys_ns", value: Double(r.systemNanoseconds), unit: "ns"),
         ]
         for (name, value) in r.metrics.sorted(by: { $0.key < $1.key }) where value.isFinite {
-            out.append(BootSample(workload: r.workload, iteration: r.iteration, metric: name, value: value, unit: unit(of: name)))
+            out.append(BootSample(workload: r.workload, iteration: r.iteration, metric: name, value: value, unit: nil))
         }
         for (name, value) in r.counters.sorted(by: { $0.key < $1.key }) {
-            out.append(BootSample(workload: r.workload, iteration: r.iteration, metric: "guest.\(name)", value: Double(value), unit: "events", kind: .counter))
+            out.append(BootSample(workload: r.workload, iteration: r.iteration, metric: .counter(.guest, name),
+                                  value: Double(value)))
         }
         return out
-    }
-
-    static func unit(of metric: String) -> String {
-        if metric == "fps" || metric.hasSuffix("_fps") { return "frames/s" }
-        if metric.hasSuffix("_per_s") { return "1/s" }
-        if metric.hasSuffix("_ms") { return "ms" }
-        if metric.hasSuffix("_ns") || metric.hasPrefix("ns_per") { return "ns" }
-        if metric.hasSuffix("_s") { return "s" }
-        return ""
     }
 }
 

@@ -58,7 +58,7 @@ public enum Collector {
         try copyObjects(bundle: bundle, from: request.bundle, to: out)
         if !spec.counters.isEmpty {
             let unavailable = spec.counters.map {
-                UnavailableMetric(metric: "host.perf.\($0)", reason: "host counters are not read on a KubeVirt cluster")
+                UnavailableMetric(metric: MetricID.counter(.hostPerf, $0).name, reason: "host counters are not read on a KubeVirt cluster")
             }
             try ResultsJSON.prettyData(unavailable).write(to: HostCounters.unavailableFile(in: out), options: .atomic)
         }
