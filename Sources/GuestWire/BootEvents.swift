@@ -66,7 +66,7 @@ public final class GuestLineTranslator: @unchecked Sendable {
     static let maxRejected = 200
 
     private let lock = NSLock()
-    private var splitter = GuestLineSplitter()
+    private var splitter = LineSplitter(maxLineBytes: GuestProtocol.maxLineBytes)
     private var parser = GuestProtocolParser()
     private let continuation: AsyncThrowingStream<BootEvent, any Error>.Continuation
     private var booted = false
@@ -74,6 +74,14 @@ public final class GuestLineTranslator: @unchecked Sendable {
     private var sawEndFlag = false
     /// Result lines accepted so far (warm-up and measured), to check against the done line's count.
     private var resultLines = 0
+
+    private var summaryValue: GuestSummary?
+
+    /// The runner's `done` line, once it arrived (the first one; nothing after it is read).
+    public var summary: GuestSummary? {
+        lock.lock(); defer { lock.unlock() }
+        return summaryValue
+    }
 
     /// True once the runner's last line (done, error, or a failure that ends the boot) has arrived.
     public var sawEnd: Bool {
@@ -100,20 +108,21 @@ public final class GuestLineTranslator: @unchecked Sendable {
     public func feed(_ chunk: Data) {
         lock.lock(); defer { lock.unlock() }
         recording?.write(chunk)
-        for outcome in splitter.feed(chunk, into: &parser) { handle(outcome) }
+        for line in splitter.feed(chunk) { handle(parser.parse(line)) }
     }
 
+    /// Ends a byte stream fed with `feed(_:)`: parses its unterminated last line, if any.
     public func finish() {
         lock.lock(); defer { lock.unlock() }
-        if let outcome = splitter.finish(into: &parser) { handle(outcome) }
+        if let line = splitter.finish() { handle(parser.parse(line)) }
     }
 
-    /// Feeds one line already split by the console stream; `oversized` marks a piece of a longer line.
-    public func feedLine(_ bytes: [UInt8], oversized: Bool) {
+    /// Feeds one line that the console stream already split (with a bound of at least
+    /// ``GuestProtocol/maxLineBytes``). An oversized line is recorded by its head only.
+    public func feedLine(_ line: LineSplitter.Line) {
         lock.lock(); defer { lock.unlock() }
-        recording?.write(Data(bytes) + (oversized ? Data() : Data([0x0A])))
-        let total = oversized ? GuestProtocol.maxLineBytes + 1 : bytes.count
-        handle(parser.parse(head: bytes[...], totalLength: total))
+        recording?.write(Data(line.bytes) + Data([0x0A]))
+        handle(parser.parse(line))
     }
 
     private func handle(_ outcome: ParseOutcome) {
@@ -148,6 +157,7 @@ public final class GuestLineTranslator: @unchecked Sendable {
             }
             for sample in Self.samples(of: r) { continuation.yield(.sample(sample)) }
         case .line(.done(let summary)):
+            summaryValue = summary
             if let current { continuation.yield(.workloadFinished(current)) }
             current = nil
             sawEndFlag = true
