@@ -81,7 +81,8 @@ let package = Package(
 
         .testTarget(name: "CoreTests", dependencies: ["RVBenchCore"]),
         .testTarget(name: "RemoteTests", dependencies: ["Remote", "RVBenchCore"]),
-        .testTarget(name: "GuestWireTests", dependencies: ["GuestWire", "RVBenchCore"]),
+        .testTarget(name: "GuestWireTests", dependencies: ["GuestWire", "RVBenchCore"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "HostTests", dependencies: ["Host", "Hypervisor", "Probe", "Counters", "GuestWire", "Remote", "RVBenchCore"]),
         .testTarget(name: "StatsTests", dependencies: ["Stats", "RVBenchCore"],
                     resources: [.copy("Fixtures")]),

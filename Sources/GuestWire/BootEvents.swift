@@ -74,6 +74,9 @@ public final class GuestLineTranslator: @unchecked Sendable {
     private var sawEndFlag = false
     /// Result lines accepted so far (warm-up and measured), to check against the done line's count.
     private var resultLines = 0
+    /// Workloads in the order their first result arrived, and the warm-up and measured results of each,
+    /// to check against the done line's workloads, warm-up and iterations.
+    private var arrived: [(workload: String, warmup: Int, measured: Int)] = []
 
     private var summaryValue: GuestSummary?
 
@@ -143,6 +146,8 @@ public final class GuestLineTranslator: @unchecked Sendable {
             break
         case .line(.result(let r)):
             resultLines += 1
+            if arrived.last?.workload != r.workload { arrived.append((r.workload, 0, 0)) }
+            if r.phase == .measure { arrived[arrived.count - 1].measured += 1 } else { arrived[arrived.count - 1].warmup += 1 }
             if current != r.workload {
                 if let current { continuation.yield(.workloadFinished(current)) }
                 current = r.workload
@@ -161,16 +166,34 @@ public final class GuestLineTranslator: @unchecked Sendable {
             if let current { continuation.yield(.workloadFinished(current)) }
             current = nil
             sawEndFlag = true
-            if summary.results != resultLines {
+            if let mismatch = Self.mismatch(summary, resultLines: resultLines, arrived: arrived) {
                 // The runner counts every result line it printed; a difference means lines were lost or forged.
-                continuation.yield(.failed(reason: "the runner's done line counts \(summary.results) result lines, but "
-                    + "\(resultLines) arrived: output was lost on the way; check the console or SSH link",
-                    workload: nil, iteration: nil))
+                continuation.yield(.failed(reason: "the runner's done line \(mismatch): output was lost on the way; "
+                    + "check the console or SSH link", workload: nil, iteration: nil))
             }
         case .line(.error(let e)):
             sawEndFlag = true
             continuation.yield(.failed(reason: "runner error: \(e.reason)", workload: e.workload ?? current, iteration: e.iteration))
         }
+    }
+
+    /// How the done line disagrees with the results that arrived, or nil when it agrees: the count of
+    /// result lines, the workloads in the order they ran, and each one's warm-up and measured iterations.
+    static func mismatch(_ summary: GuestSummary, resultLines: Int,
+                         arrived: [(workload: String, warmup: Int, measured: Int)]) -> String? {
+        if summary.results != resultLines {
+            return "counts \(summary.results) result lines, but \(resultLines) arrived"
+        }
+        let names = arrived.map(\.workload)
+        if summary.workloads != names {
+            return "names workloads \(summary.workloads.joined(separator: ",")), but results of "
+                + "\(names.isEmpty ? "none" : names.joined(separator: ",")) arrived"
+        }
+        for a in arrived where a.warmup != summary.warmup || a.measured != summary.iterations {
+            return "says \(summary.warmup) warm-up and \(summary.iterations) measured iterations per workload, but "
+                + "\(a.workload) has \(a.warmup) and \(a.measured)"
+        }
+        return nil
     }
 
     /// The samples of one measured result: times, the workload's own metrics, and guest counters.
