@@ -271,7 +271,7 @@ public struct ExperimentRunner: Sendable {
                 + "`rvbench resume` continues" : nil
         try journal.endSession(status: status, reason: reason)
         let seconds = Self.seconds(clock.now - sessionStart)
-        progress.report(.experimentFinished(status: status.rawValue, bootsOK: state.completedBoots.count,
+        progress.report(.experimentFinished(status: status, bootsOK: state.completedBoots.count,
                                             bootsFailed: state.failedBoots.count, seconds: seconds))
         return summary(state: state, status: status, runID: context.runID, rounds: round)
     }
@@ -399,7 +399,9 @@ public struct ExperimentRunner: Sendable {
                         journalError = error
                     }
                     collected.append(sample)
-                    progress.report(.sampleRecorded(position, sample: s))
+                    var recorded = s
+                    recorded.unit = sample.unit
+                    progress.report(.sampleRecorded(position, sample: recorded))
                 case .fail(let reason, let workload, let iteration):
                     failure = (reason, workload, iteration)
                 }
