@@ -448,10 +448,6 @@ public struct ResultsDirectory: Sendable {
             throw RVBenchError(.badInput, "writing \(url.path) failed (\(failure)); check free space and permissions")
         }
         // Make the rename itself durable.
-        let directoryFD = open(directory.path, O_RDONLY | O_CLOEXEC)
-        if directoryFD >= 0 {
-            _ = fsync(directoryFD)
-            close(directoryFD)
-        }
+        AppendOnlyFile.syncDirectory(directory)
     }
 }
