@@ -8,7 +8,7 @@ import PackageDescription
 //   Experiment -> {Host, GuestWire, Remote, Stats, Report}
 //   Host -> {Hypervisor, Counters, Probe, Lab, GuestWire, Remote}
 //   Probe -> {Counters, Hypervisor, Remote};  Lab -> {Hypervisor, Remote}
-//   GuestWire, Remote, Stats, Report, Hypervisor, Counters -> RVBenchCore only (and their C library)
+//   GuestWire, Remote, Stats, Report, Hypervisor, Counters -> RVBenchCore only (plus their C library, swift-log)
 // Experiment's run loop and session name no hypervisor: they talk to a host through `VariantExecutor`.
 let package = Package(
     name: "rvbench",
