@@ -2,11 +2,13 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 import PackageDescription
 
-// Dependency arrows point one way (every target also imports RVBenchCore):
-//   rvbench -> CLI -> {KubeVirt, Experiment};  KubeVirt -> {Experiment, Host, GuestWire, Lab, Report}
-//   Experiment -> {Host, Stats, Report}
+// Dependency arrows point one way (every target also imports RVBenchCore); these are the targets' imports:
+//   rvbench -> CLI -> {KubeVirt, Experiment, Host, Lab, Probe, Hypervisor, Counters, Remote, Stats, Report}
+//   KubeVirt -> {Experiment, Host, GuestWire, Lab, Report}
+//   Experiment -> {Host, GuestWire, Remote, Stats, Report}
 //   Host -> {Hypervisor, Counters, Probe, Lab, GuestWire, Remote}
-//   Probe -> {Counters, Hypervisor, Remote};  Lab -> {Hypervisor, Remote};  Report -> Stats
+//   Probe -> {Counters, Hypervisor, Remote};  Lab -> {Hypervisor, Remote}
+//   GuestWire, Remote, Stats, Report, Hypervisor, Counters -> RVBenchCore only (plus their C library, swift-log)
 // Experiment's run loop and session name no hypervisor: they talk to a host through `VariantExecutor`.
 let package = Package(
     name: "rvbench",
@@ -25,17 +27,18 @@ let package = Package(
         .systemLibrary(name: "CLibvirt", pkgConfig: "libvirt", providers: [.apt(["libvirt-dev"])]),
         .systemLibrary(name: "CPfm", providers: [.apt(["libpfm4-dev"])]),
 
-        // Core models and support: samples, result schema, manifest, errors, exit codes, PCI addresses,
-        // lab options, subprocesses, SHA-256, locks, quoting.
+        // Core models and support: samples, metric IDs, result schema, manifest, errors, exit codes, PCI addresses,
+        // lab options, the append-only JSON-lines file, the line splitter of guest output, subprocesses, SHA-256.
         .target(name: "RVBenchCore"),
         // Remote: the one SSH target type, its ssh command lines and the remote shell.
         .target(name: "Remote", dependencies: ["RVBenchCore"]),
-        // GuestWire: the runner's `@@rvbench v1` lines: one splitter, one parser, one translator to boot events.
+        // GuestWire: the runner's `@@rvbench v1` lines: one parser and one translator to boot events (lines split by
+        // RVBenchCore's LineSplitter, the same one the console uses).
         .target(name: "GuestWire", dependencies: ["RVBenchCore"]),
         // Statistics on GSL: descriptive stats, bootstrap CIs, tests, Holm, verdicts, stopping rule.
         .target(name: "Stats", dependencies: ["RVBenchCore", "CGSL"]),
         // Reports: pure functions from results to Markdown, HTML+SVG, CSV, JUnit and JSON bytes.
-        .target(name: "Report", dependencies: ["RVBenchCore", "Stats"]),
+        .target(name: "Report", dependencies: ["RVBenchCore"]),
         // Hypervisor: the libvirt C API behind a protocol; domain XML for each variant.
         .target(name: "Hypervisor", dependencies: [
             "RVBenchCore", "CLibvirt", .product(name: "Logging", package: "swift-log"),
@@ -59,7 +62,7 @@ let package = Package(
         ]),
         // Experiment (the run layer): spec, schedule, journal, the run loop and session, resume, reproduce, compare.
         .target(name: "Experiment", dependencies: [
-            "RVBenchCore", "Stats", "Report", "Host", "GuestWire",
+            "RVBenchCore", "Stats", "Report", "Host", "GuestWire", "Remote",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -78,7 +81,8 @@ let package = Package(
 
         .testTarget(name: "CoreTests", dependencies: ["RVBenchCore"]),
         .testTarget(name: "RemoteTests", dependencies: ["Remote", "RVBenchCore"]),
-        .testTarget(name: "GuestWireTests", dependencies: ["GuestWire", "RVBenchCore"]),
+        .testTarget(name: "GuestWireTests", dependencies: ["GuestWire", "RVBenchCore"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "HostTests", dependencies: ["Host", "Hypervisor", "Probe", "Counters", "GuestWire", "Remote", "RVBenchCore"]),
         .testTarget(name: "StatsTests", dependencies: ["Stats", "RVBenchCore"],
                     resources: [.copy("Fixtures")]),

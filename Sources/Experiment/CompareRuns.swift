@@ -111,7 +111,8 @@ public enum CompareRuns {
         let cand = try readSamples(candidate, role: .candidate)
         let spec = try? RunSession.specOfRun(baseline)
         let settings = Settings.resolve(spec: spec, overrides: overrides)
-        let info = spec?.metricInfo(catalogue: catalogue ?? (try? RunSession.catalogue())) ?? [:]
+        let known = catalogue ?? (try? RunSession.catalogue())
+        let info = spec?.metricInfo(catalogue: known) ?? [:]
         let twins = spec?.uncountedTwins ?? []
 
         struct Key: Hashable, Comparable {
@@ -131,8 +132,10 @@ public enum CompareRuns {
         let a = group(base.samples), b = group(cand.samples)
         func metricInfo(_ key: Key) -> MetricInfo {
             let mk = MetricKey(workload: key.workload, metric: key.metric)
+            // Not in the spec's table (counters, or a run without its spec): what the workload's manifest says.
             return info[mk] ?? MetricInfo(kind: kinds[mk] ?? .secondary,
-                                          direction: WorkloadCatalogue.defaultDirection(forMetric: key.metric))
+                                          direction: known?.entry(named: key.workload)?.direction(of: key.metric)
+                                              ?? .lowerIsBetter)
         }
         func included(_ key: Key) -> Bool { allMetrics || metricInfo(key).kind == .primary }
 

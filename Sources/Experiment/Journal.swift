@@ -1,9 +1,4 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import RVBenchCore
 
@@ -13,60 +8,197 @@ import RVBenchCore
 /// the journal says which bytes of `samples.jsonl` are committed: everything up to the `samples_bytes`
 /// of the last entry, unless a boot is open (a `boot-start` without its `boot-end`), in which case only
 /// up to the `samples_bytes` of that `boot-start`. docs/spec.md ("Journal and resume") has the full
-/// protocol. Fields that do not apply to a kind are omitted from the line.
-public struct JournalEntry: Codable, Sendable, Equatable {
-    /// The value of the `record` key.
-    public enum Kind: String, Codable, Sendable, CaseIterable {
-        /// Written when `run` or `resume` starts: spec hash, seed, run ID, session number.
-        case experimentStart = "experiment-start"
-        /// A boot attempt begins.
-        case bootStart = "boot-start"
-        /// A boot attempt ended: `status` ok or failed (with `reason` and `retry`).
-        case bootEnd = "boot-end"
-        /// Why a boot attempt failed: variant, workload, boot, iteration (where known) and reason.
-        case failure
-        /// A variant (or a workload of it) that will not run, with the reason.
-        case notRun = "not-run"
-        /// The adaptive stopping rule's answer after `rounds` rounds: `decision` continue or stop.
-        case stopping
-        /// `run` or `resume` finished: `status` complete or timed-out.
-        case experimentEnd = "experiment-end"
-    }
-
-    public var record: Kind
+/// protocol.
+///
+/// On disk an entry is one flat JSON object: `record` names the event, `timestamp` and `samples_bytes`
+/// come with every one, and each event adds its own keys (fields that do not apply are omitted).
+public struct JournalEntry: Sendable, Equatable {
     /// Seconds since the Unix epoch.
     public var timestamp: Double
     /// Length of `samples.jsonl` in bytes after this entry's own sample-file writes.
     public var samplesBytes: Int64
-    public var experiment: String?
-    public var specSHA256: String?
-    public var seed: UInt64?
-    /// Stable across resumes; names the run's domains (`rvbench-RUNID-…`).
-    public var runID: String?
-    /// 0 for `run`, then 1, 2, … for each `resume`.
-    public var session: Int?
-    public var variant: String?
-    public var boot: Int?
-    public var round: Int?
-    public var sequence: Int?
-    /// 1-based attempt of a boot.
-    public var attempt: Int?
-    /// boot-end: `ok` or `failed`; experiment-end: `complete` or `timed-out`.
-    public var status: String?
-    /// boot-end failed: whether another attempt follows.
-    public var retry: Bool?
-    public var workload: String?
-    public var iteration: Int?
-    public var reason: String?
-    /// stopping: rounds completed when the rule was asked.
-    public var rounds: Int?
-    /// stopping: `continue` or `stop`.
-    public var decision: String?
+    public var event: JournalEvent
 
-    public init(record: Kind, timestamp: Double, samplesBytes: Int64) {
-        self.record = record; self.timestamp = timestamp; self.samplesBytes = samplesBytes
+    public init(_ event: JournalEvent, timestamp: Double, samplesBytes: Int64) {
+        self.event = event; self.timestamp = timestamp; self.samplesBytes = samplesBytes
     }
 
+    /// The event's kind: the value of the `record` key.
+    public var record: JournalEvent.Kind { event.kind }
+
+    /// One compact JSON line with sorted keys, ending in "\n".
+    public func line() throws -> Data {
+        var data = try ResultsJSON.encoder(pretty: false).encode(self)
+        data.append(0x0a)
+        return data
+    }
+}
+
+/// What a journal entry records.
+public enum JournalEvent: Sendable, Equatable {
+    /// `run` or `resume` starts.
+    case experimentStart(SessionStart)
+    /// A boot attempt begins.
+    case bootStart(BootStart)
+    /// A boot attempt ended, ok or failed.
+    case bootEnd(BootEnd)
+    /// Why a boot attempt failed (written just before its failed `boot-end`).
+    case failure(BootFailure)
+    /// A variant (or a workload of it) that will not run, with the reason.
+    case notRun(NotRun)
+    /// The adaptive stopping rule's answer after some rounds.
+    case stopping(Stopping)
+    /// `run` or `resume` finished.
+    case experimentEnd(SessionEnd)
+
+    /// The value of the `record` key.
+    public enum Kind: String, Codable, Sendable, CaseIterable {
+        case experimentStart = "experiment-start"
+        case bootStart = "boot-start"
+        case bootEnd = "boot-end"
+        case failure
+        case notRun = "not-run"
+        case stopping
+        case experimentEnd = "experiment-end"
+    }
+
+    public var kind: Kind {
+        switch self {
+        case .experimentStart: return .experimentStart
+        case .bootStart: return .bootStart
+        case .bootEnd: return .bootEnd
+        case .failure: return .failure
+        case .notRun: return .notRun
+        case .stopping: return .stopping
+        case .experimentEnd: return .experimentEnd
+        }
+    }
+
+    /// experiment-start: spec hash, seed, run ID and session number.
+    public struct SessionStart: Sendable, Equatable {
+        public var experiment: String
+        /// Nil for a spec built in code (no text to hash).
+        public var specSHA256: String?
+        public var seed: UInt64
+        /// Stable across resumes; names the run's domains (`rvbench-RUNID-…`).
+        public var runID: String
+        /// 0 for `run`, then 1, 2, … for each `resume`.
+        public var session: Int
+
+        public init(experiment: String, specSHA256: String?, seed: UInt64, runID: String, session: Int) {
+            self.experiment = experiment; self.specSHA256 = specSHA256; self.seed = seed; self.runID = runID
+            self.session = session
+        }
+    }
+
+    /// boot-start: which boot of the schedule, and which attempt at it.
+    public struct BootStart: Sendable, Equatable {
+        public var variant: String
+        public var boot: Int
+        public var round: Int
+        public var sequence: Int
+        /// 1-based attempt of the boot.
+        public var attempt: Int
+
+        public init(variant: String, boot: Int, round: Int, sequence: Int, attempt: Int) {
+            self.variant = variant; self.boot = boot; self.round = round; self.sequence = sequence
+            self.attempt = attempt
+        }
+
+        public var key: BootKey { BootKey(variant: variant, boot: boot) }
+    }
+
+    /// boot-end: how the attempt ended.
+    public struct BootEnd: Sendable, Equatable {
+        public var variant: String
+        public var boot: Int
+        /// 1-based attempt of the boot.
+        public var attempt: Int
+        public var outcome: Outcome
+
+        public enum Outcome: Sendable, Equatable {
+            /// The boot's samples are committed.
+            case ok
+            /// The attempt failed; `retry` says whether another attempt follows.
+            case failed(reason: String, retry: Bool)
+        }
+
+        /// The value of the `status` key.
+        public enum Status: String, Codable, Sendable, CaseIterable {
+            case ok
+            case failed
+        }
+
+        public init(variant: String, boot: Int, attempt: Int, outcome: Outcome) {
+            self.variant = variant; self.boot = boot; self.attempt = attempt; self.outcome = outcome
+        }
+
+        public var key: BootKey { BootKey(variant: variant, boot: boot) }
+
+        public var status: Status {
+            if case .ok = outcome { return .ok }
+            return .failed
+        }
+    }
+
+    /// failure: what failed in an attempt, where known.
+    public struct BootFailure: Sendable, Equatable {
+        public var variant: String
+        public var boot: Int
+        public var attempt: Int
+        public var workload: String?
+        public var iteration: Int?
+        public var reason: String
+
+        public init(variant: String, boot: Int, attempt: Int, workload: String? = nil, iteration: Int? = nil,
+                    reason: String) {
+            self.variant = variant; self.boot = boot; self.attempt = attempt; self.workload = workload
+            self.iteration = iteration; self.reason = reason
+        }
+    }
+
+    /// not-run: a variant (or one workload of it) that will not run.
+    public struct NotRun: Sendable, Equatable {
+        public var variant: String
+        public var workload: String?
+        public var reason: String
+
+        public init(variant: String, workload: String? = nil, reason: String) {
+            self.variant = variant; self.workload = workload; self.reason = reason
+        }
+    }
+
+    /// stopping: the rule's answer when `rounds` rounds were complete.
+    public struct Stopping: Sendable, Equatable {
+        public var rounds: Int
+        public var decision: Decision
+        public var reason: String
+
+        /// The value of the `decision` key.
+        public enum Decision: String, Codable, Sendable, CaseIterable {
+            case `continue`
+            case stop
+        }
+
+        public init(rounds: Int, decision: Decision, reason: String) {
+            self.rounds = rounds; self.decision = decision; self.reason = reason
+        }
+    }
+
+    /// experiment-end: how the session ended.
+    public struct SessionEnd: Sendable, Equatable {
+        public var status: RunSummary.Status
+        public var reason: String?
+
+        public init(status: RunSummary.Status, reason: String? = nil) {
+            self.status = status; self.reason = reason
+        }
+    }
+}
+
+extension RunSummary.Status: Codable {}
+
+extension JournalEntry: Codable {
     enum CodingKeys: String, CodingKey {
         case record, timestamp, experiment, seed, session, variant, boot, round, sequence, attempt, status, retry
         case workload, iteration, reason, rounds, decision
@@ -75,17 +207,104 @@ public struct JournalEntry: Codable, Sendable, Equatable {
         case runID = "run_id"
     }
 
-    /// The boot this entry is about, for boot-start, boot-end and boot failures.
-    public var bootKey: BootKey? {
-        guard let variant, let boot else { return nil }
-        return BootKey(variant: variant, boot: boot)
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        timestamp = try c.decode(Double.self, forKey: .timestamp)
+        samplesBytes = try c.decode(Int64.self, forKey: .samplesBytes)
+        let kindText = try c.decode(String.self, forKey: .record)
+        guard let kind = JournalEvent.Kind(rawValue: kindText) else {
+            throw DecodingError.dataCorruptedError(forKey: .record, in: c, debugDescription:
+                "unknown journal record \"\(kindText)\" (written by a newer rvbench?)")
+        }
+        switch kind {
+        case .experimentStart:
+            event = .experimentStart(.init(
+                experiment: try c.decode(String.self, forKey: .experiment),
+                specSHA256: try c.decodeIfPresent(String.self, forKey: .specSHA256),
+                seed: try c.decode(UInt64.self, forKey: .seed), runID: try c.decode(String.self, forKey: .runID),
+                session: try c.decode(Int.self, forKey: .session)))
+        case .bootStart:
+            event = .bootStart(.init(
+                variant: try c.decode(String.self, forKey: .variant), boot: try c.decode(Int.self, forKey: .boot),
+                round: try c.decode(Int.self, forKey: .round), sequence: try c.decode(Int.self, forKey: .sequence),
+                attempt: try c.decode(Int.self, forKey: .attempt)))
+        case .bootEnd:
+            let outcome: JournalEvent.BootEnd.Outcome
+            switch try c.decode(JournalEvent.BootEnd.Status.self, forKey: .status) {
+            case .ok: outcome = .ok
+            case .failed: outcome = .failed(reason: try c.decode(String.self, forKey: .reason),
+                                            retry: try c.decode(Bool.self, forKey: .retry))
+            }
+            event = .bootEnd(.init(variant: try c.decode(String.self, forKey: .variant),
+                                   boot: try c.decode(Int.self, forKey: .boot),
+                                   attempt: try c.decode(Int.self, forKey: .attempt), outcome: outcome))
+        case .failure:
+            event = .failure(.init(
+                variant: try c.decode(String.self, forKey: .variant), boot: try c.decode(Int.self, forKey: .boot),
+                attempt: try c.decode(Int.self, forKey: .attempt),
+                workload: try c.decodeIfPresent(String.self, forKey: .workload),
+                iteration: try c.decodeIfPresent(Int.self, forKey: .iteration),
+                reason: try c.decode(String.self, forKey: .reason)))
+        case .notRun:
+            event = .notRun(.init(variant: try c.decode(String.self, forKey: .variant),
+                                  workload: try c.decodeIfPresent(String.self, forKey: .workload),
+                                  reason: try c.decode(String.self, forKey: .reason)))
+        case .stopping:
+            event = .stopping(.init(rounds: try c.decode(Int.self, forKey: .rounds),
+                                    decision: try c.decode(JournalEvent.Stopping.Decision.self, forKey: .decision),
+                                    reason: try c.decode(String.self, forKey: .reason)))
+        case .experimentEnd:
+            event = .experimentEnd(.init(status: try c.decode(RunSummary.Status.self, forKey: .status),
+                                         reason: try c.decodeIfPresent(String.self, forKey: .reason)))
+        }
     }
 
-    /// One compact JSON line with sorted keys, ending in "\n".
-    public func line() throws -> Data {
-        var data = try ResultsJSON.encoder(pretty: false).encode(self)
-        data.append(0x0a)
-        return data
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(record, forKey: .record)
+        try c.encode(timestamp, forKey: .timestamp)
+        try c.encode(samplesBytes, forKey: .samplesBytes)
+        switch event {
+        case .experimentStart(let e):
+            try c.encode(e.experiment, forKey: .experiment)
+            try c.encodeIfPresent(e.specSHA256, forKey: .specSHA256)
+            try c.encode(e.seed, forKey: .seed)
+            try c.encode(e.runID, forKey: .runID)
+            try c.encode(e.session, forKey: .session)
+        case .bootStart(let e):
+            try c.encode(e.variant, forKey: .variant)
+            try c.encode(e.boot, forKey: .boot)
+            try c.encode(e.round, forKey: .round)
+            try c.encode(e.sequence, forKey: .sequence)
+            try c.encode(e.attempt, forKey: .attempt)
+        case .bootEnd(let e):
+            try c.encode(e.variant, forKey: .variant)
+            try c.encode(e.boot, forKey: .boot)
+            try c.encode(e.attempt, forKey: .attempt)
+            try c.encode(e.status, forKey: .status)
+            if case .failed(let reason, let retry) = e.outcome {
+                try c.encode(reason, forKey: .reason)
+                try c.encode(retry, forKey: .retry)
+            }
+        case .failure(let e):
+            try c.encode(e.variant, forKey: .variant)
+            try c.encode(e.boot, forKey: .boot)
+            try c.encode(e.attempt, forKey: .attempt)
+            try c.encodeIfPresent(e.workload, forKey: .workload)
+            try c.encodeIfPresent(e.iteration, forKey: .iteration)
+            try c.encode(e.reason, forKey: .reason)
+        case .notRun(let e):
+            try c.encode(e.variant, forKey: .variant)
+            try c.encodeIfPresent(e.workload, forKey: .workload)
+            try c.encode(e.reason, forKey: .reason)
+        case .stopping(let e):
+            try c.encode(e.rounds, forKey: .rounds)
+            try c.encode(e.decision, forKey: .decision)
+            try c.encode(e.reason, forKey: .reason)
+        case .experimentEnd(let e):
+            try c.encode(e.status, forKey: .status)
+            try c.encodeIfPresent(e.reason, forKey: .reason)
+        }
     }
 }
 
@@ -125,11 +344,11 @@ public struct JournalState: Sendable, Equatable {
     public var endedAttempts: [BootKey: Int] = [:]
     /// The boot-start of an attempt that never ended (the controller died or was interrupted). Its samples
     /// are not committed; resume runs the boot again from scratch.
-    public var openBoot: JournalEntry?
-    /// Stopping decisions by rounds completed.
+    public var openBoot: JournalEvent.BootStart?
+    /// Stopping decisions by rounds completed: true to continue.
     public var stoppingDecisions: [Int: Bool] = [:]
     /// The last experiment-end, if the last session finished.
-    public var lastEnd: JournalEntry?
+    public var lastEnd: JournalEvent.SessionEnd?
     /// Byte length of `journal.jsonl` up to the last whole entry, and its actual length.
     public var journalValidBytes: Int64 = 0
     public var journalBytes: Int64 = 0
@@ -140,13 +359,16 @@ public struct JournalState: Sendable, Equatable {
     public init() {}
 
     /// The first experiment-start.
-    public var start: JournalEntry? { entries.first { $0.record == .experimentStart } }
+    public var start: JournalEvent.SessionStart? {
+        for entry in entries { if case .experimentStart(let start) = entry.event { return start } }
+        return nil
+    }
     /// Sessions so far (`run` plus each `resume`).
     public var sessions: Int { entries.filter { $0.record == .experimentStart }.count }
     public var runID: String? { start?.runID }
     public var specSHA256: String? { start?.specSHA256 }
     /// Whether the last session ended with status complete.
-    public var isComplete: Bool { lastEnd?.status == "complete" }
+    public var isComplete: Bool { lastEnd?.status == .complete }
     /// Whether a resume must truncate a torn journal line or uncommitted samples before appending.
     public var needsRepair: Bool { journalValidBytes != journalBytes || samplesCommittedBytes != samplesBytes }
 
@@ -161,7 +383,7 @@ public struct JournalState: Sendable, Equatable {
 
 /// The append-only journal of a results directory: `journal.jsonl` (events) and `samples.jsonl` (samples).
 ///
-/// Every record is one `write(2)` of one whole line to a file opened with `O_APPEND`, followed by
+/// Both files are `AppendOnlyFile`s: every record is one `write(2)` of one whole line, followed by
 /// `fsync`. Samples go to `samples.jsonl` as they arrive; a boot's samples become committed when its
 /// `boot-end ok` entry reaches `journal.jsonl`. A boot that fails has its samples rolled back (the file is
 /// truncated to the length at its `boot-start`) before its failure is recorded; a boot cut short by a
@@ -178,28 +400,44 @@ public final class Journal {
     }
 
     public let directory: URL
-    private var journalFD: Int32
-    private var samplesFD: Int32
+    private let journal: AppendOnlyFile
+    private let samples: AppendOnlyFile
     /// Current length of `samples.jsonl`.
-    public private(set) var samplesBytes: Int64
+    public var samplesBytes: Int64 { samples.length }
     /// `samples_bytes` of the open boot's boot-start, or nil between boots.
     public private(set) var openBootSamplesBytes: Int64?
     private let now: @Sendable () -> Double
-    /// Observes every write; set by tests only.
-    var observer: (@Sendable (Operation) -> Void)?
 
-    private init(directory: URL, journalFD: Int32, samplesFD: Int32, samplesBytes: Int64,
+    private init(directory: URL, journal: AppendOnlyFile, samples: AppendOnlyFile,
                  now: @escaping @Sendable () -> Double) {
-        self.directory = directory; self.journalFD = journalFD; self.samplesFD = samplesFD
-        self.samplesBytes = samplesBytes; self.now = now
+        self.directory = directory; self.journal = journal; self.samples = samples; self.now = now
     }
 
     deinit {
         close()
     }
 
+    /// Observes every write; set by tests only.
+    var observer: (@Sendable (Operation) -> Void)? {
+        didSet {
+            for file in [journal, samples] {
+                guard let observer else { file.observer = nil; continue }
+                let name = file.name
+                file.observer = { op in
+                    switch op {
+                    case .append(let bytes): observer(.append(file: name, bytes: bytes))
+                    case .truncate(let length): observer(.truncate(file: name, length: length))
+                    }
+                }
+            }
+        }
+    }
+
     public var journalURL: URL { directory.appendingPathComponent(Self.journalName) }
     public var samplesURL: URL { directory.appendingPathComponent(Self.samplesName) }
+
+    /// The journal file's lock: one rvbench per experiment.
+    private static let busyReason = "another rvbench is running this experiment"
 
     /// Starts a new journal in `directory` (created if missing). Refuses a directory that already has a
     /// non-empty `journal.jsonl` or `samples.jsonl`.
@@ -212,22 +450,16 @@ public final class Journal {
         }
         for name in [journalName, samplesName] {
             let url = directory.appendingPathComponent(name)
-            if let size = fileSize(url), size > 0 {
+            if let size = AppendOnlyFile.size(of: url), size > 0 {
                 throw RVBenchError(.badInput, "\(directory.path) already holds an experiment (\(name) is not empty); "
                     + "use `rvbench resume \(directory.path)` or choose a new results directory")
             }
         }
-        let journalFD = try openAppend(directory.appendingPathComponent(journalName))
-        let samplesFD: Int32
-        do {
-            try lock(journalFD, directory: directory)
-            samplesFD = try openAppend(directory.appendingPathComponent(samplesName))
-        } catch {
-            _ = Glibc_close(journalFD)
-            throw error
-        }
-        syncDirectory(directory)
-        return Journal(directory: directory, journalFD: journalFD, samplesFD: samplesFD, samplesBytes: 0, now: now)
+        let journal = try AppendOnlyFile.open(directory.appendingPathComponent(journalName), lock: true,
+                                              busyReason: busyReason)
+        let samples = try AppendOnlyFile.open(directory.appendingPathComponent(samplesName))
+        AppendOnlyFile.syncDirectory(directory)
+        return Journal(directory: directory, journal: journal, samples: samples, now: now)
     }
 
     /// Reopens an existing journal to continue it. First repairs what a crash left: a torn last line of
@@ -235,80 +467,54 @@ public final class Journal {
     /// samples of a boot that never ended and any torn line).
     public static func reopen(in directory: URL, state: JournalState,
                               now: @escaping @Sendable () -> Double = Journal.wallClock) throws -> Journal {
-        let journalURL = directory.appendingPathComponent(journalName)
-        let samplesURL = directory.appendingPathComponent(samplesName)
-        let journalFD = try openAppend(journalURL)
-        let samplesFD: Int32
-        do {
-            try lock(journalFD, directory: directory)
-            samplesFD = try openAppend(samplesURL)
-        } catch {
-            _ = Glibc_close(journalFD)
-            throw error
-        }
-        let journal = Journal(directory: directory, journalFD: journalFD, samplesFD: samplesFD,
-                              samplesBytes: state.samplesCommittedBytes, now: now)
-        if (fileSize(journalURL) ?? 0) != state.journalValidBytes {
-            try journal.truncate(journalFD, name: journalName, to: state.journalValidBytes)
-        }
-        if (fileSize(samplesURL) ?? 0) != state.samplesCommittedBytes {
-            try journal.truncate(samplesFD, name: samplesName, to: state.samplesCommittedBytes)
-        }
-        return journal
+        let journal = try AppendOnlyFile.open(directory.appendingPathComponent(journalName),
+                                              keeping: state.journalValidBytes, lock: true, busyReason: busyReason)
+        let samples = try AppendOnlyFile.open(directory.appendingPathComponent(samplesName),
+                                              keeping: state.samplesCommittedBytes)
+        return Journal(directory: directory, journal: journal, samples: samples, now: now)
     }
 
     /// Closes both files. Further writes throw.
     public func close() {
-        if journalFD >= 0 { _ = Glibc_close(journalFD); journalFD = -1 }
-        if samplesFD >= 0 { _ = Glibc_close(samplesFD); samplesFD = -1 }
+        journal.close()
+        samples.close()
     }
 
     public static let wallClock: @Sendable () -> Double = { Date().timeIntervalSince1970 }
 
     // MARK: Records
 
-    /// Appends an event entry; `timestamp` and `samples_bytes` are filled in.
-    public func append(_ entry: JournalEntry) throws {
-        var entry = entry
-        entry.timestamp = now()
-        entry.samplesBytes = samplesBytes
-        try write(try entry.line(), to: journalFD, name: Self.journalName)
-    }
-
-    func entry(_ kind: JournalEntry.Kind) -> JournalEntry {
-        JournalEntry(record: kind, timestamp: 0, samplesBytes: 0)
+    /// Appends an event entry, stamped with the time and the current length of `samples.jsonl`.
+    public func append(_ event: JournalEvent) throws {
+        let entry = JournalEntry(event, timestamp: now(), samplesBytes: samplesBytes)
+        try journal.append(try entry.line())
     }
 
     /// experiment-start.
     public func beginSession(experiment: String, specSHA256: String?, seed: UInt64, runID: String,
                              session: Int) throws {
-        var e = entry(.experimentStart)
-        e.experiment = experiment; e.specSHA256 = specSHA256; e.seed = seed; e.runID = runID; e.session = session
-        try append(e)
+        try append(.experimentStart(.init(experiment: experiment, specSHA256: specSHA256, seed: seed, runID: runID,
+                                          session: session)))
     }
 
     /// boot-start. Samples appended until the matching `endBoot…` belong to this attempt.
     public func beginBoot(_ boot: ScheduledBoot, attempt: Int) throws {
         precondition(openBootSamplesBytes == nil, "a boot is already open")
-        var e = entry(.bootStart)
-        e.variant = boot.variant.name; e.boot = boot.boot; e.round = boot.round; e.sequence = boot.sequence
-        e.attempt = attempt
-        try append(e)
+        try append(.bootStart(.init(variant: boot.variant.name, boot: boot.boot, round: boot.round,
+                                    sequence: boot.sequence, attempt: attempt)))
         openBootSamplesBytes = samplesBytes
     }
 
     /// Appends a sample of the open boot to `samples.jsonl` (a bare `Sample` line).
     public func recordSample(_ sample: Sample) throws {
         precondition(openBootSamplesBytes != nil, "samples belong to a boot")
-        try write(try JournalRecord.sample(sample).line(), to: samplesFD, name: Self.samplesName)
+        try samples.append(try JournalRecord.sample(sample).line())
     }
 
     /// boot-end ok: commits the boot's samples.
     public func endBootOK(_ boot: ScheduledBoot, attempt: Int) throws {
         precondition(openBootSamplesBytes != nil, "no boot is open")
-        var e = entry(.bootEnd)
-        e.variant = boot.variant.name; e.boot = boot.boot; e.attempt = attempt; e.status = "ok"
-        try append(e)
+        try append(.bootEnd(.init(variant: boot.variant.name, boot: boot.boot, attempt: attempt, outcome: .ok)))
         openBootSamplesBytes = nil
     }
 
@@ -316,15 +522,11 @@ public final class Journal {
     /// record) and in the journal (failure, then boot-end failed).
     public func endBootFailed(_ boot: ScheduledBoot, attempt: Int, failure: FailureRecord, retry: Bool) throws {
         try rollbackOpenBoot()
-        try write(try JournalRecord.failure(failure).line(), to: samplesFD, name: Self.samplesName)
-        var f = entry(.failure)
-        f.variant = boot.variant.name; f.boot = boot.boot; f.attempt = attempt; f.workload = failure.workload
-        f.iteration = failure.iteration; f.reason = failure.reason
-        try append(f)
-        var e = entry(.bootEnd)
-        e.variant = boot.variant.name; e.boot = boot.boot; e.attempt = attempt; e.status = "failed"
-        e.reason = failure.reason; e.retry = retry
-        try append(e)
+        try samples.append(try JournalRecord.failure(failure).line())
+        try append(.failure(.init(variant: boot.variant.name, boot: boot.boot, attempt: attempt,
+                                  workload: failure.workload, iteration: failure.iteration, reason: failure.reason)))
+        try append(.bootEnd(.init(variant: boot.variant.name, boot: boot.boot, attempt: attempt,
+                                  outcome: .failed(reason: failure.reason, retry: retry))))
         openBootSamplesBytes = nil
     }
 
@@ -337,107 +539,25 @@ public final class Journal {
 
     private func rollbackOpenBoot() throws {
         guard let start = openBootSamplesBytes else { return }
-        if samplesBytes != start { try truncate(samplesFD, name: Self.samplesName, to: start) }
+        if samplesBytes != start { try samples.truncate(to: start) }
     }
 
     /// not-run: in `samples.jsonl` (a not-run record) and in the journal.
     public func recordNotRun(_ record: NotRunRecord) throws {
         precondition(openBootSamplesBytes == nil, "not-run records are written between boots")
-        try write(try JournalRecord.notRun(record).line(), to: samplesFD, name: Self.samplesName)
-        var e = entry(.notRun)
-        e.variant = record.variant; e.workload = record.workload; e.reason = record.reason
-        try append(e)
+        try samples.append(try JournalRecord.notRun(record).line())
+        try append(.notRun(.init(variant: record.variant, workload: record.workload, reason: record.reason)))
     }
 
     /// stopping: the rule's answer after `rounds` rounds.
     public func recordStopping(rounds: Int, continueRunning: Bool, reason: String) throws {
-        var e = entry(.stopping)
-        e.rounds = rounds; e.decision = continueRunning ? "continue" : "stop"; e.reason = reason
-        try append(e)
+        try append(.stopping(.init(rounds: rounds, decision: continueRunning ? .continue : .stop, reason: reason)))
     }
 
     /// experiment-end.
-    public func endSession(status: String, reason: String?) throws {
-        var e = entry(.experimentEnd)
-        e.status = status; e.reason = reason
-        try append(e)
+    public func endSession(status: RunSummary.Status, reason: String?) throws {
+        try append(.experimentEnd(.init(status: status, reason: reason)))
     }
-
-    // MARK: File operations
-
-    private func write(_ line: Data, to fd: Int32, name: String) throws {
-        guard fd >= 0 else { throw RVBenchError(.internal, "the journal is closed") }
-        observer?(.append(file: name, bytes: line))
-        var failure: Int32 = 0
-        line.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-            var offset = 0
-            // One write(2) per line; the loop only continues after a short write or EINTR.
-            while offset < raw.count {
-                let n = Glibc_write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    return
-                }
-                offset += n
-            }
-        }
-        if failure == 0, fsync(fd) != 0 { failure = errno }
-        guard failure == 0 else {
-            throw RVBenchError(.library, "writing \(name) in \(directory.path) failed (\(String(cString: strerror(failure)))); "
-                + "free some space, then `rvbench resume \(directory.path)`")
-        }
-        if fd == samplesFD { samplesBytes += Int64(line.count) }
-    }
-
-    private func truncate(_ fd: Int32, name: String, to length: Int64) throws {
-        observer?(.truncate(file: name, length: length))
-        guard ftruncate(fd, off_t(length)) == 0, fsync(fd) == 0 else {
-            throw RVBenchError(.library, "truncating \(name) in \(directory.path) failed "
-                + "(\(String(cString: strerror(errno)))); check the file system")
-        }
-        if fd == samplesFD { samplesBytes = length }
-    }
-
-    static func openAppend(_ url: URL) throws -> Int32 {
-        let fd = open(url.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw RVBenchError(.badInput, "cannot open \(url.path) for appending (\(String(cString: strerror(errno)))); "
-                + "check the results directory's permissions")
-        }
-        return fd
-    }
-
-    /// An exclusive `flock` on `journal.jsonl` for as long as the journal is open, so that two
-    /// processes never write one experiment. The kernel drops it when the process dies.
-    static func lock(_ fd: Int32, directory: URL) throws {
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            let reason = errno == EWOULDBLOCK ? "another rvbench is running this experiment"
-                : String(cString: strerror(errno))
-            throw RVBenchError(.badInput, "cannot lock \(journalName) in \(directory.path) (\(reason)); "
-                + "wait for it to finish or stop it first")
-        }
-    }
-
-    static func fileSize(_ url: URL) -> Int64? {
-        var info = stat()
-        guard stat(url.path, &info) == 0 else { return nil }
-        return Int64(info.st_size)
-    }
-
-    static func syncDirectory(_ url: URL) {
-        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
-        if fd >= 0 {
-            _ = fsync(fd)
-            _ = Glibc_close(fd)
-        }
-    }
-}
-
-// The C functions under names that do not clash with the methods above.
-@inline(__always) private func Glibc_close(_ fd: Int32) -> Int32 { close(fd) }
-@inline(__always) private func Glibc_write(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
-    write(fd, buffer, count)
 }
 
 // MARK: - Replay
@@ -458,32 +578,25 @@ extension Journal {
         var state = JournalState()
         state.journalBytes = Int64(journalData.count)
         let decoder = ResultsJSON.decoder()
-        let bytes = [UInt8](journalData)
-        var start = 0
-        var lineNumber = 0
         var badLine: (Int, String)?
-        while start < bytes.count {
-            lineNumber += 1
-            guard let newline = bytes[start...].firstIndex(of: 0x0a) else { break } // torn: no newline
-            let line = bytes[start ..< newline]
-            let next = newline + 1
+        for line in AppendOnlyFile.lines(in: journalData) {
+            guard line.terminated else { break } // torn: no newline
             do {
-                let entry = try decoder.decode(JournalEntry.self, from: Data(line))
+                let entry = try decoder.decode(JournalEntry.self, from: Data(line.bytes))
                 if let (number, message) = badLine {
                     throw RVBenchError(.format, "\(journalName):\(number) in \(directory.path) is unreadable "
                         + "(\(message)) but later entries are fine; the journal was damaged, not cut short")
                 }
                 state.entries.append(entry)
-                state.journalValidBytes = Int64(next)
+                state.journalValidBytes = Int64(line.end)
             } catch let error as RVBenchError {
                 throw error
             } catch {
-                if badLine == nil { badLine = (lineNumber, ResultsJSON.describe(error)) }
+                if badLine == nil { badLine = (line.number, ResultsJSON.describe(error)) }
             }
-            start = next
         }
         apply(&state)
-        state.samplesBytes = fileSize(samplesURL) ?? 0
+        state.samplesBytes = AppendOnlyFile.size(of: samplesURL) ?? 0
         guard state.samplesBytes >= state.samplesCommittedBytes else {
             throw RVBenchError(.format, "\(samplesName) in \(directory.path) has \(state.samplesBytes) bytes but the "
                 + "journal committed \(state.samplesCommittedBytes); samples were lost outside rvbench")
@@ -507,33 +620,34 @@ extension Journal {
 
     /// Folds the entries into boot states and the committed sample length.
     static func apply(_ state: inout JournalState) {
-        var open: JournalEntry?
+        var open: (start: JournalEvent.BootStart, samplesBytes: Int64)?
         for entry in state.entries {
-            switch entry.record {
+            switch entry.event {
             case .experimentStart:
                 open = nil // a new session starts between boots
                 state.lastEnd = nil
-            case .bootStart:
-                open = entry
-            case .bootEnd:
-                guard let key = entry.bootKey else { continue }
+            case .bootStart(let start):
+                open = (start, entry.samplesBytes)
+            case .bootEnd(let end):
+                let key = end.key
                 state.endedAttempts[key, default: 0] += 1
-                if entry.status == "ok" {
-                    state.completedBoots[key] = entry.attempt ?? state.endedAttempts[key]
+                switch end.outcome {
+                case .ok:
+                    state.completedBoots[key] = end.attempt
                     state.failedBoots.remove(key)
-                } else if entry.retry == false {
-                    state.failedBoots.insert(key)
+                case .failed(_, let retry):
+                    if !retry { state.failedBoots.insert(key) }
                 }
                 open = nil
-            case .stopping:
-                if let rounds = entry.rounds { state.stoppingDecisions[rounds] = entry.decision == "continue" }
-            case .experimentEnd:
-                state.lastEnd = entry
+            case .stopping(let stopping):
+                state.stoppingDecisions[stopping.rounds] = stopping.decision == .continue
+            case .experimentEnd(let end):
+                state.lastEnd = end
             case .failure, .notRun:
                 break
             }
         }
-        state.openBoot = open
+        state.openBoot = open?.start
         state.samplesCommittedBytes = open?.samplesBytes ?? state.entries.last?.samplesBytes ?? 0
     }
 }

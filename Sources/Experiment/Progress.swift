@@ -32,7 +32,7 @@ public enum ProgressEvent: Sendable, Equatable {
     /// `failure` is nil for a boot that ended ok; `willRetry` says whether another attempt follows.
     case bootFinished(BootProgress, failure: String?, willRetry: Bool, seconds: Double)
     case stoppingDecision(rounds: Int, continueRunning: Bool, reason: String)
-    case experimentFinished(status: String, bootsOK: Int, bootsFailed: Int, seconds: Double)
+    case experimentFinished(status: RunSummary.Status, bootsOK: Int, bootsFailed: Int, seconds: Double)
 }
 
 /// Receives progress. Implementations must be cheap: they are called from the run loop.
@@ -147,7 +147,7 @@ public final class PlainProgress: ProgressSink, @unchecked Sendable {
         case .stoppingDecision(let rounds, let more, let reason):
             output.write("after \(rounds) rounds: \(more ? "another round" : "stopping") (\(reason))\n")
         case .experimentFinished(let status, let ok, let failed, let seconds):
-            output.write("experiment \(status): \(ok) boots ok, \(failed) failed, \(DurationText.short(seconds))\n")
+            output.write("experiment \(status.rawValue): \(ok) boots ok, \(failed) failed, \(DurationText.short(seconds))\n")
         }
     }
 }
@@ -195,7 +195,7 @@ public final class TerminalProgress: ProgressSink, @unchecked Sendable {
         case .stoppingDecision(let rounds, let more, _):
             if more { current = "round \(rounds + 1): the CI is still too wide" }
         case .experimentFinished(let status, let ok, let failed, let seconds):
-            output.write(Self.clearLine + "\(status): \(ok) boots ok, \(failed) failed in \(DurationText.short(seconds))\n")
+            output.write(Self.clearLine + "\(status.rawValue): \(ok) boots ok, \(failed) failed in \(DurationText.short(seconds))\n")
             return
         }
         var text = Self.clearLine
@@ -297,7 +297,7 @@ public struct JSONProgress: ProgressSink {
             return l
         case .experimentFinished(let status, let ok, let failed, let seconds):
             var l = Line(event: "experiment-finished")
-            l.status = status; l.bootsOK = ok; l.bootsFailed = failed; l.seconds = seconds
+            l.status = status.rawValue; l.bootsOK = ok; l.bootsFailed = failed; l.seconds = seconds
             return l
         }
     }

@@ -167,18 +167,16 @@ public enum RunSession {
     /// from `boot-start` to `boot-end` in journal.jsonl minus the `wall_ns` of the boot's samples. Empty
     /// when the journal has no complete boots.
     static func measuredBootCosts(directory: URL, samples: [Sample]) -> [String: Double] {
-        guard let data = FileManager.default.contents(atPath: directory.appendingPathComponent("journal.jsonl").path)
-        else { return [:] }
-        struct BootKey: Hashable { var variant: String; var boot: Int }
+        guard let entries = try? Journal.replay(directory).entries else { return [:] }
         var start: [BootKey: Double] = [:], spans: [BootKey: Double] = [:]
-        for line in data.split(separator: UInt8(ascii: "\n")) {
-            guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any],
-                  let record = object["record"] as? String, let variant = object["variant"] as? String,
-                  let boot = object["boot"] as? Int, let time = object["timestamp"] as? Double else { continue }
-            let key = BootKey(variant: variant, boot: boot)
-            if record == "boot-start" { start[key] = time }
-            if record == "boot-end", let begun = start[key], (object["status"] as? String ?? "ok") == "ok" {
-                spans[key] = time - begun
+        for entry in entries {
+            switch entry.event {
+            case .bootStart(let boot):
+                start[boot.key] = entry.timestamp
+            case .bootEnd(let end) where end.outcome == .ok:
+                if let begun = start[end.key] { spans[end.key] = entry.timestamp - begun }
+            default:
+                break
             }
         }
         var measured: [BootKey: Double] = [:]

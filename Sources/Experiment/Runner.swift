@@ -76,7 +76,9 @@ public struct ExperimentRunner: Sendable {
         var state = JournalState()
         try journal.beginSession(experiment: spec.name, specSHA256: spec.source?.sha256, seed: spec.seed,
                                  runID: runID, session: 0)
-        state.entries.append(JournalEntry(record: .experimentStart, timestamp: 0, samplesBytes: 0))
+        state.entries.append(JournalEntry(.experimentStart(.init(experiment: spec.name, specSHA256: spec.source?.sha256,
+                                                                 seed: spec.seed, runID: runID, session: 0)),
+                                          timestamp: 0, samplesBytes: 0))
         return try await execute(journal: journal, state: state, runID: runID, session: 0, stale: [])
     }
 
@@ -85,17 +87,18 @@ public struct ExperimentRunner: Sendable {
     /// is left alone and its summary returned.
     public func resume() async throws -> RunSummary {
         let state = try Journal.replay(directory)
-        guard let start = state.start, let runID = start.runID else {
+        guard let start = state.start else {
             throw RVBenchError(.format, "\(directory.path)/\(Journal.journalName) has no experiment-start; "
                 + "start the experiment again with `rvbench run`")
         }
+        let runID = start.runID
         if let recorded = start.specSHA256, let current = spec.source?.sha256, recorded != current {
             throw RVBenchError(.badInput, "the spec changed since this run started (sha256 \(current.prefix(12)), "
                 + "the journal has \(recorded.prefix(12))); resume with the spec stored in manifest.json")
         }
         guard start.experiment == spec.name, start.seed == spec.seed else {
-            throw RVBenchError(.badInput, "\(directory.path) holds experiment \"\(start.experiment ?? "?")\" with "
-                + "seed \(start.seed.map(String.init) ?? "?"); resume it with its own spec")
+            throw RVBenchError(.badInput, "\(directory.path) holds experiment \"\(start.experiment)\" with "
+                + "seed \(start.seed); resume it with its own spec")
         }
         if state.isComplete {
             return summary(state: state, status: .complete, runID: runID, rounds: roundsStarted(state))
@@ -106,8 +109,8 @@ public struct ExperimentRunner: Sendable {
         var stale: [String] = []
         let context = ExperimentContext(spec: spec, directory: directory, runID: runID, session: state.sessions,
                                         logger: logger)
-        if let open = state.openBoot, let key = open.bootKey {
-            stale.append(context.domainName(for: key, attempt: open.attempt ?? 1))
+        if let open = state.openBoot {
+            stale.append(context.domainName(for: open.key, attempt: open.attempt))
         }
         var repaired = state
         repaired.openBoot = nil
@@ -115,7 +118,9 @@ public struct ExperimentRunner: Sendable {
         repaired.journalBytes = repaired.journalValidBytes
         try journal.beginSession(experiment: spec.name, specSHA256: spec.source?.sha256, seed: spec.seed,
                                  runID: runID, session: state.sessions)
-        repaired.entries.append(JournalEntry(record: .experimentStart, timestamp: 0, samplesBytes: 0))
+        repaired.entries.append(JournalEntry(.experimentStart(.init(experiment: spec.name, specSHA256: spec.source?.sha256,
+                                                                    seed: spec.seed, runID: runID, session: state.sessions)),
+                                             timestamp: 0, samplesBytes: 0))
         repaired.lastEnd = nil
         return try await execute(journal: journal, state: repaired, runID: runID, session: state.sessions,
                                  stale: stale)
@@ -264,9 +269,9 @@ public struct ExperimentRunner: Sendable {
         let reason = status == .timedOut
             ? "the experiment's time limit of \(Int(spec.timeouts.experimentSeconds ?? 0)) s ran out; "
                 + "`rvbench resume` continues" : nil
-        try journal.endSession(status: status.rawValue, reason: reason)
+        try journal.endSession(status: status, reason: reason)
         let seconds = Self.seconds(clock.now - sessionStart)
-        progress.report(.experimentFinished(status: status.rawValue, bootsOK: state.completedBoots.count,
+        progress.report(.experimentFinished(status: status, bootsOK: state.completedBoots.count,
                                             bootsFailed: state.failedBoots.count, seconds: seconds))
         return summary(state: state, status: status, runID: context.runID, rounds: round)
     }
@@ -386,14 +391,17 @@ public struct ExperimentRunner: Sendable {
                     if !wasBooted { arm(.afterBoot) }
                     let sample = Sample(experiment: spec.name, variant: boot.variant.name, workload: s.workload,
                                         boot: boot.boot, iteration: s.iteration, metric: s.metric, value: s.value,
-                                        unit: s.unit, timestamp: s.timestamp ?? now(), kind: s.kind)
+                                        unit: s.unit ?? boot.workload(labelled: s.workload)?.workload.metricKinds[s.metric]?.unit ?? "",
+                                        timestamp: s.timestamp ?? now(), kind: s.kind)
                     do {
                         try journal.recordSample(sample)
                     } catch {
                         journalError = error
                     }
                     collected.append(sample)
-                    progress.report(.sampleRecorded(position, sample: s))
+                    var recorded = s
+                    recorded.unit = sample.unit
+                    progress.report(.sampleRecorded(position, sample: recorded))
                 case .fail(let reason, let workload, let iteration):
                     failure = (reason, workload, iteration)
                 }
@@ -540,8 +548,8 @@ struct BootMonitor {
                 return .fail(reason: "malformed sample: \(s.metric) of \(s.workload) iteration \(s.iteration) is \(s.value)",
                              workload: s.workload, iteration: s.iteration)
             }
-            guard s.unit.count <= 32, !s.unit.contains(where: \.isNewline) else {
-                return .fail(reason: "malformed sample: unit \"\(Self.clip(s.unit))\" of \(s.metric)",
+            if let unit = s.unit, unit.count > 32 || unit.contains(where: \.isNewline) {
+                return .fail(reason: "malformed sample: unit \"\(Self.clip(unit))\" of \(s.metric)",
                              workload: s.workload, iteration: s.iteration)
             }
             let identity = "\(s.workload)\u{0}\(s.iteration)\u{0}\(s.metric)"

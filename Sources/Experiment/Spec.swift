@@ -147,10 +147,14 @@ public struct WorkloadSpec: Sendable, Equatable {
     /// The primary metric: what the stopping rule and the verdict look at.
     public var metric: String
     public var direction: Direction
+    /// Kind, unit and direction of each metric the workload's manifest describes (`metric_kinds`); empty
+    /// for a spec built in code.
+    public var metricKinds: [String: WorkloadCatalogue.MetricDescription]
 
     public init(name: String, kind: WorkloadKind, params: [String: ParameterValue] = [:], metric: String,
-                direction: Direction) {
+                direction: Direction, metricKinds: [String: WorkloadCatalogue.MetricDescription] = [:]) {
         self.name = name; self.kind = kind; self.params = params; self.metric = metric; self.direction = direction
+        self.metricKinds = metricKinds
     }
 }
 

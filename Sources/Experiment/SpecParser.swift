@@ -599,13 +599,12 @@ final class SpecReader {
                     metric = text
                 }
             }
-            var direction = (metric == entry.defaultMetric ? entry.direction : nil)
-                ?? WorkloadCatalogue.defaultDirection(forMetric: metric)
+            var direction = entry.direction(of: metric)
             if let node = f["direction"]?.value, let value = choice(node, path: "\(path).direction", as: Direction.self) {
                 direction = value
             }
             workloads.append(WorkloadSpec(name: name, kind: entry.kind, params: params, metric: metric,
-                                          direction: direction))
+                                          direction: direction, metricKinds: entry.metricKinds))
         }
         return complete ? workloads : nil
     }

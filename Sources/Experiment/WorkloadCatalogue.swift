@@ -20,6 +20,14 @@ public enum WorkloadKind: String, Sendable, CaseIterable {
         case .micro: return "ns_per_op"
         }
     }
+
+    /// The direction of `defaultMetric`: frames per second are better higher, times lower.
+    public var defaultDirection: Direction {
+        switch self {
+        case .ai, .micro: return .lowerIsBetter
+        case .video: return .higherIsBetter
+        }
+    }
 }
 
 /// The workloads a spec may name: read from `workloads/*/workload.json`, or built in code by tests.
@@ -60,6 +68,17 @@ public struct WorkloadCatalogue: Sendable, Equatable {
 
         /// The metric used when the spec names none: the manifest's, else the kind's default.
         public var defaultMetric: String { metric ?? kind.defaultMetric }
+
+        /// The direction of one of the workload's metrics, from what the manifest says of it: its
+        /// `metric_kinds` entry, else the manifest's `direction` when it is the manifest's primary metric.
+        /// A metric the manifest says nothing about is lower-is-better (the runner's times, counts), except
+        /// the kind's default metric (`fps` of a video workload is higher-is-better).
+        public func direction(of name: String) -> Direction {
+            if let described = metricKinds[name]?.direction { return described }
+            if name == defaultMetric, let direction { return direction }
+            if name == kind.defaultMetric { return kind.defaultDirection }
+            return .lowerIsBetter
+        }
     }
 
     /// What a manifest's `metric_kinds` says of one metric.
@@ -98,17 +117,6 @@ public struct WorkloadCatalogue: Sendable, Equatable {
 
     public func entry(named name: String) -> Entry? {
         entries.first { $0.name == name }
-    }
-
-    /// The direction of a metric when nothing says otherwise: rates (`fps`, `*_per_s`, `*_per_sec`,
-    /// `throughput*`) are higher-is-better, everything else (times, ns per operation, counts) lower-is-better.
-    public static func defaultDirection(forMetric metric: String) -> Direction {
-        let m = metric.lowercased()
-        if m == "fps" || m.hasSuffix("_per_s") || m.hasSuffix("_per_sec") || m.hasSuffix("_ps")
-            || m.hasPrefix("throughput") || m == "tokens_per_second" {
-            return .higherIsBetter
-        }
-        return .lowerIsBetter
     }
 
     /// Reads every `DIR/*/workload.json`.
@@ -270,7 +278,7 @@ extension ExperimentSpec {
             for (name, d) in entry?.metricKinds ?? [:] {
                 let kind: MetricKind = d.kind == .primary ? .secondary : d.kind
                 out[MetricKey(workload: w.name, metric: name)] = MetricInfo(
-                    kind: kind, unit: d.unit, direction: d.direction ?? WorkloadCatalogue.defaultDirection(forMetric: name),
+                    kind: kind, unit: d.unit, direction: entry?.direction(of: name) ?? .lowerIsBetter,
                     description: d.description)
             }
             let primary = entry?.metricKinds[w.metric]

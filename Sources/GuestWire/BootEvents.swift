@@ -11,16 +11,24 @@ public struct BootSample: Sendable, Equatable {
     /// e.g. `wall_ns`, `fps`, `counter.perf::CYCLES`.
     public var metric: String
     public var value: Double
-    public var unit: String
+    /// The unit when the producer defines it (the runner's times, counters); nil: the workload manifest
+    /// gives it.
+    public var unit: String?
     /// Seconds since the Unix epoch when the value was taken; nil: when the runner received it.
     public var timestamp: Double?
     /// `.counter` for the counters the executor reads; nil: the workload manifest says what the metric is.
     public var kind: MetricKind?
 
-    public init(workload: String, iteration: Int, metric: String, value: Double, unit: String, timestamp: Double? = nil,
+    public init(workload: String, iteration: Int, metric: String, value: Double, unit: String?, timestamp: Double? = nil,
                 kind: MetricKind? = nil) {
         self.workload = workload; self.iteration = iteration; self.metric = metric; self.value = value
         self.unit = unit; self.timestamp = timestamp; self.kind = kind
+    }
+
+    /// A value of a metric whose kind and unit the producer knows (a counter).
+    public init(workload: String, iteration: Int, metric: MetricID, value: Double, timestamp: Double? = nil) {
+        self.init(workload: workload, iteration: iteration, metric: metric.name, value: value, unit: metric.unit,
+                  timestamp: timestamp, kind: metric.kind)
     }
 }
 
@@ -58,7 +66,7 @@ public final class GuestLineTranslator: @unchecked Sendable {
     static let maxRejected = 200
 
     private let lock = NSLock()
-    private var splitter = GuestLineSplitter()
+    private var splitter = LineSplitter(maxLineBytes: GuestProtocol.maxLineBytes)
     private var parser = GuestProtocolParser()
     private let continuation: AsyncThrowingStream<BootEvent, any Error>.Continuation
     private var booted = false
@@ -66,6 +74,17 @@ public final class GuestLineTranslator: @unchecked Sendable {
     private var sawEndFlag = false
     /// Result lines accepted so far (warm-up and measured), to check against the done line's count.
     private var resultLines = 0
+    /// Workloads in the order their first result arrived, and the warm-up and measured results of each,
+    /// to check against the done line's workloads, warm-up and iterations.
+    private var arrived: [(workload: String, warmup: Int, measured: Int)] = []
+
+    private var summaryValue: GuestSummary?
+
+    /// The runner's `done` line, once it arrived (the first one; nothing after it is read).
+    public var summary: GuestSummary? {
+        lock.lock(); defer { lock.unlock() }
+        return summaryValue
+    }
 
     /// True once the runner's last line (done, error, or a failure that ends the boot) has arrived.
     public var sawEnd: Bool {
@@ -92,20 +111,21 @@ public final class GuestLineTranslator: @unchecked Sendable {
     public func feed(_ chunk: Data) {
         lock.lock(); defer { lock.unlock() }
         recording?.write(chunk)
-        for outcome in splitter.feed(chunk, into: &parser) { handle(outcome) }
+        for line in splitter.feed(chunk) { handle(parser.parse(line)) }
     }
 
+    /// Ends a byte stream fed with `feed(_:)`: parses its unterminated last line, if any.
     public func finish() {
         lock.lock(); defer { lock.unlock() }
-        if let outcome = splitter.finish(into: &parser) { handle(outcome) }
+        if let line = splitter.finish() { handle(parser.parse(line)) }
     }
 
-    /// Feeds one line already split by the console stream; `oversized` marks a piece of a longer line.
-    public func feedLine(_ bytes: [UInt8], oversized: Bool) {
+    /// Feeds one line that the console stream already split (with a bound of at least
+    /// ``GuestProtocol/maxLineBytes``). An oversized line is recorded by its head only.
+    public func feedLine(_ line: LineSplitter.Line) {
         lock.lock(); defer { lock.unlock() }
-        recording?.write(Data(bytes) + (oversized ? Data() : Data([0x0A])))
-        let total = oversized ? GuestProtocol.maxLineBytes + 1 : bytes.count
-        handle(parser.parse(head: bytes[...], totalLength: total))
+        recording?.write(Data(line.bytes) + Data([0x0A]))
+        handle(parser.parse(line))
     }
 
     private func handle(_ outcome: ParseOutcome) {
@@ -126,6 +146,8 @@ public final class GuestLineTranslator: @unchecked Sendable {
             break
         case .line(.result(let r)):
             resultLines += 1
+            if arrived.last?.workload != r.workload { arrived.append((r.workload, 0, 0)) }
+            if r.phase == .measure { arrived[arrived.count - 1].measured += 1 } else { arrived[arrived.count - 1].warmup += 1 }
             if current != r.workload {
                 if let current { continuation.yield(.workloadFinished(current)) }
                 current = r.workload
@@ -140,14 +162,14 @@ public final class GuestLineTranslator: @unchecked Sendable {
             }
             for sample in Self.samples(of: r) { continuation.yield(.sample(sample)) }
         case .line(.done(let summary)):
+            summaryValue = summary
             if let current { continuation.yield(.workloadFinished(current)) }
             current = nil
             sawEndFlag = true
-            if summary.results != resultLines {
+            if let mismatch = Self.mismatch(summary, resultLines: resultLines, arrived: arrived) {
                 // The runner counts every result line it printed; a difference means lines were lost or forged.
-                continuation.yield(.failed(reason: "the runner's done line counts \(summary.results) result lines, but "
-                    + "\(resultLines) arrived: output was lost on the way; check the console or SSH link",
-                    workload: nil, iteration: nil))
+                continuation.yield(.failed(reason: "the runner's done line \(mismatch): output was lost on the way; "
+                    + "check the console or SSH link", workload: nil, iteration: nil))
             }
         case .line(.error(let e)):
             sawEndFlag = true
@@ -155,7 +177,29 @@ public final class GuestLineTranslator: @unchecked Sendable {
         }
     }
 
+    /// How the done line disagrees with the results that arrived, or nil when it agrees: the count of
+    /// result lines, the workloads in the order they ran, and each one's warm-up and measured iterations.
+    static func mismatch(_ summary: GuestSummary, resultLines: Int,
+                         arrived: [(workload: String, warmup: Int, measured: Int)]) -> String? {
+        if summary.results != resultLines {
+            return "counts \(summary.results) result lines, but \(resultLines) arrived"
+        }
+        let names = arrived.map(\.workload)
+        if summary.workloads != names {
+            return "names workloads \(summary.workloads.joined(separator: ",")), but results of "
+                + "\(names.isEmpty ? "none" : names.joined(separator: ",")) arrived"
+        }
+        for a in arrived where a.warmup != summary.warmup || a.measured != summary.iterations {
+            return "says \(summary.warmup) warm-up and \(summary.iterations) measured iterations per workload, but "
+                + "\(a.workload) has \(a.warmup) and \(a.measured)"
+        }
+        return nil
+    }
+
     /// The samples of one measured result: times, the workload's own metrics, and guest counters.
+    ///
+    /// The protocol defines the units of the times (ns) and of the counters (events). A workload's own
+    /// metrics get no unit here: their workload manifest gives it (`metric_kinds`).
     public static func samples(of r: GuestResult) -> [BootSample] {
         var out = [
             BootSample(workload: r.workload, iteration: r.iteration, metric: "wall_ns", value: Double(r.wallNanoseconds), unit: "ns"),
@@ -163,21 +207,13 @@ public final class GuestLineTranslator: @unchecked Sendable {
             BootSample(workload: r.workload, iteration: r.iteration, metric: "sys_ns", value: Double(r.systemNanoseconds), unit: "ns"),
         ]
         for (name, value) in r.metrics.sorted(by: { $0.key < $1.key }) where value.isFinite {
-            out.append(BootSample(workload: r.workload, iteration: r.iteration, metric: name, value: value, unit: unit(of: name)))
+            out.append(BootSample(workload: r.workload, iteration: r.iteration, metric: name, value: value, unit: nil))
         }
         for (name, value) in r.counters.sorted(by: { $0.key < $1.key }) {
-            out.append(BootSample(workload: r.workload, iteration: r.iteration, metric: "guest.\(name)", value: Double(value), unit: "events", kind: .counter))
+            out.append(BootSample(workload: r.workload, iteration: r.iteration, metric: .counter(.guest, name),
+                                  value: Double(value)))
         }
         return out
-    }
-
-    static func unit(of metric: String) -> String {
-        if metric == "fps" || metric.hasSuffix("_fps") { return "frames/s" }
-        if metric.hasSuffix("_per_s") { return "1/s" }
-        if metric.hasSuffix("_ms") { return "ms" }
-        if metric.hasSuffix("_ns") || metric.hasPrefix("ns_per") { return "ns" }
-        if metric.hasSuffix("_s") { return "s" }
-        return ""
     }
 }
 

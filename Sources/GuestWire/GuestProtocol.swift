@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+import RVBenchCore
 
 /// The guest result-line protocol, version 1, as printed by `rvbench-runner`
 /// (workloads/src/runner.c) on a guest's console or a host's stdout:
@@ -207,11 +208,24 @@ public struct GuestProtocolParser: Sendable {
 
     /// Parses a line of which a bounded reader kept only the first bytes (`head`,
     /// without its terminator); `totalLength` is the line's real length, so a cut
-    /// protocol line is counted as oversized. ``GuestLineSplitter`` uses this.
+    /// protocol line is counted as oversized.
     public mutating func parse(head: ArraySlice<UInt8>, totalLength: Int) -> ParseOutcome {
         let outcome = Self.classify(head, totalLength: totalLength)
         record(outcome)
         return outcome
+    }
+
+    /// Parses a line from a `LineSplitter` whose bound is at least ``GuestProtocol/maxLineBytes``.
+    public mutating func parse(_ line: LineSplitter.Line) -> ParseOutcome {
+        parse(head: line.bytes[...], totalLength: line.length)
+    }
+
+    /// Splits a whole recorded output (a runner's standard output, a log) into lines and parses each.
+    public mutating func parseAll(_ bytes: some Collection<UInt8>) -> [ParseOutcome] {
+        var splitter = LineSplitter(maxLineBytes: GuestProtocol.maxLineBytes)
+        var lines = splitter.feed(bytes)
+        if let last = splitter.finish() { lines.append(last) }
+        return lines.map { parse($0) }
     }
 
     private mutating func record(_ outcome: ParseOutcome) {
@@ -288,49 +302,6 @@ public struct GuestProtocolParser: Sendable {
             case .error: return false
             }
         }
-    }
-}
-
-/// Splits a console byte stream into lines for a ``GuestProtocolParser``,
-/// keeping at most ``GuestProtocol/maxLineBytes`` + 2 bytes of any line, so a
-/// guest that never prints a newline cannot grow memory.
-public struct GuestLineSplitter: Sendable {
-    private var head: [UInt8] = []
-    private var length = 0
-    private let keep = GuestProtocol.maxLineBytes + 2
-
-    public init() {}
-
-    /// Feeds bytes and parses every line they complete.
-    public mutating func feed(_ bytes: some Sequence<UInt8>, into parser: inout GuestProtocolParser) -> [ParseOutcome] {
-        var outcomes: [ParseOutcome] = []
-        for byte in bytes {
-            if byte == 0x0A {
-                outcomes.append(complete(into: &parser))
-                continue
-            }
-            length += 1
-            if head.count < keep { head.append(byte) }
-        }
-        return outcomes
-    }
-
-    /// Parses what is left after the stream ended without a final newline.
-    public mutating func finish(into parser: inout GuestProtocolParser) -> ParseOutcome? {
-        length == 0 ? nil : complete(into: &parser)
-    }
-
-    private mutating func complete(into parser: inout GuestProtocolParser) -> ParseOutcome {
-        var total = length
-        var kept = head[...]
-        if total <= keep, kept.last == 0x0D {
-            kept = kept.dropLast()
-            total -= 1
-        }
-        let outcome = parser.parse(head: kept, totalLength: total)
-        head.removeAll(keepingCapacity: true)
-        length = 0
-        return outcome
     }
 }
 

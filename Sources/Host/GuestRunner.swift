@@ -105,7 +105,7 @@ struct GuestRunner: Sendable {
             }
             try await libvirt.run { try domain.resume() }
             for try await line in console.lines(maxLineBytes: GuestProtocol.maxLineBytes) {
-                translator.feedLine(line.bytes, oversized: line.oversized)
+                translator.feedLine(line)
                 if translator.sawEnd { break }
             }
             guard translator.sawEnd else {

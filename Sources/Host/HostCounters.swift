@@ -45,12 +45,11 @@ public enum HostCounters {
         var samples: [BootSample] = []
         var missing: [UnavailableMetric] = []
         for name in readings.names {
-            let metric = "host.perf.\(name)"
+            let metric = MetricID.counter(.hostPerf, name)
             if let value = readings[name]?.scaledValue {
-                samples.append(BootSample(workload: BootSample.bootLabel, iteration: 0, metric: metric, value: value,
-                                          unit: "events", kind: .counter))
+                samples.append(BootSample(workload: BootSample.bootLabel, iteration: 0, metric: metric, value: value))
             } else {
-                missing.append(UnavailableMetric(metric: metric, variant: variant,
+                missing.append(UnavailableMetric(metric: metric.name, variant: variant,
                                                  reason: readings[name]?.unavailableReason ?? "not counted"))
             }
         }
@@ -71,8 +70,7 @@ public enum HostCounters {
         guard snapshot.available else { return [] }
         let stats = snapshot.vms.count == 1 ? snapshot.vms[0].stats : snapshot.global
         return stats.keys.sorted().map { key in
-            BootSample(workload: BootSample.bootLabel, iteration: 0, metric: "host.kvm.\(key)", value: Double(stats[key]!),
-                       unit: "events", kind: .counter)
+            BootSample(workload: BootSample.bootLabel, iteration: 0, metric: .counter(.hostKVM, key), value: Double(stats[key]!))
         }
     }
 

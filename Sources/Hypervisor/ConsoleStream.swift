@@ -2,72 +2,6 @@
 import Foundation
 import RVBenchCore
 
-/// One line of guest console output.
-public struct ConsoleLine: Sendable, Equatable {
-    /// The raw bytes, without the line feed and without carriage returns.
-    public var bytes: [UInt8]
-    /// True when this is a piece of a line longer than the bound, which was split.
-    public var oversized: Bool
-    /// The bytes decoded as UTF-8; invalid sequences become U+FFFD.
-    public var text: String
-
-    public init(bytes: [UInt8], oversized: Bool = false) {
-        self.bytes = bytes
-        self.oversized = oversized
-        self.text = String(decoding: bytes, as: UTF8.self)
-    }
-}
-
-/// Splits a console byte stream into bounded lines. A pure state machine: feed it chunks as
-/// they arrive, then `finish()` at the end of the stream.
-///
-/// - Line feeds end lines; carriage returns are dropped wherever they occur.
-/// - A line never holds more than `maxLineBytes` bytes. A longer one is cut into pieces of
-///   `maxLineBytes` (the last piece may be shorter), and every piece is flagged `oversized`.
-public struct ConsoleLineSplitter: Sendable {
-    public let maxLineBytes: Int
-    private var pending: [UInt8] = []
-    private var continuing = false
-
-    public init(maxLineBytes: Int = 4096) {
-        precondition(maxLineBytes > 0, "maxLineBytes must be positive")
-        self.maxLineBytes = maxLineBytes
-        pending.reserveCapacity(min(maxLineBytes, 4096))
-    }
-
-    /// Consumes a chunk and returns the lines it completed.
-    public mutating func feed<C: Collection>(_ chunk: C) -> [ConsoleLine] where C.Element == UInt8 {
-        var lines: [ConsoleLine] = []
-        for byte in chunk {
-            switch byte {
-            case 0x0D:
-                continue
-            case 0x0A:
-                lines.append(ConsoleLine(bytes: pending, oversized: continuing))
-                pending.removeAll(keepingCapacity: true)
-                continuing = false
-            default:
-                if pending.count == maxLineBytes {
-                    lines.append(ConsoleLine(bytes: pending, oversized: true))
-                    pending.removeAll(keepingCapacity: true)
-                    continuing = true
-                }
-                pending.append(byte)
-            }
-        }
-        return lines
-    }
-
-    /// The unterminated last line, if any bytes are pending.
-    public mutating func finish() -> ConsoleLine? {
-        defer {
-            pending.removeAll()
-            continuing = false
-        }
-        return pending.isEmpty ? nil : ConsoleLine(bytes: pending, oversized: continuing)
-    }
-}
-
 /// Where a console's bytes come from: a libvirt stream, or a stand-in in tests.
 /// `read` is called from one dedicated thread; `abort` from any thread, at any time.
 protocol ConsoleByteSource: Sendable {
@@ -108,12 +42,12 @@ public final class ConsoleStream: Sendable {
         if !state.withLock({ $0.started }) { source.abort() }
     }
 
-    /// Lines as they arrive (CR stripped); each line bounded to `maxLineBytes` (longer input is
-    /// split and flagged, never unbounded memory); ends when the stream closes (guest powered
-    /// off) or `close()` is called. Call it once per console; call it before resuming a paused
+    /// Lines as they arrive, split by `LineSplitter` (CR stripped; a line longer than `maxLineBytes`
+    /// keeps only its head and is flagged, never unbounded memory); ends when the stream closes (guest
+    /// powered off) or `close()` is called. Call it once per console; call it before resuming a paused
     /// guest so that no line is lost. Cancelling the consuming task closes the console.
-    public func lines(maxLineBytes: Int = 4096) -> AsyncThrowingStream<ConsoleLine, Error> {
-        let (stream, continuation) = AsyncThrowingStream<ConsoleLine, Error>.makeStream()
+    public func lines(maxLineBytes: Int = 4096) -> AsyncThrowingStream<LineSplitter.Line, Error> {
+        let (stream, continuation) = AsyncThrowingStream<LineSplitter.Line, Error>.makeStream()
         let (alreadyStarted, closed) = state.withLock { s -> (Bool, Bool) in
             defer { s.started = true }
             return (s.started, s.closed)
@@ -158,8 +92,8 @@ public final class ConsoleStream: Sendable {
     public var isClosed: Bool { state.withLock { $0.closed } }
 
     private static func pump(source: any ConsoleByteSource, state: Locked<State>, maxLineBytes: Int,
-                             continuation: AsyncThrowingStream<ConsoleLine, Error>.Continuation) {
-        var splitter = ConsoleLineSplitter(maxLineBytes: maxLineBytes)
+                             continuation: AsyncThrowingStream<LineSplitter.Line, Error>.Continuation) {
+        var splitter = LineSplitter(maxLineBytes: maxLineBytes)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 1)
         defer { buffer.deallocate() }
         while true {

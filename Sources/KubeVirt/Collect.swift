@@ -58,7 +58,7 @@ public enum Collector {
         try copyObjects(bundle: bundle, from: request.bundle, to: out)
         if !spec.counters.isEmpty {
             let unavailable = spec.counters.map {
-                UnavailableMetric(metric: "host.perf.\($0)", reason: "host counters are not read on a KubeVirt cluster")
+                UnavailableMetric(metric: MetricID.counter(.hostPerf, $0).name, reason: "host counters are not read on a KubeVirt cluster")
             }
             try ResultsJSON.prettyData(unavailable).write(to: HostCounters.unavailableFile(in: out), options: .atomic)
         }
@@ -226,12 +226,6 @@ public struct LogReplayExecutor: VariantExecutor {
         let translator = GuestLineTranslator(continuation: continuation)
         // The done line names the seed and workloads the runner ran with: a log of another boot
         // (a renamed file, a re-used name) is refused instead of being counted under this boot.
-        var splitter = GuestLineSplitter()
-        var parser = GuestProtocolParser()
-        var summaries: [GuestSummary] = []
-        func watch(_ outcomes: [ParseOutcome]) {
-            for case .line(.done(let summary)) in outcomes { summaries.append(summary) }
-        }
         do {
             let handle = try FileHandle(forReadingFrom: log)
             defer { try? handle.close() }
@@ -246,16 +240,14 @@ public struct LogReplayExecutor: VariantExecutor {
                     return
                 }
                 translator.feed(chunk)
-                watch(splitter.feed(chunk, into: &parser))
             }
             translator.finish()
-            if let last = splitter.finish(into: &parser) { watch([last]) }
         } catch {
             continuation.yield(.failed(reason: "cannot read \(log.path): \(error)", workload: nil, iteration: nil))
             continuation.finish()
             return
         }
-        if let summary = summaries.first, summary.seed != String(plan.seed) || summary.workloads != plan.workloads {
+        if let summary = translator.summary, summary.seed != String(plan.seed) || summary.workloads != plan.workloads {
             continuation.yield(.failed(reason: "the log given for \(object.name) is of another boot: its done line "
                 + "has seed \(summary.seed.map { RunnerOutputTranslatorClip.clip($0) } ?? "none") and workloads "
                 + "\(RunnerOutputTranslatorClip.clip(summary.workloads.joined(separator: ","))), this boot ran seed \(plan.seed) "

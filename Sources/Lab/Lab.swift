@@ -424,7 +424,7 @@ public struct Lab: Sendable {
 
     /// Reads console lines until one contains `marker`; throws on timeout or when the
     /// console ends first (L1 powered off or crashed).
-    static func waitForLine(_ lines: AsyncThrowingStream<ConsoleLine, Error>, marker: String, timeout: Double,
+    static func waitForLine(_ lines: AsyncThrowingStream<LineSplitter.Line, Error>, marker: String, timeout: Double,
                             tail: ConsoleTail, logger: Logger, progress: @escaping @Sendable (String) -> Void) async throws {
         try await withThrowingTaskGroup(of: Bool.self) { group in
             group.addTask {

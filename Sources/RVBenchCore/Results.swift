@@ -125,6 +125,22 @@ public struct MetricID: Hashable, Codable, Sendable {
     public init(name: String, kind: MetricKind, unit: String) {
         self.name = name; self.kind = kind; self.unit = unit
     }
+
+    /// A counter of `family`: named `FAMILY.EVENT`, of kind `counter`, counted in events.
+    public static func counter(_ family: CounterFamily, _ event: String) -> MetricID {
+        MetricID(name: "\(family.rawValue).\(event)", kind: .counter, unit: "events")
+    }
+}
+
+/// Where a counter is read. The family is the first part of the counter's metric name, which is only ever
+/// written (by `MetricID.counter`), never parsed: samples carry their kind.
+public enum CounterFamily: String, Sendable, CaseIterable {
+    /// A perf event on the host, counted on the guest's QEMU threads or on the native runner.
+    case hostPerf = "host.perf"
+    /// A KVM exit statistic of the host.
+    case hostKVM = "host.kvm"
+    /// A counter the guest runner read inside the guest.
+    case guest
 }
 
 /// The Holm family a comparison belongs to. Each family is corrected on its own; only `primary`

@@ -284,25 +284,16 @@ public struct JournalContents: Sendable, Equatable {
     public static func parse(_ data: Data) -> JournalContents {
         var contents = JournalContents()
         let decoder = ResultsJSON.decoder()
-        let bytes = [UInt8](data)
-        var lineNumber = 0
-        var start = 0
-        while start < bytes.count {
-            lineNumber += 1
-            let end = bytes[start...].firstIndex(of: 0x0a) ?? bytes.count
-            let terminated = end < bytes.count
-            let line = bytes[start ..< end]
-            start = end + 1
-            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0d }) { continue }
+        for line in AppendOnlyFile.lines(in: data) where !line.isBlank {
             do {
-                switch try decoder.decode(JournalRecord.self, from: Data(line)) {
+                switch try decoder.decode(JournalRecord.self, from: Data(line.bytes)) {
                 case .sample(let sample): contents.samples.append(sample)
                 case .failure(let failure): contents.failures.append(failure)
                 case .notRun(let notRun): contents.notRun.append(notRun)
                 }
             } catch {
-                let what = terminated ? "" : "truncated last line (the writer stopped mid-line): "
-                contents.problems.append(JournalProblem(line: lineNumber, message: what + ResultsJSON.describe(error)))
+                let what = line.terminated ? "" : "truncated last line (the writer stopped mid-line): "
+                contents.problems.append(JournalProblem(line: line.number, message: what + ResultsJSON.describe(error)))
             }
         }
         return contents
@@ -457,10 +448,6 @@ public struct ResultsDirectory: Sendable {
             throw RVBenchError(.badInput, "writing \(url.path) failed (\(failure)); check free space and permissions")
         }
         // Make the rename itself durable.
-        let directoryFD = open(directory.path, O_RDONLY | O_CLOEXEC)
-        if directoryFD >= 0 {
-            _ = fsync(directoryFD)
-            close(directoryFD)
-        }
+        AppendOnlyFile.syncDirectory(directory)
     }
 }

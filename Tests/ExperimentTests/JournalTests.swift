@@ -42,7 +42,7 @@ final class OperationLog: @unchecked Sendable {
         #expect(state.runID == "0000beef" && state.specSHA256 == "abc" && state.sessions == 1)
         #expect(state.samples == [first])
         #expect(state.completedBoots == [boots[0].key: 1])
-        #expect(state.openBoot?.bootKey == boots[1].key)
+        #expect(state.openBoot?.key == boots[1].key)
         #expect(state.endedAttempts[boots[1].key] == nil)
         #expect(state.needsRepair)
         #expect(state.completedIterations == [IterationKey(first)])
@@ -58,9 +58,9 @@ final class OperationLog: @unchecked Sendable {
     }
 
     @Test func journalLinesAreCompactSortedAndSnakeCase() throws {
-        var entry = JournalEntry(record: .bootEnd, timestamp: 1.5, samplesBytes: 120)
-        entry.variant = "virtio"; entry.boot = 2; entry.attempt = 1; entry.status = "failed"; entry.retry = true
-        entry.reason = "boot timed out"
+        let entry = JournalEntry(.bootEnd(.init(variant: "virtio", boot: 2, attempt: 1,
+                                                outcome: .failed(reason: "boot timed out", retry: true))),
+                                 timestamp: 1.5, samplesBytes: 120)
         let line = String(decoding: try entry.line(), as: UTF8.self)
         #expect(line == #"{"attempt":1,"boot":2,"reason":"boot timed out","record":"boot-end","retry":true,"samples_bytes":120,"status":"failed","timestamp":1.5,"variant":"virtio"}"# + "\n")
     }
@@ -284,7 +284,7 @@ final class OperationLog: @unchecked Sendable {
         let context = try #require(recorder.contexts.first)
         #expect(context.session == 1)
         #expect(context.runID == state.runID)
-        let open = try #require(state.openBoot?.bootKey)
+        let open = try #require(state.openBoot?.key)
         #expect(context.possiblyStaleDomains == ["rvbench-\(state.runID!)-\(open.variant)-b\(open.boot)-a1"])
         #expect(try Journal.replay(crashed).sessions == 2)
     }

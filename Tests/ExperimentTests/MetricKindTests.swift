@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 import Foundation
 @testable import Experiment
+import GuestWire
 import Lab
 import RVBenchCore
 import Stats
@@ -50,6 +51,34 @@ import Testing
         #expect(info[MetricKey(workload: "x264-320", metric: "frames")]?.unit == "frames")
         #expect(info[MetricKey(workload: "x264-320", metric: "wall_ns")]?.kind == .secondary)
         #expect(spec.workUnits(catalogue: catalogue)["x264-320"]?.unit == "frame")
+    }
+
+    /// The guest runner's wire gives no unit for a workload's own metrics: the run loop takes it from the
+    /// manifest, and keeps the units the producer defines (times, counters).
+    @Test func samplesTakeTheirUnitsFromTheManifest() async throws {
+        let entry = try #require(try Self.catalogue().entry(named: "micro-timer"))
+        let spec = ExperimentSpec(
+            name: "units", seed: 1, host: .lab(LabOptions()),
+            variants: [VariantSpec(name: "native", kind: .native, baseline: true)],
+            workloads: [WorkloadSpec(name: "micro-timer", kind: .micro, metric: "ns_per_op", direction: .lowerIsBetter,
+                                     metricKinds: entry.metricKinds)],
+            repetitions: RepetitionPolicy(minBoots: 1, iterations: 1, warmup: 0))
+        func sample(_ metric: String, unit: String?) -> BootEvent {
+            .sample(BootSample(workload: "micro-timer", iteration: 0, metric: metric, value: 3, unit: unit))
+        }
+        let events: [BootEvent] = [
+            .booted, sample("ns_per_op", unit: nil), sample("ops", unit: nil), sample("wall_ns", unit: "ns"),
+            sample("not_in_the_manifest", unit: nil),
+            .sample(BootSample(workload: "micro-timer", iteration: 0, metric: .counter(.guest, "cycles"), value: 9)),
+        ]
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let summary = try await ExperimentRunner(spec: spec, directory: dir,
+                                                 executor: FakeExecutor(recorder: Recorder()) { _, _ in .events(events) }).run()
+        let units = Dictionary(uniqueKeysWithValues: summary.samples.map { ($0.metric, $0.unit) })
+        #expect(units == ["ns_per_op": "ns", "ops": "operations", "wall_ns": "ns", "not_in_the_manifest": "",
+                          "guest.cycles": "events"])
+        #expect(summary.samples.first { $0.metric == "guest.cycles" }?.kind == .counter)
     }
 
     @Test func aManifestWithABadKindIsRejectedWithItsName() throws {

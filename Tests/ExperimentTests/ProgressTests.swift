@@ -28,7 +28,7 @@ final class Capture: @unchecked Sendable {
         .bootStarted(second),
         .bootFinished(second, failure: "boot timed out after 300 s", willRetry: true, seconds: 90),
         .stoppingDecision(rounds: 2, continueRunning: true, reason: "wide"),
-        .experimentFinished(status: "complete", bootsOK: 4, bootsFailed: 0, seconds: 125),
+        .experimentFinished(status: .complete, bootsOK: 4, bootsFailed: 0, seconds: 125),
     ]
 
     @Test func plainLines() {

@@ -71,8 +71,11 @@ import Stats
         #expect(summary.failures.count == 3)
         #expect(summary.failures.allSatisfy { $0.reason == "no /dev/kvm in the lab host" && $0.workload == nil })
         #expect(state.failedBoots == [BootKey(variant: "virtio", boot: 1)])
-        let ends = state.entries.filter { $0.record == .bootEnd && $0.status == "failed" }
-        #expect(ends.map(\.retry) == [true, true, false])
+        let ends = state.entries.compactMap { entry -> JournalEvent.BootEnd? in
+            if case .bootEnd(let end) = entry.event, end.status == .failed { return end }
+            return nil
+        }
+        #expect(ends.map(\.outcome) == [true, true, false].map { .failed(reason: "no /dev/kvm in the lab host", retry: $0) })
         #expect(ends.map(\.attempt) == [1, 2, 3])
         #expect(summary.samples.count == 6)
     }
@@ -135,7 +138,12 @@ import Stats
         #expect(summary.status == .complete)
         #expect(summary.samples.count == spec.variants.count * r.minBoots * spec.workloads.count * r.iterations)
         #expect(Set(state.samples.map(\.workload)) == Set(spec.workloads.map(\.name)))
-        #expect(state.entries.first?.specSHA256 == spec.source?.sha256)
+        #expect(state.start?.specSHA256 == spec.source?.sha256)
+        guard case .experimentStart(let start) = state.entries.first?.event else {
+            Issue.record("the journal does not begin with experiment-start")
+            return
+        }
+        #expect(start.specSHA256 == spec.source?.sha256)
     }
 
     static let garbage: [(String, [BootEvent], String)] = [
@@ -271,7 +279,7 @@ import Stats
         #expect(first.status == .timedOut)
         #expect(first.bootsOK == 1 && first.failures.isEmpty)
         let state = try Journal.replay(dir)
-        #expect(state.lastEnd?.status == "timed-out" && !state.isComplete)
+        #expect(state.lastEnd?.status == .timedOut && !state.isComplete)
         // The same experiment (name and seed; a spec built in code has no text to hash) without the limit.
         let second = try await ExperimentRunner(spec: Fixtures.spec(), directory: dir,
                                                 executor: FakeExecutor(recorder: Recorder()), now: { 1000 }).resume()

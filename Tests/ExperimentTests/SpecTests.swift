@@ -310,10 +310,23 @@ import RVBenchCore
         let yaml = Self.minimal.replacingOccurrences(
             of: "workloads: [x264-320]",
             with: "workloads:\n  - {name: sbi-call, params: {n: 1000}}\n  - {name: onnx-mobilenet, metric: tokens_per_s}")
-        let spec = try ExperimentSpec.parse(yaml: yaml, file: "x", catalogue: Fixtures.catalogue)
+        // The direction of a metric comes from the manifest's metric_kinds, never from the metric's name.
+        var described = Fixtures.catalogue
+        let onnx = try #require(described.entries.firstIndex { $0.name == "onnx-mobilenet" })
+        described.entries[onnx].metricKinds["tokens_per_s"] = .init(kind: .secondary, unit: "tokens/s",
+                                                                    direction: .higherIsBetter)
+        let spec = try ExperimentSpec.parse(yaml: yaml, file: "x", catalogue: described)
         #expect(spec.workloads[0].metric == "ns_per_op" && spec.workloads[0].direction == .lowerIsBetter)
         #expect(spec.workloads[0].params == ["n": .integer(1000)]) // the manifest lists no parameters: any is accepted
         #expect(spec.workloads[1].metric == "tokens_per_s" && spec.workloads[1].direction == .higherIsBetter)
+        #expect(spec.workloads[1].metricKinds["tokens_per_s"]?.unit == "tokens/s")
+        // A metric the manifest says nothing of is lower-is-better unless the spec gives its direction.
+        let undescribed = try ExperimentSpec.parse(yaml: yaml, file: "x", catalogue: Fixtures.catalogue)
+        #expect(undescribed.workloads[1].direction == .lowerIsBetter)
+        let given = try ExperimentSpec.parse(
+            yaml: yaml.replacingOccurrences(of: "metric: tokens_per_s", with: "metric: tokens_per_s, direction: higher-is-better"),
+            file: "x", catalogue: Fixtures.catalogue)
+        #expect(given.workloads[1].direction == .higherIsBetter)
         let direction = yaml.replacingOccurrences(of: "metric: tokens_per_s", with: "direction: up")
         #expect(diagnostics(direction) == [
             #"analysis/x.yaml:9:39: unknown value "up" for workloads[1].direction; expected one of lower-is-better, higher-is-better"#,

@@ -233,16 +233,16 @@ private let fieldCases: [(String, String)] = {
         #expect(p.rejections.count == GuestProtocolParser.maxKeptRejections)
     }
 
-    @Test func splitterHandlesChunksAndEndlessLines() {
+    @Test func splitterHandlesChunksAndEndlessLines() throws {
         var parser = GuestProtocolParser()
-        var splitter = GuestLineSplitter()
+        var splitter = LineSplitter(maxLineBytes: GuestProtocol.maxLineBytes)
         let stream = Array(("boot noise\r\n" + runnerLine + "\r\n" + "@@rvbench v2 {}\n").utf8)
         var outcomes: [ParseOutcome] = []
         // Feed in odd-sized pieces.
         var i = 0
         while i < stream.count {
             let end = min(i + 7, stream.count)
-            outcomes += splitter.feed(stream[i ..< end], into: &parser)
+            outcomes += splitter.feed(stream[i ..< end]).map { parser.parse($0) }
             i = end
         }
         #expect(outcomes.count == 3)
@@ -252,9 +252,14 @@ private let fieldCases: [(String, String)] = {
 
         // A protocol line that never ends is cut at the limit and reported as oversized.
         let endless = Array("@@rvbench v1 {\"x\":\"".utf8) + Array(repeating: UInt8(ascii: "y"), count: 100_000)
-        #expect(splitter.feed(endless, into: &parser).isEmpty)
-        let last = splitter.finish(into: &parser)
+        #expect(splitter.feed(endless).isEmpty)
+        let last = splitter.finish().map { parser.parse($0) }
         if case .rejected(let r) = last { #expect(r.kind == .oversized) } else { Issue.record("endless line not refused") }
-        #expect(splitter.finish(into: &parser) == nil)
+        #expect(splitter.finish() == nil)
+        // A line of exactly the limit plus its CRLF is not oversized.
+        let atLimit = Array("@@rvbench v1 {".utf8) + Array(repeating: UInt8(ascii: " "), count: GuestProtocol.maxLineBytes - 15)
+            + Array("}\r\n".utf8)
+        let line = try #require(splitter.feed(atLimit).first)
+        #expect(line.length == GuestProtocol.maxLineBytes && !line.oversized)
     }
 }

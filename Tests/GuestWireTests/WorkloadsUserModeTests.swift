@@ -55,9 +55,7 @@ struct WorkloadsUserModeTests {
         #expect(run.status == 0, "runner stderr: \(run.stderrString.suffix(2000))")
 
         var parser = GuestProtocolParser()
-        var splitter = GuestLineSplitter()
-        var outcomes = splitter.feed(run.stdout, into: &parser)
-        if let last = splitter.finish(into: &parser) { outcomes.append(last) }
+        let outcomes = parser.parseAll(run.stdout)
         #expect(parser.counts.rejected == 0, "\(parser.rejections)")
         #expect(parser.counts.errors == 0)
 
@@ -122,8 +120,7 @@ struct WorkloadsUserModeTests {
         #expect(run.status == 1)
         #expect(run.stdout.split(separator: 0x0A).allSatisfy { $0.count <= GuestProtocol.maxLineBytes })
         var parser = GuestProtocolParser()
-        var splitter = GuestLineSplitter()
-        let outcomes = splitter.feed(run.stdout, into: &parser)
+        let outcomes = parser.parseAll(run.stdout)
         #expect(parser.counts.rejected == 0, "\(parser.rejections)")
         let errors = outcomes.compactMap { o -> GuestError? in
             if case .line(.error(let e)) = o { return e }

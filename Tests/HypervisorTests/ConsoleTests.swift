@@ -4,72 +4,6 @@ import Foundation
 import RVBenchCore
 import Testing
 
-@Suite struct ConsoleLineSplitterTests {
-    private func split(_ chunks: [String], max: Int = 4096) -> [ConsoleLine] {
-        var splitter = ConsoleLineSplitter(maxLineBytes: max)
-        var lines = chunks.flatMap { splitter.feed(Array($0.utf8)) }
-        if let last = splitter.finish() { lines.append(last) }
-        return lines
-    }
-
-    @Test func splitsOnLineFeedsAcrossChunks() {
-        let lines = split(["hel", "lo\nwor", "ld\n", "\n", "tail"])
-        #expect(lines.map(\.text) == ["hello", "world", "", "tail"])
-        #expect(lines.allSatisfy { !$0.oversized })
-    }
-
-    @Test func dropsCarriageReturnsEvenWhenSplitFromTheirLineFeed() {
-        let lines = split(["OpenSBI v1.2\r", "\n", "Platform\r\r\n", "a\rb\r\n"])
-        #expect(lines.map(\.text) == ["OpenSBI v1.2", "Platform", "ab"])
-        #expect(lines.allSatisfy { !$0.bytes.contains(0x0D) })
-    }
-
-    @Test func aLineOfExactlyTheBoundIsNotOversized() {
-        let lines = split(["abcd\n", "abcd"], max: 4)
-        #expect(lines.map(\.text) == ["abcd", "abcd"])
-        #expect(lines.allSatisfy { !$0.oversized })
-    }
-
-    @Test func longLinesAreSplitIntoBoundedFlaggedPieces() {
-        let lines = split(["abcdefghij\nok\n"], max: 4)
-        #expect(lines.map(\.text) == ["abcd", "efgh", "ij", "ok"])
-        #expect(lines.map(\.oversized) == [true, true, true, false])
-        #expect(lines.allSatisfy { $0.bytes.count <= 4 })
-    }
-
-    @Test func aLongUnterminatedTailIsFlagged() {
-        let lines = split(["abcdef"], max: 4)
-        #expect(lines.map(\.text) == ["abcd", "ef"])
-        #expect(lines.map(\.oversized) == [true, true])
-    }
-
-    @Test func memoryStaysBoundedForAnEndlessLine() {
-        var splitter = ConsoleLineSplitter(maxLineBytes: 100)
-        let chunk = [UInt8](repeating: 0x41, count: 1000)
-        var count = 0
-        for _ in 0..<100 {
-            let lines = splitter.feed(chunk)
-            count += lines.count
-            #expect(lines.allSatisfy { $0.bytes.count == 100 && $0.oversized })
-        }
-        #expect(count == 999)
-        #expect(splitter.finish()?.bytes.count == 100)
-    }
-
-    @Test func invalidUTF8IsDecodedLossily() {
-        var splitter = ConsoleLineSplitter()
-        let lines = splitter.feed([0x61, 0xFF, 0x62, 0x0A])
-        #expect(lines.first?.bytes == [0x61, 0xFF, 0x62])
-        #expect(lines.first?.text == "a\u{FFFD}b")
-    }
-
-    @Test func finishWithNothingPendingGivesNothing() {
-        var splitter = ConsoleLineSplitter()
-        _ = splitter.feed(Array("x\n".utf8))
-        #expect(splitter.finish() == nil)
-    }
-}
-
 /// A console byte source fed by the test: `read` blocks until a chunk, the end, a failure or
 /// `abort` arrives.
 final class ScriptedSource: ConsoleByteSource, @unchecked Sendable {
@@ -135,10 +69,11 @@ final class ScriptedSource: ConsoleByteSource, @unchecked Sendable {
         source.push(.bytes(Array("OpenSBI v1.2\r\nPlat".utf8)))
         source.push(.bytes(Array("form\r\nno newline".utf8)))
         source.push(.end)
-        var got: [ConsoleLine] = []
+        var got: [LineSplitter.Line] = []
         for try await line in lines { got.append(line) }
-        #expect(got.map(\.text) == ["OpenSBI ", "v1.2", "Platform", "no newli", "ne"])
-        #expect(got.map(\.oversized) == [true, true, false, true, true])
+        #expect(got.map(\.text) == ["OpenSBI ", "Platform", "no newli"])
+        #expect(got.map(\.length) == [12, 8, 10])
+        #expect(got.map(\.oversized) == [true, false, true])
         #expect(source.counts.finish == 1)
     }
 

@@ -276,10 +276,8 @@ struct RealRunnerLogTests {
         // What the direct run's translation makes of the same bytes: every measured result line.
         for object in manifest.objects {
             var parser = GuestProtocolParser()
-            var splitter = GuestLineSplitter()
             let bytes = try Data(contentsOf: logs.appendingPathComponent("\(object.name).log"))
-            var outcomes = splitter.feed(bytes, into: &parser)
-            if let last = splitter.finish(into: &parser) { outcomes.append(last) }
+            let outcomes = parser.parseAll(bytes)
             #expect(parser.counts.rejected == 0 && parser.counts.done == 1)
             var expected = Set<SyntheticConsole.Result>()
             for case .line(.result(let r)) in outcomes where r.phase == .measure {
