@@ -89,7 +89,7 @@ public struct SSHTarget: Sendable, Codable, Equatable, CustomStringConvertible {
                     "-o", "BatchMode=yes",
                     "-o", "ConnectTimeout=\(connectTimeout)",
                     "-o", "ServerAliveInterval=5",
-                    "-o", "ServerAliveCountMax=6",
+                    "-o", "ServerAliveCountMax=24", // two minutes: an emulated host under load can be slow to answer
                     "-o", "LogLevel=ERROR",
                     "-p", String(port), "-l", user]
         if knownHostsFile == "/dev/null" {
@@ -110,32 +110,50 @@ public struct SSHTarget: Sendable, Codable, Equatable, CustomStringConvertible {
 /// Runs `command` on `target` through ssh (`BatchMode=yes`, so it never prompts) and returns the
 /// remote command's result; `input` goes to its standard input.
 ///
-/// - Throws: `RVBenchError(.process)` when ssh itself fails (exit status 255: unreachable host,
-///   refused key, unknown host key) or the timeout passes; the remote command's own failures are in
-///   the returned status.
+/// ssh's own failures (exit status 255) are tried again, `attempts` times in all with a short pause:
+/// a loaded host (an emulated one above all) can miss a connection timeout or the keep-alives once.
+/// Only idempotent commands may be run here; a command that must not run twice passes `attempts: 1`.
+///
+/// - Throws: `RVBenchError(.process)` when ssh itself fails every time (unreachable host, refused key,
+///   unknown host key, a connection that timed out) or the timeout passes; the remote command's own
+///   failures are in the returned status.
 public func ssh(_ target: SSHTarget, _ command: String, input: Data? = nil, timeout: Double,
-                connectTimeout: Int = 10) async throws -> ProcessResult {
+                connectTimeout: Int = 10, attempts: Int = 3) async throws -> ProcessResult {
     let argv = target.sshArguments(connectTimeout: connectTimeout) + ["--", command]
-    let result = try await Subprocess.run(argv, input: input, timeout: timeout)
-    if result.timedOut {
-        throw RVBenchError(.process, "ssh \(target): \"\(command)\" did not finish within \(Int(timeout)) s; "
-            + "check that the host is up and not overloaded")
-    }
-    if result.status == 255 {
+    var attempt = 1
+    while true {
+        let result = try await Subprocess.run(argv, input: input, timeout: timeout)
+        if result.timedOut {
+            throw RVBenchError(.process, "ssh \(target): \"\(command)\" did not finish within \(Int(timeout)) s; "
+                + "check that the host is up and not overloaded")
+        }
+        guard result.status == 255 else { return result }
+        if attempt < attempts {
+            try await Task.sleep(nanoseconds: UInt64(attempt) * 2_000_000_000)
+            attempt += 1
+            continue
+        }
         let reason = result.stderrString.split(separator: "\n").suffix(3).joined(separator: "; ")
-        throw RVBenchError(.process, "ssh to \(target) failed: \(reason.isEmpty ? "exit status 255" : reason); "
+        throw RVBenchError(.process, "ssh to \(target) failed\(attempts == 1 ? "" : " \(attempts) times"): "
+            + "\(reason.isEmpty ? "exit status 255 (a dropped connection or keep-alive timeout prints nothing)" : reason); "
             + "check the address, that sshd runs there, and the key (--identity FILE)")
     }
-    return result
 }
-
 
 extension SSHTarget {
     /// Runs `command` through the remote shell and returns its standard output.
     ///
     /// - Throws: `RVBenchError(.process)` when ssh or the command fails, or the timeout passes.
+    /// ssh's own failures are tried again as in `ssh(_:_:input:timeout:connectTimeout:attempts:)`, so the
+    /// command must be idempotent.
     public func shell(_ command: String, timeout: Double, connectTimeout: Int = 10) async throws -> String {
-        try await Subprocess.check(sshArguments(connectTimeout: connectTimeout) + [command], timeout: timeout)
+        let r = try await ssh(self, command, timeout: timeout, connectTimeout: connectTimeout)
+        guard r.status == 0 else {
+            let err = r.stderrString.trimmingCharacters(in: .whitespacesAndNewlines)
+            throw RVBenchError(.process, "ssh \(self): \"\(command)\" exited with status \(r.status)"
+                + (err.isEmpty ? "" : ": \(err.suffix(800))"))
+        }
+        return r.stdoutString
     }
 
     /// Kills every process with exactly this name on the host. Best effort: false when ssh itself failed

@@ -56,9 +56,12 @@ struct SSHTargetTests {
           .enabled(if: Subprocess.which("ssh") != nil))
     func unreachable() async throws {
         let t = SSHTarget(host: "127.0.0.1", port: 1, knownHostsFile: "/dev/null")
-        let error = try await #require(throws: RVBenchError.self) { try await ssh(t, "true", timeout: 30) }
+        let error = try await #require(throws: RVBenchError.self) { try await ssh(t, "true", timeout: 30, attempts: 1) }
         #expect(error.code == .process)
         #expect(error.message.hasPrefix("ssh to root@127.0.0.1:1 failed: "))
+        // Connection failures are tried again before they are reported.
+        let again = try await #require(throws: RVBenchError.self) { try await ssh(t, "true", timeout: 30, attempts: 2) }
+        #expect(again.message.hasPrefix("ssh to root@127.0.0.1:1 failed 2 times: "))
         #expect(error.message.hasSuffix("check the address, that sshd runs there, and the key (--identity FILE)"))
     }
 
