@@ -165,22 +165,13 @@ public struct DoctorCommand: AsyncParsableCommand {
 struct DoctorReport: Encodable {
     var checks: [DoctorCheck]
     var neededMissing: Bool
-    var local: ProbeFacts?
-    var remote: ProbeFacts?
-    var libvirt: HypervisorVersions?
+    @NullableOrMissing var local: ProbeFacts?
+    @NullableOrMissing var remote: ProbeFacts?
+    @NullableOrMissing var libvirt: HypervisorVersions?
 
     enum CodingKeys: String, CodingKey {
         case checks
         case neededMissing = "needed_missing"
         case local, remote, libvirt
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(checks, forKey: .checks)
-        try c.encode(neededMissing, forKey: .neededMissing)
-        try c.encode(local, forKey: .local)
-        try c.encode(remote, forKey: .remote)
-        try c.encode(libvirt, forKey: .libvirt)
     }
 }

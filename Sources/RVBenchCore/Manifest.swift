@@ -178,23 +178,23 @@ public struct HostFacts: Codable, Sendable, Equatable {
     /// Machine architecture as `uname -m` prints it, e.g. "riscv64".
     public var arch: String
     /// Kernel release as `uname -r` prints it.
-    public var kernel: String?
+    @NullableOrMissing public var kernel: String?
     /// The ISA string from /proc/cpuinfo, e.g. "rv64imafdch_zicsr_..._sscofpmf".
-    public var isa: String?
+    @NullableOrMissing public var isa: String?
     /// Interrupt controller mode: "aplic-imsic", "aplic", "plic" or similar.
-    public var aiaMode: String?
+    @NullableOrMissing public var aiaMode: String?
     /// `qemu-system-riscv64 --version` on the host (the one that runs guests).
-    public var qemuVersion: String?
+    @NullableOrMissing public var qemuVersion: String?
     /// libvirt daemon version on the host.
-    public var libvirtVersion: String?
+    @NullableOrMissing public var libvirtVersion: String?
     /// Online CPUs of the host.
-    public var cpuCount: Int?
+    @NullableOrMissing public var cpuCount: Int?
     /// Physical memory of the host in bytes.
-    public var memoryBytes: Int64?
+    @NullableOrMissing public var memoryBytes: Int64?
     /// The libvirt URI the controller used, e.g. "qemu+tcp://127.0.0.1:16509/system".
-    public var libvirtURI: String?
+    @NullableOrMissing public var libvirtURI: String?
     /// For an emulated host, how it was emulated, e.g. "qemu-system-riscv64 7.2 TCG on x86_64, 2 host cores".
-    public var emulator: String?
+    @NullableOrMissing public var emulator: String?
 
     public init(kind: String, emulated: Bool, arch: String, kernel: String? = nil, isa: String? = nil,
                 aiaMode: String? = nil, qemuVersion: String? = nil, libvirtVersion: String? = nil,
@@ -214,22 +214,5 @@ public struct HostFacts: Codable, Sendable, Equatable {
         case memoryBytes = "memory_bytes"
         case libvirtURI = "libvirt_uri"
         case emulator
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        // Unknown facts are written as null so every manifest has the same keys.
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(kind, forKey: .kind)
-        try container.encode(emulated, forKey: .emulated)
-        try container.encode(arch, forKey: .arch)
-        try container.encode(kernel, forKey: .kernel)
-        try container.encode(isa, forKey: .isa)
-        try container.encode(aiaMode, forKey: .aiaMode)
-        try container.encode(qemuVersion, forKey: .qemuVersion)
-        try container.encode(libvirtVersion, forKey: .libvirtVersion)
-        try container.encode(cpuCount, forKey: .cpuCount)
-        try container.encode(memoryBytes, forKey: .memoryBytes)
-        try container.encode(libvirtURI, forKey: .libvirtURI)
-        try container.encode(emulator, forKey: .emulator)
     }
 }

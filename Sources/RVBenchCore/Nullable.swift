@@ -1,11 +1,35 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 
-/// An optional value that is always written, as `null` when it is nil, and must be present
-/// (possibly as `null`) when read.
+/// An optional property that is always written, as `null` when it is nil.
 ///
-/// Synthesized `Codable` omits a nil optional and accepts a missing key. Documents that list
-/// every key, such as `rvbench-probe facts`, mark their optional properties with this wrapper
-/// instead of writing `encode(to:)` and `init(from:)` by hand.
+/// Synthesized `Codable` omits a nil optional. Documents that keep the same keys in every object
+/// (probe facts, manifests, results) mark their optional properties with `@Nullable` or
+/// `@NullableOrMissing` instead of writing `encode(to:)` by hand. The two differ only in reading.
+public protocol NullWrittenOptional: Codable {
+    associatedtype Value: Codable
+    var wrappedValue: Value? { get }
+    init(wrappedValue: Value?)
+}
+
+extension NullWrittenOptional {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        if let value = wrappedValue {
+            try container.encode(value)
+        } else {
+            try container.encodeNil()
+        }
+    }
+
+    /// `null` reads as nil.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        self.init(wrappedValue: container.decodeNil() ? nil : try container.decode(Value.self))
+    }
+}
+
+/// Written as `null` when nil; the key must be there when read (it may hold `null`).
+/// For output rvbench reads strictly, such as `rvbench-probe facts`.
 @propertyWrapper
 public struct Nullable<Value> {
     public var wrappedValue: Value?
@@ -15,25 +39,30 @@ public struct Nullable<Value> {
     }
 }
 
+/// Written as `null` when nil; a missing key reads as nil, as with a plain optional.
+/// For documents whose older versions may lack the key.
+@propertyWrapper
+public struct NullableOrMissing<Value> {
+    public var wrappedValue: Value?
+
+    public init(wrappedValue: Value?) {
+        self.wrappedValue = wrappedValue
+    }
+}
+
+extension Nullable: NullWrittenOptional, Encodable, Decodable where Value: Codable {}
 extension Nullable: Sendable where Value: Sendable {}
 extension Nullable: Equatable where Value: Equatable {}
 extension Nullable: Hashable where Value: Hashable {}
 
-extension Nullable: Encodable where Value: Encodable {
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        if let value = wrappedValue {
-            try container.encode(value)
-        } else {
-            try container.encodeNil()
-        }
-    }
-}
+extension NullableOrMissing: NullWrittenOptional, Encodable, Decodable where Value: Codable {}
+extension NullableOrMissing: Sendable where Value: Sendable {}
+extension NullableOrMissing: Equatable where Value: Equatable {}
+extension NullableOrMissing: Hashable where Value: Hashable {}
 
-extension Nullable: Decodable where Value: Decodable {
-    /// Decoded through `KeyedDecodingContainer.decode`, so a missing key is an error; `null` is nil.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        wrappedValue = container.decodeNil() ? nil : try container.decode(Value.self)
+extension KeyedDecodingContainer {
+    /// What synthesized `init(from:)` calls for a `@NullableOrMissing` property: a missing key is nil.
+    public func decode<T: Codable>(_ type: NullableOrMissing<T>.Type, forKey key: Key) throws -> NullableOrMissing<T> {
+        NullableOrMissing(wrappedValue: try decodeIfPresent(T.self, forKey: key))
     }
 }
