@@ -151,9 +151,11 @@ public struct SpecOverrides: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey { case deterministic }
 }
 
-/// One input file of the experiment, identified by its content hash.
+/// One input file of the experiment, identified by its content hash. KubeVirt bundles use the same
+/// record for the files an image carries (`ImageFile`).
 public struct Artifact: Codable, Sendable, Equatable {
-    /// Where the file was when the run started (often inside the rvbench cache).
+    /// Where the file was when the run started (often inside the rvbench cache); for an image file,
+    /// its path inside the image.
     public var path: String
     /// SHA-256 of the contents, 64 lowercase hex digits.
     public var sha256: String
