@@ -24,8 +24,9 @@ public struct Manifest: Codable, Sendable, Equatable {
     public var tools: [String: String]
     /// The libvirt domain XML of each variant, by variant name; absent for variants without a domain (native).
     public var domains: [String: String]
-    /// What preflight resolved for each variant that could run (its devices), by variant name.
-    public var plans: [String: VariantPlan]
+    /// What preflight resolved for each variant that could run (its devices), by variant name. Left out
+    /// when empty, so manifests of runs without a probed host read as before.
+    @OmittedWhenEmpty public var plans: [String: VariantPlan]
     /// ISO-8601 UTC time the run started, e.g. "2026-11-26T15:00:00Z".
     public var createdAt: String
     /// The command line that produced the directory, one element per argument.
@@ -69,37 +70,19 @@ public struct Manifest: Codable, Sendable, Equatable {
         commandLine = try container.decodeIfPresent([String].self, forKey: .commandLine) ?? []
         notes = try container.decodeIfPresent([String].self, forKey: .notes) ?? []
     }
-
-    /// `plans` is left out when empty, so manifests of runs without a probed host read as before.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(schemaVersion, forKey: .schemaVersion)
-        try container.encode(rvbenchVersion, forKey: .rvbenchVersion)
-        try container.encode(experiment, forKey: .experiment)
-        try container.encode(spec, forKey: .spec)
-        try container.encode(seed, forKey: .seed)
-        try container.encode(artifacts, forKey: .artifacts)
-        try container.encode(host, forKey: .host)
-        try container.encode(tools, forKey: .tools)
-        try container.encode(domains, forKey: .domains)
-        if !plans.isEmpty { try container.encode(plans, forKey: .plans) }
-        try container.encode(createdAt, forKey: .createdAt)
-        try container.encode(commandLine, forKey: .commandLine)
-        try container.encode(notes, forKey: .notes)
-    }
 }
 
 /// The experiment spec as the user wrote it.
 public struct SpecRecord: Codable, Sendable, Equatable {
-    /// The spec file's path when it was read, as given on the command line.
-    public var path: String?
+    /// The spec file's path when it was read, as given on the command line; null when there was none.
+    @NullableOrMissing public var path: String?
     /// The raw YAML text, byte for byte.
     public var yaml: String
     /// SHA-256 of the YAML text's UTF-8 bytes, 64 lowercase hex digits.
     public var sha256: String
     /// What the command line changed on top of the YAML (e.g. `run --deterministic`); `resume` and
-    /// `reproduce` apply it again.
-    public var overrides: SpecOverrides
+    /// `reproduce` apply it again. Left out when empty.
+    @OmittedWhenEmpty public var overrides: SpecOverrides
 
     public init(path: String? = nil, yaml: String, sha256: String, overrides: SpecOverrides = SpecOverrides()) {
         self.path = path; self.yaml = yaml; self.sha256 = sha256; self.overrides = overrides
@@ -114,14 +97,6 @@ public struct SpecRecord: Codable, Sendable, Equatable {
         case path, yaml, sha256, overrides
     }
 
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(path, forKey: .path)
-        try container.encode(yaml, forKey: .yaml)
-        try container.encode(sha256, forKey: .sha256)
-        if !overrides.isEmpty { try container.encode(overrides, forKey: .overrides) }
-    }
-
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         path = try container.decodeIfPresent(String.self, forKey: .path)
@@ -133,7 +108,7 @@ public struct SpecRecord: Codable, Sendable, Equatable {
 
 /// Changes the command line makes to a spec, kept apart from its YAML text so that the recorded spec stays
 /// byte for byte what the user wrote.
-public struct SpecOverrides: Codable, Sendable, Equatable {
+public struct SpecOverrides: Codable, Sendable, Equatable, EmptyCheckable {
     /// `run --deterministic`: the lab runs L0 with `-icount` and one hart (which needs QEMU 10, `qemu: trixie`).
     public var deterministic: Bool
 

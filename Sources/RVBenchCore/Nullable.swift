@@ -66,3 +66,45 @@ extension KeyedDecodingContainer {
         NullableOrMissing(wrappedValue: try decodeIfPresent(T.self, forKey: key))
     }
 }
+
+/// A value that can be empty, such as a dictionary.
+public protocol EmptyCheckable {
+    var isEmpty: Bool { get }
+}
+
+extension Dictionary: EmptyCheckable {}
+extension Array: EmptyCheckable {}
+
+/// A property whose key is left out when its value is empty, so documents of runs that do not
+/// use it read as before (a manifest's `plans`, a spec record's `overrides`).
+@propertyWrapper
+public struct OmittedWhenEmpty<Value: EmptyCheckable> {
+    public var wrappedValue: Value
+
+    public init(wrappedValue: Value) {
+        self.wrappedValue = wrappedValue
+    }
+}
+
+extension OmittedWhenEmpty: Sendable where Value: Sendable {}
+extension OmittedWhenEmpty: Equatable where Value: Equatable {}
+
+extension OmittedWhenEmpty: Encodable where Value: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(wrappedValue)
+    }
+}
+
+extension OmittedWhenEmpty: Decodable where Value: Decodable {
+    public init(from decoder: any Decoder) throws {
+        wrappedValue = try decoder.singleValueContainer().decode(Value.self)
+    }
+}
+
+extension KeyedEncodingContainer {
+    /// What synthesized `encode(to:)` calls for an `@OmittedWhenEmpty` property: nothing when it is empty.
+    public mutating func encode<T: Encodable>(_ value: OmittedWhenEmpty<T>, forKey key: Key) throws {
+        if !value.wrappedValue.isEmpty { try encode(value.wrappedValue, forKey: key) }
+    }
+}
