@@ -87,10 +87,7 @@ public struct DoctorCommand: AsyncParsableCommand {
     }
 
     public func run() async throws {
-        let outcome = await execute()
-        if !outcome.standardOutput.isEmpty { FileHandle.standardOutput.write(Data(outcome.standardOutput.utf8)) }
-        if !outcome.standardError.isEmpty { FileHandle.standardError.write(Data((outcome.standardError + "\n").utf8)) }
-        if outcome.status != .success { throw ExitCode(outcome.status.rawValue) }
+        try await execute().deliver()
     }
 
     /// Runs every check without touching the process's streams.
@@ -174,4 +171,8 @@ struct DoctorReport: Encodable {
         case neededMissing = "needed_missing"
         case local, remote, libvirt
     }
+}
+
+extension DoctorCommand.Outcome: CommandOutcome {
+    var standardOutputBytes: Data { Data(standardOutput.utf8) }
 }
