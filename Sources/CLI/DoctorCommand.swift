@@ -87,10 +87,7 @@ public struct DoctorCommand: AsyncParsableCommand {
     }
 
     public func run() async throws {
-        let outcome = await execute()
-        if !outcome.standardOutput.isEmpty { FileHandle.standardOutput.write(Data(outcome.standardOutput.utf8)) }
-        if !outcome.standardError.isEmpty { FileHandle.standardError.write(Data((outcome.standardError + "\n").utf8)) }
-        if outcome.status != .success { throw ExitCode(outcome.status.rawValue) }
+        try await execute().deliver()
     }
 
     /// Runs every check without touching the process's streams.
@@ -165,22 +162,17 @@ public struct DoctorCommand: AsyncParsableCommand {
 struct DoctorReport: Encodable {
     var checks: [DoctorCheck]
     var neededMissing: Bool
-    var local: ProbeFacts?
-    var remote: ProbeFacts?
-    var libvirt: HypervisorVersions?
+    @NullableOrMissing var local: ProbeFacts?
+    @NullableOrMissing var remote: ProbeFacts?
+    @NullableOrMissing var libvirt: HypervisorVersions?
 
     enum CodingKeys: String, CodingKey {
         case checks
         case neededMissing = "needed_missing"
         case local, remote, libvirt
     }
+}
 
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(checks, forKey: .checks)
-        try c.encode(neededMissing, forKey: .neededMissing)
-        try c.encode(local, forKey: .local)
-        try c.encode(remote, forKey: .remote)
-        try c.encode(libvirt, forKey: .libvirt)
-    }
+extension DoctorCommand.Outcome: CommandOutcome {
+    var standardOutputBytes: Data { Data(standardOutput.utf8) }
 }

@@ -45,12 +45,7 @@ public struct ReportCommand: ParsableCommand {
     }
 
     public func run() throws {
-        let outcome = execute()
-        if !outcome.standardOutput.isEmpty { FileHandle.standardOutput.write(outcome.standardOutput) }
-        if !outcome.standardError.isEmpty {
-            FileHandle.standardError.write(Data((outcome.standardError + "\n").utf8))
-        }
-        if outcome.status != .success { throw ExitCode(outcome.status.rawValue) }
+        try execute().deliver()
     }
 
     /// Renders the report without touching the process's streams (standard output and error are returned).
@@ -70,4 +65,8 @@ public struct ReportCommand: ParsableCommand {
             return Outcome(standardOutput: Data(), standardError: CommandFailure.message(for: error), status: ExitStatus(for: error))
         }
     }
+}
+
+extension ReportCommand.Outcome: CommandOutcome {
+    var standardOutputBytes: Data { standardOutput }
 }

@@ -6,7 +6,7 @@ import Logging
 import RVBenchCore
 
 /// `rvbench reproduce DIR`: run an experiment again from its manifest and check agreement.
-public struct ReproduceCommand: AsyncParsableCommand, LoggingCommand {
+public struct ReproduceCommand: AsyncParsableCommand, RunOutputCommand {
     public static let configuration = CommandConfiguration(
         commandName: "reproduce",
         abstract: "Re-run an experiment from its manifest and check that the results agree.",
@@ -29,8 +29,6 @@ public struct ReproduceCommand: AsyncParsableCommand, LoggingCommand {
     @OptionGroup public var options: RunOutputOptions
 
     public init() {}
-
-    var logLevel: Logger.Level { options.logLevel }
 
     public func run() async throws {
         let dir = URL(fileURLWithPath: directory, isDirectory: true)

@@ -6,7 +6,7 @@ import Logging
 import RVBenchCore
 
 /// `rvbench resume DIR`: finish an interrupted experiment.
-public struct ResumeCommand: AsyncParsableCommand, LoggingCommand {
+public struct ResumeCommand: AsyncParsableCommand, RunOutputCommand {
     public static let configuration = CommandConfiguration(
         commandName: "resume",
         abstract: "Continue an interrupted experiment from its journal.",
@@ -25,8 +25,6 @@ public struct ResumeCommand: AsyncParsableCommand, LoggingCommand {
     @OptionGroup public var options: RunOutputOptions
 
     public init() {}
-
-    var logLevel: Logger.Level { options.logLevel }
 
     public func run() async throws {
         let dir = URL(fileURLWithPath: directory, isDirectory: true)

@@ -7,7 +7,7 @@ import Host
 import RVBenchCore
 
 /// `rvbench run SPEC`: the whole experiment, from spec to report.
-public struct RunCommand: AsyncParsableCommand, LoggingCommand {
+public struct RunCommand: AsyncParsableCommand, RunOutputCommand {
     public static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run an experiment spec end to end and write its results and reports.",
@@ -39,8 +39,6 @@ public struct RunCommand: AsyncParsableCommand, LoggingCommand {
     @OptionGroup public var options: RunOutputOptions
 
     public init() {}
-
-    var logLevel: Logger.Level { options.logLevel }
 
     public func run() async throws {
         let catalogue = try RunSession.catalogue()

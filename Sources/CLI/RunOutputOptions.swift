@@ -6,6 +6,16 @@ import Logging
 import Report
 import RVBenchCore
 
+/// A command that runs an experiment (`run`, `resume`, `reproduce`): it logs at the level its
+/// `RunOutputOptions` choose.
+protocol RunOutputCommand: LoggingCommand {
+    var options: RunOutputOptions { get }
+}
+
+extension RunOutputCommand {
+    var logLevel: Logger.Level { options.logLevel }
+}
+
 /// Options shared by `run`, `resume` and `reproduce`.
 public struct RunOutputOptions: ParsableArguments, Sendable {
     @Flag(name: .long, help: "Print progress as JSON lines on standard output.")

@@ -61,12 +61,7 @@ public struct StatsCompare: ParsableCommand {
     }
 
     public func run() throws {
-        let outcome = execute()
-        if !outcome.standardOutput.isEmpty { print(outcome.standardOutput) }
-        if !outcome.standardError.isEmpty {
-            FileHandle.standardError.write(Data((outcome.standardError + "\n").utf8))
-        }
-        if outcome.status != .success { throw ExitCode(outcome.status.rawValue) }
+        try execute().deliver()
     }
 
     /// Runs the comparison without touching the process's streams.
@@ -89,4 +84,9 @@ public struct StatsCompare: ParsableCommand {
             return Outcome(standardOutput: "", standardError: CommandFailure.message(for: error), status: ExitStatus(for: error))
         }
     }
+}
+
+extension StatsCompare.Outcome: CommandOutcome {
+    /// The text and a line break.
+    var standardOutputBytes: Data { Data((standardOutput + "\n").utf8) }
 }

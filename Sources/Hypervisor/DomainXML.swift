@@ -318,27 +318,14 @@ public enum DomainXML {
     /// Line breaks and tabs become character references so attribute normalisation keeps them;
     /// characters XML 1.0 cannot carry at all become U+FFFD.
     public static func escape(_ value: String) -> String {
-        var out = ""
-        out.reserveCapacity(value.utf8.count)
-        for scalar in value.unicodeScalars {
+        value.replacingScalars { scalar in
             switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "'": out += "&apos;"
-            case "\"": out += "&quot;"
-            case "\n": out += "&#10;"
-            case "\r": out += "&#13;"
-            case "\t": out += "&#9;"
-            default:
-                if isXMLCharacter(scalar) {
-                    out.unicodeScalars.append(scalar)
-                } else {
-                    out += "\u{FFFD}"
-                }
+            case "\n": return "&#10;"
+            case "\r": return "&#13;"
+            case "\t": return "&#9;"
+            default: return isXMLCharacter(scalar) ? MarkupText.entity(scalar, apostrophe: "&apos;") : "\u{FFFD}"
             }
         }
-        return out
     }
 
     /// True for the characters XML 1.0 allows in a document.

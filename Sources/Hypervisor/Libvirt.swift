@@ -336,14 +336,17 @@ final class LibvirtDomain: DomainHandle, @unchecked Sendable {
         logger.debug("domain resumed")
     }
 
+    /// Whether a state query (`virDomainIsActive`, `virDomainIsPersistent`) answered yes. A domain
+    /// that is already gone answers no; any other failure is thrown.
+    private func holds(_ what: String, _ answer: Int32) throws -> Bool {
+        guard answer < 0 else { return answer != 0 }
+        let failure = LibvirtFailure.last(what)
+        if failure.isNoDomain { return false }
+        throw failure.error
+    }
+
     func destroy() throws {
-        let active = virDomainIsActive(domain)
-        if active == 0 { return }
-        if active < 0 {
-            let failure = LibvirtFailure.last("virDomainIsActive")
-            if failure.isNoDomain { return }
-            throw failure.error
-        }
+        guard try holds("virDomainIsActive", virDomainIsActive(domain)) else { return }
         if let failure = check("virDomainDestroy", virDomainDestroy(domain)) {
             // Gone or stopped between the two calls.
             if failure.isNoDomain || failure.isOperationInvalid { return }
@@ -353,13 +356,7 @@ final class LibvirtDomain: DomainHandle, @unchecked Sendable {
     }
 
     func undefine() throws {
-        let persistent = virDomainIsPersistent(domain)
-        if persistent == 0 { return }
-        if persistent < 0 {
-            let failure = LibvirtFailure.last("virDomainIsPersistent")
-            if failure.isNoDomain { return }
-            throw failure.error
-        }
+        guard try holds("virDomainIsPersistent", virDomainIsPersistent(domain)) else { return }
         // Drivers differ in which flags they accept (the test driver rejects NVRAM, TPM and
         // checkpoints); fall back to fewer when a flag is refused.
         let all = VIR_DOMAIN_UNDEFINE_MANAGED_SAVE.rawValue | VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA.rawValue

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+import RVBenchCore
 
 /// A Kubernetes object as a tree of values whose mappings keep their key order, so that the YAML
 /// rvbench writes is stable byte for byte and reads in the order people expect (apiVersion, kind,
@@ -106,7 +107,7 @@ extension KubeValue {
 
     private func scalar() -> String {
         switch self {
-        case .string(let s): return Self.quoted(s)
+        case .string(let s): return JSONText.quoted(s)
         case .int(let i): return String(i)
         case .bool(let b): return b ? "true" : "false"
         case .list: return "[]"
@@ -119,30 +120,7 @@ extension KubeValue {
         let plain = !k.isEmpty && k.unicodeScalars.allSatisfy {
             ($0.isASCII && ($0.properties.isAlphabetic || ("0" ... "9").contains($0))) || "._/-".unicodeScalars.contains($0)
         } && k.first.map { $0.isLetter } == true
-        return plain ? k : quoted(k)
-    }
-
-    /// A JSON string literal: `"`, `\` and control characters escaped; everything else verbatim.
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if u.value < 0x20 || u.value == 0x7F || (0x80 ... 0x9F).contains(u.value)
-                    || u.value == 0x2028 || u.value == 0x2029 || u.value == 0xFEFF {
-                    out += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count)
-                        + String(u.value, radix: 16)
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        return out + "\""
+        return plain ? k : JSONText.quoted(k)
     }
 }
 

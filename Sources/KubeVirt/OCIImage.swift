@@ -5,17 +5,9 @@ import Glibc
 import Foundation
 import RVBenchCore
 
-/// One file an image carries, as recorded in the bundle's manifest.
-public struct ImageFile: Sendable, Equatable, Codable {
-    /// The path inside the image, e.g. `/boot/Image`.
-    public var path: String
-    public var sha256: String
-    public var bytes: Int64
-
-    public init(path: String, sha256: String, bytes: Int64) {
-        self.path = path; self.sha256 = sha256; self.bytes = bytes
-    }
-}
+/// One file an image carries, as recorded in the bundle's manifest: its path inside the image
+/// (e.g. `/boot/Image`), SHA-256 and size, the same record a manifest keeps for an artifact.
+public typealias ImageFile = Artifact
 
 /// An OCI image layout packed as a tar archive, as the bundle records it.
 public struct OCIImageRecord: Sendable, Equatable, Codable {

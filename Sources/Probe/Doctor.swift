@@ -23,9 +23,9 @@ public struct DoctorCheck: Codable, Sendable, Equatable {
     public var status: Status
     public var detail: String
     /// What the missing piece prevents, e.g. "guests get no PMU counters".
-    public var prevents: String?
+    @NullableOrMissing public var prevents: String?
     /// How to fix it, e.g. "use --qemu trixie in the lab or a CPU with Sscofpmf".
-    public var fix: String?
+    @NullableOrMissing public var fix: String?
     /// True when rvbench cannot run any KVM variant on that host without it; doctor then exits 3.
     public var required: Bool
 
@@ -33,17 +33,6 @@ public struct DoctorCheck: Codable, Sendable, Equatable {
                 fix: String? = nil, required: Bool = false) {
         self.host = host; self.name = name; self.status = status; self.detail = detail
         self.prevents = prevents; self.fix = fix; self.required = required
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(host, forKey: .host)
-        try c.encode(name, forKey: .name)
-        try c.encode(status, forKey: .status)
-        try c.encode(detail, forKey: .detail)
-        try c.encode(prevents, forKey: .prevents)
-        try c.encode(fix, forKey: .fix)
-        try c.encode(required, forKey: .required)
     }
 
     enum CodingKeys: String, CodingKey { case host, name, status, detail, prevents, fix, required }

@@ -19,9 +19,9 @@ public struct ProbeFacts: Codable, Sendable, Equatable {
     /// `uname -m`, e.g. "riscv64"; "unknown" when it could not be read under a root.
     public var arch: String
     /// `uname -r`.
-    public var kernel: String?
-    public var cpuCount: Int?
-    public var memoryBytes: Int64?
+    @Nullable public var kernel: String?
+    @Nullable public var cpuCount: Int?
+    @Nullable public var memoryBytes: Int64?
     public var kvm: KVMDevice
     /// The kvm module: loaded, builtin, available, absent or unknown.
     public var kvmModule: ModuleState
@@ -55,31 +55,6 @@ public struct ProbeFacts: Codable, Sendable, Equatable {
         self.kernel = kernel; self.cpuCount = cpuCount; self.memoryBytes = memoryBytes; self.kvm = kvm
         self.kvmModule = kvmModule; self.cpu = cpu; self.iommu = iommu; self.pci = pci; self.vfio = vfio
         self.interrupts = interrupts; self.vdpa = vdpa; self.perf = perf; self.kvmStats = kvmStats
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        schema = try c.decode(Int.self, forKey: .schema)
-        guard schema == Self.schemaVersion else {
-            throw RVBenchError(.format, "rvbench-probe wrote schema \(schema); this rvbench reads \(Self.schemaVersion); "
-                + "rebuild the probe from this checkout (make -C workloads/probe)")
-        }
-        probeVersion = try c.decode(String.self, forKey: .probeVersion)
-        root = try c.decode(String.self, forKey: .root)
-        arch = try c.decode(String.self, forKey: .arch)
-        kernel = try c.decodeNullable(String.self, forKey: .kernel)
-        cpuCount = try c.decodeNullable(Int.self, forKey: .cpuCount)
-        memoryBytes = try c.decodeNullable(Int64.self, forKey: .memoryBytes)
-        kvm = try c.decode(KVMDevice.self, forKey: .kvm)
-        kvmModule = try c.decode(ModuleState.self, forKey: .kvmModule)
-        cpu = try c.decode(CPUInfo.self, forKey: .cpu)
-        iommu = try c.decode(IOMMUInfo.self, forKey: .iommu)
-        pci = try c.decode([PCIDevice].self, forKey: .pci)
-        vfio = try c.decode(VFIOInfo.self, forKey: .vfio)
-        interrupts = try c.decode(InterruptInfo.self, forKey: .interrupts)
-        vdpa = try c.decode(VDPAInfo.self, forKey: .vdpa)
-        perf = try c.decode(PerfProbe.self, forKey: .perf)
-        kvmStats = try c.decode(KVMStatsAvailability.self, forKey: .kvmStats)
     }
 
     /// Decodes the probe's standard output. A probe that reported `{"error": ...}` becomes an error.
@@ -135,9 +110,9 @@ public struct KVMDevice: Codable, Sendable, Equatable {
     public var present: Bool
     public var openable: Bool
     /// Why it is missing or cannot be opened.
-    public var error: String?
+    @Nullable public var error: String?
     /// `KVM_GET_API_VERSION` (12 on every current kernel); nil when not asked.
-    public var apiVersion: Int?
+    @Nullable public var apiVersion: Int?
 
     enum CodingKeys: String, CodingKey {
         case present, openable, error
@@ -147,24 +122,16 @@ public struct KVMDevice: Codable, Sendable, Equatable {
     public init(present: Bool, openable: Bool, error: String?, apiVersion: Int?) {
         self.present = present; self.openable = openable; self.error = error; self.apiVersion = apiVersion
     }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        present = try c.decode(Bool.self, forKey: .present)
-        openable = try c.decode(Bool.self, forKey: .openable)
-        error = try c.decodeNullable(String.self, forKey: .error)
-        apiVersion = try c.decodeNullable(Int.self, forKey: .apiVersion)
-    }
 }
 
 /// The ISA string of /proc/cpuinfo and the extensions rvbench cares about.
 public struct CPUInfo: Codable, Sendable, Equatable {
     /// The `isa` line of the first hart: on newer kernels the extensions every hart has.
-    public var isa: String?
+    @Nullable public var isa: String?
     /// The `hart isa` line of the first hart, where the kernel prints one.
-    public var hartISA: String?
+    @Nullable public var hartISA: String?
     /// The MMU mode, e.g. "sv57".
-    public var mmu: String?
+    @Nullable public var mmu: String?
     /// How many `processor` entries /proc/cpuinfo lists.
     public var harts: Int
     /// Every extension of the ISA string, lowercased: single letters, then multi-letter names.
@@ -190,20 +157,6 @@ public struct CPUInfo: Codable, Sendable, Equatable {
                 h: Bool, v: Bool, ssaia: Bool, smaia: Bool, sscofpmf: Bool) {
         self.isa = isa; self.hartISA = hartISA; self.mmu = mmu; self.harts = harts; self.extensions = extensions
         self.h = h; self.v = v; self.ssaia = ssaia; self.smaia = smaia; self.sscofpmf = sscofpmf
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        isa = try c.decodeNullable(String.self, forKey: .isa)
-        hartISA = try c.decodeNullable(String.self, forKey: .hartISA)
-        mmu = try c.decodeNullable(String.self, forKey: .mmu)
-        harts = try c.decode(Int.self, forKey: .harts)
-        extensions = try c.decode([String].self, forKey: .extensions)
-        h = try c.decode(Bool.self, forKey: .h)
-        v = try c.decode(Bool.self, forKey: .v)
-        ssaia = try c.decode(Bool.self, forKey: .ssaia)
-        smaia = try c.decode(Bool.self, forKey: .smaia)
-        sscofpmf = try c.decode(Bool.self, forKey: .sscofpmf)
     }
 }
 
@@ -233,18 +186,11 @@ public struct IOMMUInfo: Codable, Sendable, Equatable {
 public struct IOMMUGroup: Codable, Sendable, Equatable {
     public var id: String
     /// The group's domain type, e.g. "DMA", "identity"; nil when not readable.
-    public var type: String?
+    @Nullable public var type: String?
     public var devices: [GroupDevice]
 
     public init(id: String, type: String?, devices: [GroupDevice]) {
         self.id = id; self.type = type; self.devices = devices
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        id = try c.decode(String.self, forKey: .id)
-        type = try c.decodeNullable(String.self, forKey: .type)
-        devices = try c.decode([GroupDevice].self, forKey: .devices)
     }
 
     enum CodingKeys: String, CodingKey { case id, type, devices }
@@ -255,24 +201,15 @@ public struct GroupDevice: Codable, Sendable, Equatable {
     /// The device name, e.g. "0000:00:03.0".
     public var name: String
     /// The bound driver, e.g. "vfio-pci"; nil when unbound.
-    public var driver: String?
+    @Nullable public var driver: String?
     /// Lowercase hex without "0x", e.g. "1b36"; nil when the file is missing (non-PCI devices).
-    public var vendor: String?
-    public var device: String?
+    @Nullable public var vendor: String?
+    @Nullable public var device: String?
     /// The PCI class as six hex digits, e.g. "010802" for NVMe.
-    public var `class`: String?
+    @Nullable public var `class`: String?
 
     public init(name: String, driver: String?, vendor: String?, device: String?, class: String?) {
         self.name = name; self.driver = driver; self.vendor = vendor; self.device = device; self.class = `class`
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        name = try c.decode(String.self, forKey: .name)
-        driver = try c.decodeNullable(String.self, forKey: .driver)
-        vendor = try c.decodeNullable(String.self, forKey: .vendor)
-        device = try c.decodeNullable(String.self, forKey: .device)
-        `class` = try c.decodeNullable(String.self, forKey: .class)
     }
 
     enum CodingKeys: String, CodingKey { case name, driver, vendor, device, `class` }
@@ -284,12 +221,12 @@ public struct GroupDevice: Codable, Sendable, Equatable {
 /// A PCI device of /sys/bus/pci/devices.
 public struct PCIDevice: Codable, Sendable, Equatable {
     public var name: String
-    public var driver: String?
-    public var vendor: String?
-    public var device: String?
-    public var `class`: String?
+    @Nullable public var driver: String?
+    @Nullable public var vendor: String?
+    @Nullable public var device: String?
+    @Nullable public var `class`: String?
     /// The IOMMU group id; nil without an IOMMU.
-    public var iommuGroup: String?
+    @Nullable public var iommuGroup: String?
 
     enum CodingKeys: String, CodingKey {
         case name, driver, vendor, device, `class`
@@ -299,16 +236,6 @@ public struct PCIDevice: Codable, Sendable, Equatable {
     public init(name: String, driver: String?, vendor: String?, device: String?, class: String?, iommuGroup: String?) {
         self.name = name; self.driver = driver; self.vendor = vendor; self.device = device
         self.class = `class`; self.iommuGroup = iommuGroup
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        name = try c.decode(String.self, forKey: .name)
-        driver = try c.decodeNullable(String.self, forKey: .driver)
-        vendor = try c.decodeNullable(String.self, forKey: .vendor)
-        device = try c.decodeNullable(String.self, forKey: .device)
-        `class` = try c.decodeNullable(String.self, forKey: .class)
-        iommuGroup = try c.decodeNullable(String.self, forKey: .iommuGroup)
     }
 }
 
@@ -355,9 +282,9 @@ public struct InterruptInfo: Codable, Sendable, Equatable {
     public var aplic: Bool
     public var plic: Bool
     /// Lines of /proc/interrupts naming an MSI domain; nil when /proc/interrupts was unreadable.
-    public var msiIRQs: Int?
+    @Nullable public var msiIRQs: Int?
     /// "aplic-imsic", "imsic", "aplic" or "plic"; nil when none was found.
-    public var aiaMode: String?
+    @Nullable public var aiaMode: String?
     /// Where the facts came from: "devicetree", "proc-interrupts".
     public var sources: [String]
 
@@ -371,16 +298,6 @@ public struct InterruptInfo: Codable, Sendable, Equatable {
     public init(imsic: Bool, aplic: Bool, plic: Bool, msiIRQs: Int?, aiaMode: String?, sources: [String]) {
         self.imsic = imsic; self.aplic = aplic; self.plic = plic; self.msiIRQs = msiIRQs
         self.aiaMode = aiaMode; self.sources = sources
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        imsic = try c.decode(Bool.self, forKey: .imsic)
-        aplic = try c.decode(Bool.self, forKey: .aplic)
-        plic = try c.decode(Bool.self, forKey: .plic)
-        msiIRQs = try c.decodeNullable(Int.self, forKey: .msiIRQs)
-        aiaMode = try c.decodeNullable(String.self, forKey: .aiaMode)
-        sources = try c.decode([String].self, forKey: .sources)
     }
 }
 
@@ -417,23 +334,15 @@ public struct VDPAInfo: Codable, Sendable, Equatable {
 /// The perf events the probe could open on itself.
 public struct PerfProbe: Codable, Sendable, Equatable {
     /// /proc/sys/kernel/perf_event_paranoid.
-    public var paranoid: Int?
+    @Nullable public var paranoid: Int?
     /// False under `--root`: nothing was opened.
     public var probed: Bool
     /// Why nothing was probed.
-    public var reason: String?
+    @Nullable public var reason: String?
     public var events: [PerfEventProbe]
 
     public init(paranoid: Int?, probed: Bool, reason: String?, events: [PerfEventProbe]) {
         self.paranoid = paranoid; self.probed = probed; self.reason = reason; self.events = events
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        paranoid = try c.decodeNullable(Int.self, forKey: .paranoid)
-        probed = try c.decode(Bool.self, forKey: .probed)
-        reason = try c.decodeNullable(String.self, forKey: .reason)
-        events = try c.decode([PerfEventProbe].self, forKey: .events)
     }
 
     enum CodingKeys: String, CodingKey { case paranoid, probed, reason, events }
@@ -451,11 +360,11 @@ public struct PerfEventProbe: Codable, Sendable, Equatable {
     public var ok: Bool
     /// Only user space could be counted (kernel counting was not permitted).
     public var userOnly: Bool
-    public var errno: Int?
+    @Nullable public var errno: Int?
     /// strerror(errno), or a read error.
-    public var error: String?
+    @Nullable public var error: String?
     /// What a short loop counted, when it opened.
-    public var value: UInt64?
+    @Nullable public var value: UInt64?
 
     enum CodingKeys: String, CodingKey {
         case name, kind, ok
@@ -467,17 +376,6 @@ public struct PerfEventProbe: Codable, Sendable, Equatable {
         self.name = name; self.kind = kind; self.ok = ok; self.userOnly = userOnly
         self.errno = errno; self.error = error; self.value = value
     }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        name = try c.decode(String.self, forKey: .name)
-        kind = try c.decode(String.self, forKey: .kind)
-        ok = try c.decode(Bool.self, forKey: .ok)
-        userOnly = try c.decode(Bool.self, forKey: .userOnly)
-        errno = try c.decodeNullable(Int.self, forKey: .errno)
-        error = try c.decodeNullable(String.self, forKey: .error)
-        value = try c.decodeNullable(UInt64.self, forKey: .value)
-    }
 }
 
 /// Whether KVM's debugfs statistics can be read.
@@ -486,7 +384,7 @@ public struct KVMStatsAvailability: Codable, Sendable, Equatable {
     public var available: Bool
     /// The probe mounted debugfs to look.
     public var mountedByProbe: Bool
-    public var error: String?
+    @Nullable public var error: String?
 
     enum CodingKeys: String, CodingKey {
         case path, available
@@ -497,20 +395,14 @@ public struct KVMStatsAvailability: Codable, Sendable, Equatable {
     public init(path: String, available: Bool, mountedByProbe: Bool, error: String?) {
         self.path = path; self.available = available; self.mountedByProbe = mountedByProbe; self.error = error
     }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        path = try c.decode(String.self, forKey: .path)
-        available = try c.decode(Bool.self, forKey: .available)
-        mountedByProbe = try c.decode(Bool.self, forKey: .mountedByProbe)
-        error = try c.decodeNullable(String.self, forKey: .error)
-    }
 }
 
 /// `rvbench-probe kvm-stats`: KVM's debugfs counters, host-wide and per VM.
 public struct KVMStatsSnapshot: Codable, Sendable, Equatable {
+    /// The probe output format (`ProbeFacts.schemaVersion`).
+    public private(set) var schema = ProbeFacts.schemaVersion
     public var available: Bool
-    public var error: String?
+    @Nullable public var error: String?
     public var mountedByProbe: Bool
     /// Every counter file of /sys/kernel/debug/kvm: e.g. exits, mmio_exit_user, csr_exit_kernel.
     public var global: [String: UInt64]
@@ -543,32 +435,6 @@ public struct KVMStatsSnapshot: Codable, Sendable, Equatable {
         self.global = global; self.vms = vms; self.unreadable = unreadable
     }
 
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let schema = try c.decode(Int.self, forKey: .schema)
-        guard schema == ProbeFacts.schemaVersion else {
-            throw RVBenchError(.format, "rvbench-probe kvm-stats wrote schema \(schema); this rvbench reads "
-                + "\(ProbeFacts.schemaVersion); rebuild the probe (make -C workloads/probe)")
-        }
-        available = try c.decode(Bool.self, forKey: .available)
-        error = try c.decodeNullable(String.self, forKey: .error)
-        mountedByProbe = try c.decode(Bool.self, forKey: .mountedByProbe)
-        global = try c.decode([String: UInt64].self, forKey: .global)
-        vms = try c.decode([VM].self, forKey: .vms)
-        unreadable = try c.decode([String: String].self, forKey: .unreadable)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(ProbeFacts.schemaVersion, forKey: .schema)
-        try c.encode(available, forKey: .available)
-        try c.encode(error, forKey: .error)
-        try c.encode(mountedByProbe, forKey: .mountedByProbe)
-        try c.encode(global, forKey: .global)
-        try c.encode(vms, forKey: .vms)
-        try c.encode(unreadable, forKey: .unreadable)
-    }
-
     /// The counters of the VMs owned by `pid`, summed if it owns several.
     public func stats(ofPID pid: Int32) -> [String: UInt64]? {
         let mine = vms.filter { $0.pid == pid }
@@ -583,18 +449,6 @@ public struct KVMStatsSnapshot: Codable, Sendable, Equatable {
     }
 }
 
-extension KeyedDecodingContainer {
-    /// Decodes a key that must be present but may be null.
-    func decodeNullable<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
-        guard contains(key) else {
-            throw DecodingError.keyNotFound(key, .init(codingPath: codingPath,
-                                                       debugDescription: "key \(key.stringValue) is missing"))
-        }
-        if try decodeNil(forKey: key) { return nil }
-        return try decode(T.self, forKey: key)
-    }
-}
-
 /// Decoding of the probe's output.
 enum ProbeJSON {
     /// `{"error": "..."}`: what the probe prints instead of a document when it fails. Documents carry
@@ -604,9 +458,18 @@ enum ProbeJSON {
         var schema: Int?
     }
 
+    /// The schema number every document starts with.
+    private struct Header: Decodable {
+        var schema: Int?
+    }
+
     static func decode<T: Decodable>(_ type: T.Type, from data: Data, what: String) throws -> T {
         if let report = try? JSONDecoder().decode(ErrorReport.self, from: data), report.schema == nil {
             throw RVBenchError(.process, "rvbench-probe \(what) failed: \(report.error)")
+        }
+        if let schema = (try? JSONDecoder().decode(Header.self, from: data))?.schema, schema != ProbeFacts.schemaVersion {
+            throw RVBenchError(.format, "rvbench-probe \(what) wrote schema \(schema); this rvbench reads "
+                + "\(ProbeFacts.schemaVersion); rebuild the probe from this checkout (make -C workloads/probe)")
         }
         do {
             return try JSONDecoder().decode(T.self, from: data)
@@ -630,133 +493,5 @@ enum ProbeJSON {
         case .dataCorrupted(let ctx): return "bad data at \(path(ctx.codingPath)): \(ctx.debugDescription)"
         @unknown default: return "\(error)"
         }
-    }
-}
-
-// MARK: - Encoding: null is written for unknown facts, so encoded facts decode strictly again.
-
-extension ProbeFacts {
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(schema, forKey: .schema)
-        try c.encode(probeVersion, forKey: .probeVersion)
-        try c.encode(root, forKey: .root)
-        try c.encode(arch, forKey: .arch)
-        try c.encode(kernel, forKey: .kernel)
-        try c.encode(cpuCount, forKey: .cpuCount)
-        try c.encode(memoryBytes, forKey: .memoryBytes)
-        try c.encode(kvm, forKey: .kvm)
-        try c.encode(kvmModule, forKey: .kvmModule)
-        try c.encode(cpu, forKey: .cpu)
-        try c.encode(iommu, forKey: .iommu)
-        try c.encode(pci, forKey: .pci)
-        try c.encode(vfio, forKey: .vfio)
-        try c.encode(interrupts, forKey: .interrupts)
-        try c.encode(vdpa, forKey: .vdpa)
-        try c.encode(perf, forKey: .perf)
-        try c.encode(kvmStats, forKey: .kvmStats)
-    }
-}
-
-extension KVMDevice {
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(present, forKey: .present)
-        try c.encode(openable, forKey: .openable)
-        try c.encode(error, forKey: .error)
-        try c.encode(apiVersion, forKey: .apiVersion)
-    }
-}
-
-extension CPUInfo {
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(isa, forKey: .isa)
-        try c.encode(hartISA, forKey: .hartISA)
-        try c.encode(mmu, forKey: .mmu)
-        try c.encode(harts, forKey: .harts)
-        try c.encode(extensions, forKey: .extensions)
-        try c.encode(h, forKey: .h)
-        try c.encode(v, forKey: .v)
-        try c.encode(ssaia, forKey: .ssaia)
-        try c.encode(smaia, forKey: .smaia)
-        try c.encode(sscofpmf, forKey: .sscofpmf)
-    }
-}
-
-extension IOMMUGroup {
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(type, forKey: .type)
-        try c.encode(devices, forKey: .devices)
-    }
-}
-
-extension GroupDevice {
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(name, forKey: .name)
-        try c.encode(driver, forKey: .driver)
-        try c.encode(vendor, forKey: .vendor)
-        try c.encode(device, forKey: .device)
-        try c.encode(`class`, forKey: .class)
-    }
-}
-
-extension PCIDevice {
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(name, forKey: .name)
-        try c.encode(driver, forKey: .driver)
-        try c.encode(vendor, forKey: .vendor)
-        try c.encode(device, forKey: .device)
-        try c.encode(`class`, forKey: .class)
-        try c.encode(iommuGroup, forKey: .iommuGroup)
-    }
-}
-
-extension InterruptInfo {
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(imsic, forKey: .imsic)
-        try c.encode(aplic, forKey: .aplic)
-        try c.encode(plic, forKey: .plic)
-        try c.encode(msiIRQs, forKey: .msiIRQs)
-        try c.encode(aiaMode, forKey: .aiaMode)
-        try c.encode(sources, forKey: .sources)
-    }
-}
-
-extension PerfProbe {
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(paranoid, forKey: .paranoid)
-        try c.encode(probed, forKey: .probed)
-        try c.encode(reason, forKey: .reason)
-        try c.encode(events, forKey: .events)
-    }
-}
-
-extension PerfEventProbe {
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(name, forKey: .name)
-        try c.encode(kind, forKey: .kind)
-        try c.encode(ok, forKey: .ok)
-        try c.encode(userOnly, forKey: .userOnly)
-        try c.encode(errno, forKey: .errno)
-        try c.encode(error, forKey: .error)
-        try c.encode(value, forKey: .value)
-    }
-}
-
-extension KVMStatsAvailability {
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(path, forKey: .path)
-        try c.encode(available, forKey: .available)
-        try c.encode(mountedByProbe, forKey: .mountedByProbe)
-        try c.encode(error, forKey: .error)
     }
 }

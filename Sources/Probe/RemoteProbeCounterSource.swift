@@ -9,6 +9,8 @@ import RVBenchCore
 
 /// What `rvbench-probe perf` prints: each event summed over the threads of a process.
 public struct ProbePerfReport: Codable, Sendable, Equatable {
+    /// The probe output format (`ProbeFacts.schemaVersion`).
+    public private(set) var schema = ProbeFacts.schemaVersion
     public var pid: Int32
     public var allThreads: Bool
     /// Threads seen, including those that appeared while counting.
@@ -51,33 +53,6 @@ public struct ProbePerfReport: Codable, Sendable, Equatable {
         case threads
         case threadsLate = "threads_late"
         case truncated, seconds, events
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let schema = try c.decode(Int.self, forKey: .schema)
-        guard schema == ProbeFacts.schemaVersion else {
-            throw RVBenchError(.format, "rvbench-probe perf wrote schema \(schema); rebuild the probe (make -C workloads/probe)")
-        }
-        pid = try c.decode(Int32.self, forKey: .pid)
-        allThreads = try c.decode(Bool.self, forKey: .allThreads)
-        threads = try c.decode(Int.self, forKey: .threads)
-        threadsLate = try c.decode(Int.self, forKey: .threadsLate)
-        truncated = try c.decode(Bool.self, forKey: .truncated)
-        seconds = try c.decode(Double.self, forKey: .seconds)
-        events = try c.decode([Event].self, forKey: .events)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(ProbeFacts.schemaVersion, forKey: .schema)
-        try c.encode(pid, forKey: .pid)
-        try c.encode(allThreads, forKey: .allThreads)
-        try c.encode(threads, forKey: .threads)
-        try c.encode(threadsLate, forKey: .threadsLate)
-        try c.encode(truncated, forKey: .truncated)
-        try c.encode(seconds, forKey: .seconds)
-        try c.encode(events, forKey: .events)
     }
 
     public static func decode(_ data: Data) throws -> ProbePerfReport {

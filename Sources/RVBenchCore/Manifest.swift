@@ -24,8 +24,9 @@ public struct Manifest: Codable, Sendable, Equatable {
     public var tools: [String: String]
     /// The libvirt domain XML of each variant, by variant name; absent for variants without a domain (native).
     public var domains: [String: String]
-    /// What preflight resolved for each variant that could run (its devices), by variant name.
-    public var plans: [String: VariantPlan]
+    /// What preflight resolved for each variant that could run (its devices), by variant name. Left out
+    /// when empty, so manifests of runs without a probed host read as before.
+    @OmittedWhenEmpty public var plans: [String: VariantPlan]
     /// ISO-8601 UTC time the run started, e.g. "2026-11-26T15:00:00Z".
     public var createdAt: String
     /// The command line that produced the directory, one element per argument.
@@ -69,37 +70,19 @@ public struct Manifest: Codable, Sendable, Equatable {
         commandLine = try container.decodeIfPresent([String].self, forKey: .commandLine) ?? []
         notes = try container.decodeIfPresent([String].self, forKey: .notes) ?? []
     }
-
-    /// `plans` is left out when empty, so manifests of runs without a probed host read as before.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(schemaVersion, forKey: .schemaVersion)
-        try container.encode(rvbenchVersion, forKey: .rvbenchVersion)
-        try container.encode(experiment, forKey: .experiment)
-        try container.encode(spec, forKey: .spec)
-        try container.encode(seed, forKey: .seed)
-        try container.encode(artifacts, forKey: .artifacts)
-        try container.encode(host, forKey: .host)
-        try container.encode(tools, forKey: .tools)
-        try container.encode(domains, forKey: .domains)
-        if !plans.isEmpty { try container.encode(plans, forKey: .plans) }
-        try container.encode(createdAt, forKey: .createdAt)
-        try container.encode(commandLine, forKey: .commandLine)
-        try container.encode(notes, forKey: .notes)
-    }
 }
 
 /// The experiment spec as the user wrote it.
 public struct SpecRecord: Codable, Sendable, Equatable {
-    /// The spec file's path when it was read, as given on the command line.
-    public var path: String?
+    /// The spec file's path when it was read, as given on the command line; null when there was none.
+    @NullableOrMissing public var path: String?
     /// The raw YAML text, byte for byte.
     public var yaml: String
     /// SHA-256 of the YAML text's UTF-8 bytes, 64 lowercase hex digits.
     public var sha256: String
     /// What the command line changed on top of the YAML (e.g. `run --deterministic`); `resume` and
-    /// `reproduce` apply it again.
-    public var overrides: SpecOverrides
+    /// `reproduce` apply it again. Left out when empty.
+    @OmittedWhenEmpty public var overrides: SpecOverrides
 
     public init(path: String? = nil, yaml: String, sha256: String, overrides: SpecOverrides = SpecOverrides()) {
         self.path = path; self.yaml = yaml; self.sha256 = sha256; self.overrides = overrides
@@ -114,14 +97,6 @@ public struct SpecRecord: Codable, Sendable, Equatable {
         case path, yaml, sha256, overrides
     }
 
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(path, forKey: .path)
-        try container.encode(yaml, forKey: .yaml)
-        try container.encode(sha256, forKey: .sha256)
-        if !overrides.isEmpty { try container.encode(overrides, forKey: .overrides) }
-    }
-
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         path = try container.decodeIfPresent(String.self, forKey: .path)
@@ -133,7 +108,7 @@ public struct SpecRecord: Codable, Sendable, Equatable {
 
 /// Changes the command line makes to a spec, kept apart from its YAML text so that the recorded spec stays
 /// byte for byte what the user wrote.
-public struct SpecOverrides: Codable, Sendable, Equatable {
+public struct SpecOverrides: Codable, Sendable, Equatable, EmptyCheckable {
     /// `run --deterministic`: the lab runs L0 with `-icount` and one hart (which needs QEMU 10, `qemu: trixie`).
     public var deterministic: Bool
 
@@ -151,9 +126,11 @@ public struct SpecOverrides: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey { case deterministic }
 }
 
-/// One input file of the experiment, identified by its content hash.
+/// One input file of the experiment, identified by its content hash. KubeVirt bundles use the same
+/// record for the files an image carries (`ImageFile`).
 public struct Artifact: Codable, Sendable, Equatable {
-    /// Where the file was when the run started (often inside the rvbench cache).
+    /// Where the file was when the run started (often inside the rvbench cache); for an image file,
+    /// its path inside the image.
     public var path: String
     /// SHA-256 of the contents, 64 lowercase hex digits.
     public var sha256: String
@@ -178,23 +155,23 @@ public struct HostFacts: Codable, Sendable, Equatable {
     /// Machine architecture as `uname -m` prints it, e.g. "riscv64".
     public var arch: String
     /// Kernel release as `uname -r` prints it.
-    public var kernel: String?
+    @NullableOrMissing public var kernel: String?
     /// The ISA string from /proc/cpuinfo, e.g. "rv64imafdch_zicsr_..._sscofpmf".
-    public var isa: String?
+    @NullableOrMissing public var isa: String?
     /// Interrupt controller mode: "aplic-imsic", "aplic", "plic" or similar.
-    public var aiaMode: String?
+    @NullableOrMissing public var aiaMode: String?
     /// `qemu-system-riscv64 --version` on the host (the one that runs guests).
-    public var qemuVersion: String?
+    @NullableOrMissing public var qemuVersion: String?
     /// libvirt daemon version on the host.
-    public var libvirtVersion: String?
+    @NullableOrMissing public var libvirtVersion: String?
     /// Online CPUs of the host.
-    public var cpuCount: Int?
+    @NullableOrMissing public var cpuCount: Int?
     /// Physical memory of the host in bytes.
-    public var memoryBytes: Int64?
+    @NullableOrMissing public var memoryBytes: Int64?
     /// The libvirt URI the controller used, e.g. "qemu+tcp://127.0.0.1:16509/system".
-    public var libvirtURI: String?
+    @NullableOrMissing public var libvirtURI: String?
     /// For an emulated host, how it was emulated, e.g. "qemu-system-riscv64 7.2 TCG on x86_64, 2 host cores".
-    public var emulator: String?
+    @NullableOrMissing public var emulator: String?
 
     public init(kind: String, emulated: Bool, arch: String, kernel: String? = nil, isa: String? = nil,
                 aiaMode: String? = nil, qemuVersion: String? = nil, libvirtVersion: String? = nil,
@@ -214,22 +191,5 @@ public struct HostFacts: Codable, Sendable, Equatable {
         case memoryBytes = "memory_bytes"
         case libvirtURI = "libvirt_uri"
         case emulator
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        // Unknown facts are written as null so every manifest has the same keys.
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(kind, forKey: .kind)
-        try container.encode(emulated, forKey: .emulated)
-        try container.encode(arch, forKey: .arch)
-        try container.encode(kernel, forKey: .kernel)
-        try container.encode(isa, forKey: .isa)
-        try container.encode(aiaMode, forKey: .aiaMode)
-        try container.encode(qemuVersion, forKey: .qemuVersion)
-        try container.encode(libvirtVersion, forKey: .libvirtVersion)
-        try container.encode(cpuCount, forKey: .cpuCount)
-        try container.encode(memoryBytes, forKey: .memoryBytes)
-        try container.encode(libvirtURI, forKey: .libvirtURI)
-        try container.encode(emulator, forKey: .emulator)
     }
 }

@@ -187,9 +187,9 @@ public struct BootLevel: Codable, Sendable, Equatable {
     /// Fewer than 5 boots on either side: the verdict stands but its power is low.
     public var underpowered: Bool
     /// Why no test was made (both sides constant between boots), else nil.
-    public var noTestReason: String?
+    @NullableOrMissing public var noTestReason: String?
     /// Percentile interval from a two-stage (boot → iteration) bootstrap at `ci.level`, when each side has ≥ 8 boots.
-    public var twoStageCI: Interval?
+    @NullableOrMissing public var twoStageCI: Interval?
 
     /// Below this many boots on either side a design is underpowered.
     public static let adequateBoots = 5
@@ -224,26 +224,6 @@ public struct BootLevel: Codable, Sendable, Equatable {
         self.adjustedPDirectional = adjustedPDirectional; self.adjustedPEquivalence = adjustedPEquivalence
         self.family = family; self.familySize = familySize; self.underpowered = underpowered
         self.noTestReason = noTestReason; self.twoStageCI = twoStageCI
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(bootsBaseline, forKey: .bootsBaseline)
-        try c.encode(bootsCandidate, forKey: .bootsCandidate)
-        try c.encode(ratio, forKey: .ratio)
-        try c.encode(logRatioSE, forKey: .logRatioSE)
-        try c.encode(df, forKey: .df)
-        try c.encode(ci, forKey: .ci)
-        try c.encode(pAbove, forKey: .pAbove)
-        try c.encode(pBelow, forKey: .pBelow)
-        try c.encode(pEquivalence, forKey: .pEquivalence)
-        try c.encode(adjustedPDirectional, forKey: .adjustedPDirectional)
-        try c.encode(adjustedPEquivalence, forKey: .adjustedPEquivalence)
-        try c.encode(family, forKey: .family)
-        try c.encode(familySize, forKey: .familySize)
-        try c.encode(underpowered, forKey: .underpowered)
-        try c.encode(noTestReason, forKey: .noTestReason)
-        try c.encode(twoStageCI, forKey: .twoStageCI)
     }
 }
 
@@ -382,8 +362,9 @@ public enum VariantStatus: Codable, Sendable, Equatable {
 public struct VariantResult: Codable, Sendable, Equatable {
     public var variant: String
     public var status: VariantStatus
-    /// Nil when the variant was not run.
-    public var descriptive: Descriptive?
+    /// Nil when the variant was not run; written as null rather than omitted, so every variant
+    /// object has the same keys.
+    @NullableOrMissing public var descriptive: Descriptive?
     /// Failed boots or iterations, with reasons.
     public var failures: [String]
     public init(variant: String, status: VariantStatus, descriptive: Descriptive?, failures: [String] = []) {
@@ -400,15 +381,6 @@ public struct VariantResult: Codable, Sendable, Equatable {
         status = try container.decode(VariantStatus.self, forKey: .status)
         descriptive = try container.decodeIfPresent(Descriptive.self, forKey: .descriptive)
         failures = try container.decodeIfPresent([String].self, forKey: .failures) ?? []
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(variant, forKey: .variant)
-        try container.encode(status, forKey: .status)
-        // Written as null rather than omitted, so every variant object has the same keys.
-        try container.encode(descriptive, forKey: .descriptive)
-        try container.encode(failures, forKey: .failures)
     }
 }
 
@@ -521,10 +493,10 @@ public struct DesignAdvice: Codable, Sendable, Equatable {
     /// T₂² = S₂² − S₁²/n: the variance boots add beyond iteration noise (≤ 0: none detected).
     public var betweenBootVariance: Double
     /// Measured cost of one boot beyond its iterations, and of one iteration, in seconds; nil when not measured.
-    public var bootCostSeconds: Double?
-    public var iterationCostSeconds: Double?
+    @NullableOrMissing public var bootCostSeconds: Double?
+    @NullableOrMissing public var iterationCostSeconds: Double?
     /// Cost-optimal iterations per boot; nil when no between-boot variance was detected or costs are unknown.
-    public var optimalIterationsPerBoot: Int?
+    @NullableOrMissing public var optimalIterationsPerBoot: Int?
     /// Boots per side for a boot-level ratio CI of ±`targetRelativeHalfWidth` at that design.
     public var bootsForTarget: Int
     public var targetRelativeHalfWidth: Double
@@ -549,20 +521,6 @@ public struct DesignAdvice: Codable, Sendable, Equatable {
         self.bootCostSeconds = bootCostSeconds; self.iterationCostSeconds = iterationCostSeconds
         self.optimalIterationsPerBoot = optimalIterationsPerBoot; self.bootsForTarget = bootsForTarget
         self.targetRelativeHalfWidth = targetRelativeHalfWidth
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(variant, forKey: .variant)
-        try c.encode(boots, forKey: .boots)
-        try c.encode(iterationsPerBoot, forKey: .iterationsPerBoot)
-        try c.encode(withinBootVariance, forKey: .withinBootVariance)
-        try c.encode(betweenBootVariance, forKey: .betweenBootVariance)
-        try c.encode(bootCostSeconds, forKey: .bootCostSeconds)
-        try c.encode(iterationCostSeconds, forKey: .iterationCostSeconds)
-        try c.encode(optimalIterationsPerBoot, forKey: .optimalIterationsPerBoot)
-        try c.encode(bootsForTarget, forKey: .bootsForTarget)
-        try c.encode(targetRelativeHalfWidth, forKey: .targetRelativeHalfWidth)
     }
 }
 
@@ -625,7 +583,7 @@ public struct ResultsDocument: Codable, Sendable, Equatable {
 public struct UnavailableMetric: Codable, Sendable, Equatable {
     public var metric: String
     /// The variant it applies to, or nil for all variants.
-    public var variant: String?
+    @NullableOrMissing public var variant: String?
     public var reason: String
 
     public init(metric: String, variant: String? = nil, reason: String) {
@@ -634,12 +592,5 @@ public struct UnavailableMetric: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case metric, variant, reason
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(metric, forKey: .metric)
-        try container.encode(variant, forKey: .variant)
-        try container.encode(reason, forKey: .reason)
     }
 }

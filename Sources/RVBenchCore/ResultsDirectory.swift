@@ -132,33 +132,8 @@ public struct FailureRecord: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case record, experiment, variant, workload, boot, iteration, reason, timestamp
+        case experiment, variant, workload, boot, iteration, reason, timestamp
         case errorCode = "error_code"
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        experiment = try container.decode(String.self, forKey: .experiment)
-        variant = try container.decode(String.self, forKey: .variant)
-        workload = try container.decodeIfPresent(String.self, forKey: .workload)
-        boot = try container.decodeIfPresent(Int.self, forKey: .boot)
-        iteration = try container.decodeIfPresent(Int.self, forKey: .iteration)
-        reason = try container.decode(String.self, forKey: .reason)
-        timestamp = try container.decode(Double.self, forKey: .timestamp)
-        errorCode = try container.decodeIfPresent(RVBenchError.Code.self, forKey: .errorCode)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(JournalRecord.Kind.failure.rawValue, forKey: .record)
-        try container.encode(experiment, forKey: .experiment)
-        try container.encode(variant, forKey: .variant)
-        try container.encodeIfPresent(workload, forKey: .workload)
-        try container.encodeIfPresent(boot, forKey: .boot)
-        try container.encodeIfPresent(iteration, forKey: .iteration)
-        try container.encode(reason, forKey: .reason)
-        try container.encode(timestamp, forKey: .timestamp)
-        try container.encodeIfPresent(errorCode, forKey: .errorCode)
     }
 }
 
@@ -176,29 +151,6 @@ public struct NotRunRecord: Codable, Sendable, Equatable {
     public init(experiment: String, variant: String, workload: String? = nil, reason: String, timestamp: Double) {
         self.experiment = experiment; self.variant = variant; self.workload = workload
         self.reason = reason; self.timestamp = timestamp
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case record, experiment, variant, workload, reason, timestamp
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        experiment = try container.decode(String.self, forKey: .experiment)
-        variant = try container.decode(String.self, forKey: .variant)
-        workload = try container.decodeIfPresent(String.self, forKey: .workload)
-        reason = try container.decode(String.self, forKey: .reason)
-        timestamp = try container.decode(Double.self, forKey: .timestamp)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(JournalRecord.Kind.notRun.rawValue, forKey: .record)
-        try container.encode(experiment, forKey: .experiment)
-        try container.encode(variant, forKey: .variant)
-        try container.encodeIfPresent(workload, forKey: .workload)
-        try container.encode(reason, forKey: .reason)
-        try container.encode(timestamp, forKey: .timestamp)
     }
 }
 
@@ -237,12 +189,16 @@ public enum JournalRecord: Codable, Sendable, Equatable {
         }
     }
 
+    /// The record's own keys, and for a failure or not-run record the `"record"` key naming its kind.
     public func encode(to encoder: any Encoder) throws {
+        let kind: Kind
         switch self {
-        case .sample(let sample): try sample.encode(to: encoder)
-        case .failure(let failure): try failure.encode(to: encoder)
-        case .notRun(let notRun): try notRun.encode(to: encoder)
+        case .sample(let sample): try sample.encode(to: encoder); return
+        case .failure(let failure): try failure.encode(to: encoder); kind = .failure
+        case .notRun(let notRun): try notRun.encode(to: encoder); kind = .notRun
         }
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(kind.rawValue, forKey: .record)
     }
 
     /// The record as one compact JSON line with sorted keys, ending in "\n", ready to append.

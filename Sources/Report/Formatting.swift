@@ -126,19 +126,7 @@ enum Escape {
 
     /// Text for HTML and XML element content and quoted attribute values: & < > " ' are escaped.
     static func markup(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for character in xmlSafe(text) {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
-            }
-        }
-        return out
+        xmlSafe(text).replacingScalars { MarkupText.entity($0, apostrophe: "&#39;") }
     }
 
     /// Text for a Markdown table cell or line: Markdown punctuation is backslash-escaped, HTML

@@ -40,21 +40,12 @@ public enum HTMLReport {
         }
         if !header.notRun.isEmpty {
             out.append("<h2>Not run</h2>")
-            out.append("<table><tr><th>variant</th><th>workloads</th><th>reason</th></tr>")
-            for group in header.notRun {
-                let workloads = group.workloads.isEmpty ? "all" : group.workloads.map(h).joined(separator: ", ")
-                out.append("<tr><td>\(h(group.variant))</td><td>\(workloads)</td><td class=\"notrun\">not run: \(h(group.reason))</td></tr>")
-            }
-            out.append("</table>")
+            out += table(ReportHeader.notRunColumns, header.notRunRows(h), lastCellClass: "notrun")
         }
         if !header.unavailable.isEmpty {
             out.append("<h2>Unavailable metrics</h2>")
             out.append("<p>Not measured, and never reported as 0.</p>")
-            out.append("<table><tr><th>metric</th><th>variant</th><th>reason</th></tr>")
-            for item in header.unavailable {
-                out.append("<tr><td>\(h(item.metric))</td><td>\(h(item.variant ?? "all"))</td><td>\(h(item.reason))</td></tr>")
-            }
-            out.append("</table>")
+            out += table(ReportHeader.unavailableColumns, header.unavailableRows(h))
         }
 
         out += summary(input)
@@ -99,6 +90,18 @@ public enum HTMLReport {
 
     static func verdictCell(_ c: Comparison) -> String {
         verdictCell(c.verdict).replacingOccurrences(of: ">\(c.verdict.label)<", with: ">\(Escape.markup(c.verdictText))<")
+    }
+
+    /// A table whose cells are already escaped: the header row on the table's line, then a line per row.
+    static func table(_ columns: [String], _ rows: [[String]], lastCellClass: String? = nil) -> [String] {
+        let lastOpen = lastCellClass.map { "<td class=\"\($0)\">" } ?? "<td>"
+        return ["<table><tr>" + columns.map { "<th>\($0)</th>" }.joined() + "</tr>"]
+            + rows.map { cells in
+                "<tr>" + cells.enumerated().map { index, cell in
+                    (index == cells.count - 1 ? lastOpen : "<td>") + cell + "</td>"
+                }.joined() + "</tr>"
+            }
+            + ["</table>"]
     }
 
     static func summary(_ input: ReportInput) -> [String] {

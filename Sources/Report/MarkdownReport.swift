@@ -38,25 +38,11 @@ public enum MarkdownReport {
             out.append("")
         }
         if !header.notRun.isEmpty {
-            out.append("**Not run**")
-            out.append("")
-            out.append("| variant | workloads | reason |")
-            out.append("|---|---|---|")
-            for group in header.notRun {
-                let workloads = group.workloads.isEmpty ? "all" : group.workloads.map(e).joined(separator: ", ")
-                out.append("| \(e(group.variant)) | \(workloads) | not run: \(e(group.reason)) |")
-            }
-            out.append("")
+            out += ["**Not run**", ""] + table(ReportHeader.notRunColumns, header.notRunRows(e))
         }
         if !header.unavailable.isEmpty {
-            out.append("**Unavailable metrics** (not measured; never reported as 0)")
-            out.append("")
-            out.append("| metric | variant | reason |")
-            out.append("|---|---|---|")
-            for item in header.unavailable {
-                out.append("| \(e(item.metric)) | \(item.variant.map(e) ?? "all") | \(e(item.reason)) |")
-            }
-            out.append("")
+            out += ["**Unavailable metrics** (not measured; never reported as 0)", ""]
+                + table(ReportHeader.unavailableColumns, header.unavailableRows(e))
         }
 
         out += summary(input)
@@ -81,6 +67,12 @@ public enum MarkdownReport {
             }
         }
         return out.joined(separator: "\n")
+    }
+
+    /// A table of left-aligned columns whose cells are already escaped, and the blank line after it.
+    static func table(_ columns: [String], _ rows: [[String]]) -> [String] {
+        func line(_ cells: [String]) -> String { "| " + cells.joined(separator: " | ") + " |" }
+        return [line(columns), "|" + String(repeating: "---|", count: columns.count)] + rows.map(line) + [""]
     }
 
     /// The answer first: each workload's primary metric per candidate variant, on boot means.

@@ -27,6 +27,25 @@ struct ReportHeader {
         var workloads: [String]
     }
 
+    /// The not-run table's columns.
+    static let notRunColumns = ["variant", "workloads", "reason"]
+    /// The unavailable-metrics table's columns.
+    static let unavailableColumns = ["metric", "variant", "reason"]
+
+    /// The not-run table's cells, data passed through `escape`.
+    func notRunRows(_ escape: (String) -> String) -> [[String]] {
+        notRun.map { group in
+            [escape(group.variant),
+             group.workloads.isEmpty ? "all" : group.workloads.map(escape).joined(separator: ", "),
+             "not run: \(escape(group.reason))"]
+        }
+    }
+
+    /// The unavailable-metrics table's cells, data passed through `escape`.
+    func unavailableRows(_ escape: (String) -> String) -> [[String]] {
+        unavailable.map { [escape($0.metric), escape($0.variant ?? "all"), escape($0.reason)] }
+    }
+
     init(_ input: ReportInput) {
         let results = input.results
         experiment = results.experiment
