@@ -20,8 +20,21 @@ enum Fixtures {
     /// The recorded sysfs trees the C probe reads with --root (kept outside the test target: their
     /// symlinks form cycles that resource copying must not follow).
     static func sysfsTree(_ name: String) -> String {
-        probeSource.appendingPathComponent("fixtures/sysfs/\(name)").path
+        _ = treesWritten
+        return probeSource.appendingPathComponent("fixtures/sysfs/\(name)").path
     }
+
+    /// The trees hold empty directories, which git does not keep: make-trees.py writes them again (the
+    /// same content as committed), once per test process and before any test reads a tree.
+    private static let treesWritten: Void = {
+        let script = probeSource.appendingPathComponent("fixtures/sysfs/make-trees.py")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", script.lastPathComponent]
+        p.currentDirectoryURL = script.deletingLastPathComponent()
+        try? p.run()
+        p.waitUntilExit()
+    }()
 
     static func factsData(_ name: String) throws -> Data {
         try Data(contentsOf: directory.appendingPathComponent("facts/\(name).json"))
