@@ -6,7 +6,7 @@ import KubeVirt
 import RVBenchCore
 
 /// `rvbench kubevirt collect BUNDLE LOGS... -o RESULTS`: a results directory from a cluster's logs.
-public struct KubeVirtCollect: AsyncParsableCommand {
+public struct KubeVirtCollect: AsyncParsableCommand, RunOutputCommand {
     public static let configuration = CommandConfiguration(
         commandName: "collect",
         abstract: "Read a bundle's console and Job logs into a results directory.",
