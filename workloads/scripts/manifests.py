@@ -21,8 +21,13 @@ import os
 import re
 import sys
 
-KINDS = ("ai", "video", "micro")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import datadisk  # noqa: E402  (the data disk's pattern)
+
+KINDS = ("ai", "video", "micro", "io")
 OUTPUTS = ("report", "framemd5")
+# The size of the data disk that rvbench lab build makes (Sources/Lab/DataDisk.swift).
+DATA_DISK_BYTES = 64 << 20
 NOT_WORKLOADS = {"lab", "probe", "build", "scripts", "src"}
 REQUIRED = {"name": str, "kind": str, "description": str, "parameters": dict, "inputs": list,
             "command": list, "output": str, "verification": dict, "timeout_s": int}
@@ -78,6 +83,24 @@ def check_reference(m, ref, where):
         raise ManifestError(f"{where}: unknown reference {which}")
 
 
+def check_data_disk(m, values, expected, where):
+    """An I/O workload reads rvbench's data disk: its size must be the lab's, and its expected checksum the
+    SHA-256 of that many bytes of the pattern (datadisk.py)."""
+    d = m.get("data_disk")
+    if d is None:
+        if m["kind"] == "io":
+            raise ManifestError(f"{where}: io workloads must name their data disk (data_disk)")
+        return
+    if not isinstance(d, dict) or d.get("pattern") != datadisk.PATTERN or d.get("bytes") != DATA_DISK_BYTES:
+        raise ManifestError(f"{where}: data_disk must be {{\"bytes\": {DATA_DISK_BYTES}, \"pattern\": \"{datadisk.PATTERN}\"}}, "
+                            "the disk rvbench lab build makes")
+    if values.get("bytes") != d["bytes"]:
+        raise ManifestError(f"{where}: parameter bytes must equal data_disk.bytes")
+    want = datadisk.sha256(d["bytes"])
+    if expected != want:
+        raise ManifestError(f"{where}: expected {expected} but {d['bytes']} bytes of {datadisk.PATTERN} hash to {want}")
+
+
 def load(src, out, ref):
     manifests = []
     for entry in sorted(os.listdir(src)):
@@ -112,6 +135,7 @@ def load(src, out, ref):
         if " " in expected or len(expected) > 150:
             raise ManifestError(f"{where}: expected checksum must be one short token")
         check_reference(m, ref, where)
+        check_data_disk(m, values, expected, where)
         inputs = []
         for item in m["inputs"]:
             item = substitute(item, values, where)
