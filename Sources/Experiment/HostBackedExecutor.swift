@@ -17,7 +17,8 @@ public struct HostBackedExecutor: VariantExecutor {
         let spec = context.spec
         return try await host.prepare(HostPreparation(
             host: spec.host, variants: spec.variants.map(\.setup), counters: spec.counters, session: context.session,
-            domainPrefix: context.domainPrefix, directory: context.directory))
+            domainPrefix: context.domainPrefix, directory: context.directory,
+            dataDisk: spec.workloads.contains(where: \.readsDataDisk)))
     }
 
     public func runBoot(_ boot: ScheduledBoot, context: BootContext) async throws -> AsyncThrowingStream<BootEvent, any Error> {
@@ -42,7 +43,8 @@ public struct HostBackedExecutor: VariantExecutor {
             warmup: boot.workloads.map(\.warmup).max() ?? 0,
             seed: experiment.spec.seed &+ UInt64(boot.sequence),
             workloadTimeout: Int(context.timeouts.workloadSeconds),
-            fault: fault)
+            fault: fault,
+            dataDisk: boot.workloads.contains { $0.workload.readsDataDisk })
         return BootRequest(plan: experiment.plan(for: boot.variant), variant: boot.variant.setup, boot: boot.boot,
                            attempt: context.attempt, domainName: context.domainName, runner: runner,
                            counters: boot.workloads.first?.counters ?? [], directory: experiment.directory,

@@ -150,11 +150,14 @@ public struct WorkloadSpec: Sendable, Equatable {
     /// Kind, unit and direction of each metric the workload's manifest describes (`metric_kinds`); empty
     /// for a spec built in code.
     public var metricKinds: [String: WorkloadCatalogue.MetricDescription]
+    /// True when the workload reads the data disk (its manifest's `data_disk`).
+    public var readsDataDisk: Bool
 
     public init(name: String, kind: WorkloadKind, params: [String: ParameterValue] = [:], metric: String,
-                direction: Direction, metricKinds: [String: WorkloadCatalogue.MetricDescription] = [:]) {
+                direction: Direction, metricKinds: [String: WorkloadCatalogue.MetricDescription] = [:],
+                readsDataDisk: Bool = false) {
         self.name = name; self.kind = kind; self.params = params; self.metric = metric; self.direction = direction
-        self.metricKinds = metricKinds
+        self.metricKinds = metricKinds; self.readsDataDisk = readsDataDisk
     }
 }
 

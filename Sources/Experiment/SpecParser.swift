@@ -604,7 +604,8 @@ final class SpecReader {
                 direction = value
             }
             workloads.append(WorkloadSpec(name: name, kind: entry.kind, params: params, metric: metric,
-                                          direction: direction, metricKinds: entry.metricKinds))
+                                          direction: direction, metricKinds: entry.metricKinds,
+                                          readsDataDisk: entry.readsDataDisk))
         }
         return complete ? workloads : nil
     }

@@ -11,6 +11,8 @@ public enum WorkloadKind: String, Sendable, CaseIterable {
     case video
     /// A micro-benchmark of one virtualization cost.
     case micro
+    /// Storage I/O through the variant's datapath (fio on the data disk).
+    case io
 
     /// The primary metric when neither the spec nor the manifest names one.
     public var defaultMetric: String {
@@ -18,6 +20,7 @@ public enum WorkloadKind: String, Sendable, CaseIterable {
         case .ai: return "wall_ns"
         case .video: return "fps"
         case .micro: return "ns_per_op"
+        case .io: return "iops"
         }
     }
 
@@ -53,6 +56,9 @@ public struct WorkloadCatalogue: Sendable, Equatable {
         public var metricKinds: [String: MetricDescription] = [:]
         /// The metric that counts the workload's work and its unit's name (`work` in the manifest).
         public var work: WorkUnit?
+        /// True when the workload reads the data disk (`data_disk` in the manifest): every variant that runs it
+        /// must reach that disk.
+        public var readsDataDisk = false
 
         public init(name: String, kind: WorkloadKind, metric: String? = nil, direction: Direction? = nil,
                     parameters: [String]? = nil, parameterTypes: [String: ParameterType] = [:],
@@ -121,8 +127,8 @@ public struct WorkloadCatalogue: Sendable, Equatable {
 
     /// Reads every `DIR/*/workload.json`.
     ///
-    /// Keys read (others are ignored): `name` (defaults to the folder's name), `kind` (`ai`, `video`
-    /// or `micro`; required), `metric` or `primary_metric` or else the first of `metrics` (optional),
+    /// Keys read (others are ignored): `name` (defaults to the folder's name), `kind` (`ai`, `video`,
+    /// `micro` or `io`; required), `data_disk` (optional: an object when the workload reads the data disk), `metric` or `primary_metric` or else the first of `metrics` (optional),
     /// `metrics` (optional: what the workload reports), `direction` (optional), and
     /// `params` or `parameters` (optional: an object whose keys are the parameter names, or a list of
     /// names or of objects with a `name`; an object's default values give the parameters' types). A
@@ -192,6 +198,14 @@ public struct WorkloadCatalogue: Sendable, Equatable {
                     + "e.g. {\"metric\": \"frames\", \"unit\": \"frame\"}")
             }
             entry.work = WorkUnit(metric: metricName, unit: unitName)
+        }
+        if let described = object["data_disk"] {
+            guard let fields = described as? [String: Any], fields["pattern"] as? String == DataDisk.pattern,
+                  (fields["bytes"] as? NSNumber)?.int64Value == DataDisk.bytes else {
+                throw RVBenchError(.badInput, "\(shown): \"data_disk\" must be {\"bytes\": \(DataDisk.bytes), "
+                    + "\"pattern\": \"\(DataDisk.pattern)\"}, the data disk the lab builds")
+            }
+            entry.readsDataDisk = true
         }
         if let described = object["metric_kinds"] {
             guard let table = described as? [String: Any] else {

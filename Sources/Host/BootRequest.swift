@@ -37,11 +37,13 @@ public struct RunnerArguments: Sendable, Equatable {
     public var workloadTimeout: Int
     /// A fault the runner injects on purpose (fault tests only).
     public var fault: FaultPlan.Kind?
+    /// True when a workload reads the data disk: a guest then gets it as a second disk.
+    public var dataDisk: Bool
 
     public init(workloads: [String], iterations: Int, warmup: Int, seed: UInt64, workloadTimeout: Int,
-                fault: FaultPlan.Kind? = nil) {
+                fault: FaultPlan.Kind? = nil, dataDisk: Bool = false) {
         self.workloads = workloads; self.iterations = iterations; self.warmup = warmup; self.seed = seed
-        self.workloadTimeout = workloadTimeout; self.fault = fault
+        self.workloadTimeout = workloadTimeout; self.fault = fault; self.dataDisk = dataDisk
     }
 }
 

@@ -47,6 +47,18 @@ struct GuestRunner: Sendable {
         spec.aia = plan.aia == .none ? nil : plan.aia.rawValue
         spec.cpuMode = variant.cpu == "host-passthrough" ? .hostPassthrough : .named(variant.cpu)
         spec.disks = [DiskSpec(source: device, target: "vda", type: .block, readOnly: true)]
+        if runner.dataDisk {
+            switch plan.dataDisk {
+            case .virtioBlock(let hostDevice):
+                // cache='none': the host's page cache must not serve the guest's reads, which the native variant
+                // makes with direct I/O on the same device.
+                spec.disks.append(DiskSpec(source: hostDevice, target: DataDisk.guestTarget, type: .block, readOnly: true,
+                                           cache: "none", serial: DataDisk.serial))
+            case .host, nil:
+                throw RVBenchError(.internal, "variant \(variant.name) runs I/O workloads, but its plan gives a guest no "
+                    + "data disk: preflight must refuse it; report this as a bug")
+            }
+        }
         switch plan.kind {
         case .passthrough:
             guard let hostdev = plan.hostdev else {
@@ -60,8 +72,17 @@ struct GuestRunner: Sendable {
         return spec
     }
 
-    /// Checks the generated XML against the plan before the boot starts: exactly the planned `<hostdev>`.
-    static func verify(xml: String, plan: VariantPlan) throws {
+    /// Checks the generated XML against the plan before the boot starts: exactly the planned `<hostdev>`, and
+    /// the planned data disk when the boot's workloads read it.
+    static func verify(xml: String, plan: VariantPlan, dataDisk: Bool = false) throws {
+        if dataDisk, case .virtioBlock(let hostDevice) = plan.dataDisk {
+            let disk = DomainXML.disks(in: xml).first { $0.target == DataDisk.guestTarget }
+            if disk?.source != hostDevice {
+                throw RVBenchError(.internal, "the domain XML of variant \(plan.variant) gives the guest "
+                    + (disk.map { "\($0.source) as its data disk" } ?? "no data disk")
+                    + ", but its plan says \(hostDevice); no boot is started")
+            }
+        }
         let hostdevs = DomainXML.hostdevAddresses(in: xml)
         let expected = plan.hostdev.map { [$0] } ?? []
         if hostdevs != expected {
@@ -75,7 +96,7 @@ struct GuestRunner: Sendable {
     /// The checked domain XML of one boot, also saved under the results directory's `domains/`.
     func domainXML(_ request: BootRequest) throws -> String {
         let xml = DomainXML.guest(try Self.domainSpec(request, layout: layout))
-        try Self.verify(xml: xml, plan: request.plan)
+        try Self.verify(xml: xml, plan: request.plan, dataDisk: request.runner.dataDisk)
         try Self.saveDomainXML(xml, name: request.domainName, in: request.directory)
         return xml
     }

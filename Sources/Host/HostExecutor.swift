@@ -20,11 +20,13 @@ public struct HostPreparation: Sendable {
     public var domainPrefix: String
     /// The results directory (the lab's owner record names it).
     public var directory: URL
+    /// True when some workload reads the data disk (preflight then needs one for every variant).
+    public var dataDisk: Bool
 
     public init(host: HostSpec, variants: [VariantSetup], counters: [String], session: Int, domainPrefix: String,
-                directory: URL) {
+                directory: URL, dataDisk: Bool = false) {
         self.host = host; self.variants = variants; self.counters = counters; self.session = session
-        self.domainPrefix = domainPrefix; self.directory = directory
+        self.domainPrefix = domainPrefix; self.directory = directory; self.dataDisk = dataDisk
     }
 }
 
@@ -127,7 +129,7 @@ public final class HostExecutor: @unchecked Sendable {
                 locked { remoteProbe = installed }
             }
         }
-        let verdicts = Preflight.plan(request.variants, on: host.offer)
+        let verdicts = Preflight.plan(request.variants, on: host.offer, dataDisk: request.dataDisk)
         locked {
             facts = host.facts
             for case .runnable(let plan) in verdicts { plans[plan.variant] = plan }

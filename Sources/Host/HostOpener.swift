@@ -32,6 +32,7 @@ struct HostOpener: Sendable {
             let probe = RemoteHostFacts(sshTarget: target)
             async let versionsTask = LibvirtQueue(label: "rvbench.libvirt.versions").run { try hv.versions() }
             async let mountsTask = target.shell("awk '$2==\"\(layout.workloadRoot)\"{print $1}' /proc/mounts", timeout: 60)
+            async let dataTask = target.shell(DataDiskLookup.command, timeout: 60)
             let probed = try await probe.facts()
             let versions: HypervisorVersions?
             do { versions = try await versionsTask } catch {
@@ -39,6 +40,7 @@ struct HostOpener: Sendable {
                 versions = nil
             }
             let device = try await mountsTask.trimmingCharacters(in: .whitespacesAndNewlines)
+            let dataDevice = DataDiskLookup.device(fromOutput: (try? await dataTask) ?? "")
             let facts = probed.manifestHostFacts(kind: kind, emulated: emulated, libvirtURI: uri,
                                                  qemuVersion: versions?.hypervisor, libvirtVersion: versions?.libvirtDaemon,
                                                  emulator: emulator)
@@ -52,7 +54,7 @@ struct HostOpener: Sendable {
                 }
             }
             let offer = HostOffer(facts: probed, workloadDevice: device.isEmpty ? nil : device, layout: layout,
-                                  labGuestKernel: guestKernel)
+                                  labGuestKernel: guestKernel, dataDevice: dataDevice)
             return AttachedHost(hypervisor: hv, target: target, probe: probe, facts: facts, offer: offer)
         }
 
@@ -102,6 +104,23 @@ struct HostOpener: Sendable {
             return Opened(hypervisor: hv, target: target, uri: remote.uri, kind: "riscv64 host \(target.host)",
                           emulated: false, lab: nil, startedLab: false, emulator: nil)
         }
+    }
+}
+
+/// Finds the host's data disk by its serial number, with shell built-ins only (L1 has a minimal userland).
+enum DataDiskLookup {
+    /// Prints `/dev/NAME` for every block device whose serial (virtio-blk: `serial`; NVMe: `device/serial`) is
+    /// `DataDisk.serial`.
+    static let command = "for d in /sys/block/*; do for f in \"$d/serial\" \"$d/device/serial\"; do "
+        + "if [ -r \"$f\" ] && read -r s < \"$f\" && [ \"$s\" = \(DataDisk.serial) ]; then echo \"/dev/${d##*/}\"; break; fi; "
+        + "done; done; true"
+
+    /// The one device the command printed; nil for none or several (an ambiguous data disk is not used).
+    static func device(fromOutput output: String) -> String? {
+        let lines = output.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+        guard lines.count == 1, let line = lines.first, line.hasPrefix("/dev/"), !line.contains(" ") else { return nil }
+        return line
     }
 }
 

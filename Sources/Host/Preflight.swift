@@ -18,20 +18,55 @@ public struct HostOffer: Sendable {
     public var layout: HostLayout
     /// The lab's L2 kernel version, when the host is the lab (it decides whether AIA guests can boot).
     public var labGuestKernel: String?
+    /// The host's block device whose serial is `DataDisk.serial`: the data disk of the I/O workloads; nil for none.
+    public var dataDevice: String?
 
-    public init(facts: ProbeFacts, workloadDevice: String?, layout: HostLayout, labGuestKernel: String? = nil) {
+    public init(facts: ProbeFacts, workloadDevice: String?, layout: HostLayout, labGuestKernel: String? = nil,
+                dataDevice: String? = nil) {
         self.facts = facts; self.workloadDevice = workloadDevice; self.layout = layout; self.labGuestKernel = labGuestKernel
+        self.dataDevice = dataDevice
     }
 }
 
 /// Decides, from the host's facts, which variants can run here and with which devices.
 public enum Preflight {
-    /// One verdict per variant, in order.
-    public static func plan(_ variants: [VariantSetup], on host: HostOffer) -> [PreflightVerdict] {
-        variants.map { plan($0, on: host) }
+    /// One verdict per variant, in order. With `dataDisk`, the boots run I/O workloads, and a variant that
+    /// cannot reach the data disk is not run.
+    public static func plan(_ variants: [VariantSetup], on host: HostOffer, dataDisk: Bool = false) -> [PreflightVerdict] {
+        variants.map { plan($0, on: host, dataDisk: dataDisk) }
     }
 
-    public static func plan(_ variant: VariantSetup, on host: HostOffer) -> PreflightVerdict {
+    public static func plan(_ variant: VariantSetup, on host: HostOffer, dataDisk: Bool = false) -> PreflightVerdict {
+        let verdict = plan(variant, on: host)
+        guard case .runnable(var plan) = verdict else { return verdict }
+        plan.dataDisk = dataDiskSource(variant.kind, on: host)
+        if dataDisk, plan.dataDisk == nil {
+            return .notRun(variant: variant.name, reason: dataDiskProblem(variant.kind, on: host))
+        }
+        return .runnable(plan)
+    }
+
+    /// How a variant of this kind reaches the host's data disk, or nil.
+    static func dataDiskSource(_ kind: VariantKind, on host: HostOffer) -> DataDiskSource? {
+        guard let device = host.dataDevice else { return nil }
+        switch kind {
+        case .native: return .host(device: device)
+        case .virtio: return .virtioBlock(hostDevice: device)
+        case .passthrough, .vdpa: return nil
+        }
+    }
+
+    /// Why a variant that must run I/O workloads has no data disk.
+    static func dataDiskProblem(_ kind: VariantKind, on host: HostOffer) -> String {
+        if host.dataDevice == nil {
+            return "the spec's I/O workloads need the data disk, and the host has no block device with serial "
+                + "\(DataDisk.serial) (rebuild the lab: rvbench lab build)"
+        }
+        return "the spec's I/O workloads need the data disk, and a \(kind.rawValue) guest cannot reach it yet: "
+            + "its datapath does not serve the data disk's bytes in this version"
+    }
+
+    static func plan(_ variant: VariantSetup, on host: HostOffer) -> PreflightVerdict {
         func notRun(_ reason: String) -> PreflightVerdict { .notRun(variant: variant.name, reason: reason) }
         let facts = host.facts
         if variant.kind.isGuest, variant.aia != .none,

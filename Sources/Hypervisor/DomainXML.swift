@@ -22,18 +22,25 @@ public struct DiskSpec: Sendable, Codable, Equatable {
     public var bus: String
     /// Image format for QEMU's block layer, e.g. `raw`.
     public var format: String
+    /// libvirt's cache mode (`none` opens the source with O_DIRECT, so the host's page cache serves no
+    /// reads); nil leaves the hypervisor's default.
+    public var cache: String?
+    /// The serial number the guest sees (`<serial>`); nil for none.
+    public var serial: String?
 
     public init(source: String, target: String = "vda", type: SourceType = .file, readOnly: Bool = false,
-                bus: String = "virtio", format: String = "raw") {
+                bus: String = "virtio", format: String = "raw", cache: String? = nil, serial: String? = nil) {
         self.source = source
         self.target = target
         self.type = type
         self.readOnly = readOnly
         self.bus = bus
         self.format = format
+        self.cache = cache
+        self.serial = serial
     }
 
-    private enum CodingKeys: String, CodingKey { case source, target, type, readOnly, bus, format }
+    private enum CodingKeys: String, CodingKey { case source, target, type, readOnly, bus, format, cache, serial }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -42,7 +49,9 @@ public struct DiskSpec: Sendable, Codable, Equatable {
                   type: try c.decodeIfPresent(SourceType.self, forKey: .type) ?? .file,
                   readOnly: try c.decodeIfPresent(Bool.self, forKey: .readOnly) ?? false,
                   bus: try c.decodeIfPresent(String.self, forKey: .bus) ?? "virtio",
-                  format: try c.decodeIfPresent(String.self, forKey: .format) ?? "raw")
+                  format: try c.decodeIfPresent(String.self, forKey: .format) ?? "raw",
+                  cache: try c.decodeIfPresent(String.self, forKey: .cache),
+                  serial: try c.decodeIfPresent(String.self, forKey: .serial))
     }
 }
 
@@ -210,7 +219,7 @@ public struct GuestDomainSpec: Sendable, Codable, Equatable {
         if vdpaTargets.count != vdpaDevices.count { throw bad("too many disks: no free vdX target for every vDPA device") }
         var texts = [name, virtType, arch, machine, kernel, cmdline] + vdpaDevices + extraQEMUArgs
         texts += [initrd, emulator, aia].compactMap { $0 }
-        texts += disks.flatMap { [$0.source, $0.target, $0.bus, $0.format] }
+        texts += disks.flatMap { [$0.source, $0.target, $0.bus, $0.format] + [$0.cache, $0.serial].compactMap { $0 } }
         if case .named(let model) = cpuMode { texts.append(model) }
         if texts.contains(where: { $0.unicodeScalars.contains(where: { !DomainXML.isXMLCharacter($0) }) }) {
             throw bad("a field contains a control character that XML cannot carry")
@@ -268,10 +277,13 @@ public enum DomainXML {
         if let emulator = spec.emulator { x.leaf("emulator", text: emulator) }
         for disk in spec.disks {
             x.open("disk", ["type": disk.type.rawValue, "device": "disk"])
-            x.empty("driver", ["name": "qemu", "type": disk.format])
+            var driver = [("name", "qemu"), ("type", disk.format)]
+            if let cache = disk.cache { driver.append(("cache", cache)) }
+            x.empty("driver", driver)
             x.empty("source", [(disk.type == .file ? "file" : "dev", disk.source)])
             x.empty("target", ["dev": disk.target, "bus": disk.bus])
             if disk.readOnly { x.empty("readonly") }
+            if let serial = disk.serial { x.leaf("serial", text: serial) }
             x.close("disk")
         }
         for (device, target) in zip(spec.vdpaDevices, spec.vdpaTargets) {
@@ -385,6 +397,27 @@ struct XMLWriter {
 }
 
 extension DomainXML {
+    /// The `<disk type='file'|'block'>` elements of a domain XML, in order, as (guest target, host source):
+    /// what a boot will really be given, read back from the text libvirt receives.
+    public static func disks(in xml: String) -> [(target: String, source: String)] {
+        var found: [(target: String, source: String)] = []
+        var rest = Substring(xml)
+        while let start = rest.range(of: "<disk "), let end = rest[start.upperBound...].range(of: "</disk>") {
+            let element = rest[start.lowerBound ..< end.upperBound]
+            rest = rest[end.upperBound...]
+            func attribute(_ tag: String, _ name: String) -> String? {
+                guard let t = element.range(of: "<\(tag) ") else { return nil }
+                let text = element[t.upperBound...].prefix { $0 != ">" }
+                guard let a = text.range(of: "\(name)='") else { return nil }
+                return String(text[a.upperBound...].prefix { $0 != "'" })
+            }
+            guard let target = attribute("target", "dev"),
+                  let source = attribute("source", "file") ?? attribute("source", "dev") else { continue }
+            found.append((target, source))
+        }
+        return found
+    }
+
     /// The PCI addresses of the `<hostdev type='pci'>` elements of a domain XML, in order: what a boot will
     /// really be given, read back from the text libvirt receives.
     public static func hostdevAddresses(in xml: String) -> [PCIAddress] {

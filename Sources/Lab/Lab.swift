@@ -186,8 +186,8 @@ public struct Lab: Sendable {
     func l0Spec(qemu: QEMUFlavour, manifest: LabManifest, initrd: String, ports: [Int], deterministic: Bool) throws -> LabDomainSpec {
         var spec = LabDomainSpec(
             name: domainName, kernel: manifest.artifacts["l1-kernel"]!.path, initrd: initrd,
-            workloadDisk: manifest.artifacts["workload-disk"]?.path, libvirtPort: ports[0], sshPort: ports[1],
-            consoleLog: paths.consoleLog.path, icount: deterministic)
+            workloadDisk: manifest.artifacts["workload-disk"]?.path, dataDisk: manifest.artifacts["data-disk"]?.path,
+            libvirtPort: ports[0], sshPort: ports[1], consoleLog: paths.consoleLog.path, icount: deterministic)
         guard qemu == .trixie else { return spec }
         if deterministic {
             // One hart: with -icount every hart advances the same virtual clock, so a second hart's

@@ -6,8 +6,8 @@ import RVBenchCore
 /// Builds the lab's artifacts (`rvbench lab build`), each cached under its content hash.
 ///
 /// Steps, in order: the lab's SSH key, the trixie archive state, the guest (L2) kernel, the
-/// host (L1) root, the workload root, the guest initramfs, the L1 initramfs and the workload
-/// disk. A step whose key directory exists is reused.
+/// host (L1) root, the workload root, the guest initramfs, the L1 initramfs, the workload
+/// disk and the data disk. A step whose key directory exists is reused.
 public struct LabBuilder: Sendable {
     public var paths: LabPaths
     /// The rvbench checkout (for `workloads/lab/...`).
@@ -93,6 +93,7 @@ public struct LabBuilder: Sendable {
                                                      vdpaModules: vdpaModules, steps: &steps)
         let (disk, treeHash) = try await buildWorkloadDisk(workloadRoot: workloadRoot.dir,
                                                            workloadRootKey: workloadRoot.record.key, steps: &steps)
+        let dataDisk = try await buildDataDisk(steps: &steps)
 
         let id = String(SHA256.hex(of: steps.map { "\($0.name)=\($0.key)" }.joined(separator: "\n")).prefix(16))
         var previous: LabManifest?
@@ -110,6 +111,7 @@ public struct LabBuilder: Sendable {
         artifacts["guest-kernel"] = guestKernel.image
         artifacts["guest-initramfs"] = try await artifact(guestInitramfs)
         artifacts["workload-disk"] = try await artifact(disk)
+        artifacts["data-disk"] = try await artifact(dataDisk)
         artifacts["firmware"] = try await artifact(URL(fileURLWithPath: Self.firmware))
 
         let manifest = LabManifest(
@@ -408,6 +410,21 @@ public struct LabBuilder: Sendable {
         }
         steps.append(LabBuildStep(name: "workload-disk", key: key.short, reused: reused, seconds: Date().timeIntervalSince(t0)))
         return (dir.appendingPathComponent("disk.ext4"), treeHash)
+    }
+
+    /// The data disk of the I/O workloads: `DataDisk.bytes` bytes of pattern `DataDisk.pattern`, a raw image that
+    /// L0 gives L1 as a read-only virtio disk (and that other datapaths can serve from other devices).
+    func buildDataDisk(steps: inout [LabBuildStep]) async throws -> URL {
+        let t0 = Date()
+        let key = CacheKey(kind: "data-disk", inputs: [
+            "pattern": DataDisk.pattern, "bytes": String(DataDisk.bytes), "recipe": "DataDisk.writeImage raw v1",
+        ])
+        let dir = paths.artifact("data-disk", key: key)
+        let reused = try await cached(dir, what: "data disk (\(DataDisk.bytes >> 20) MiB, \(DataDisk.pattern))", key: key) { out in
+            try DataDisk.writeImage(to: out.appendingPathComponent("data.img"))
+        }
+        steps.append(LabBuildStep(name: "data-disk", key: key.short, reused: reused, seconds: Date().timeIntervalSince(t0)))
+        return dir.appendingPathComponent("data.img")
     }
 
     // MARK: - Helpers

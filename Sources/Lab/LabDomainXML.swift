@@ -20,6 +20,9 @@ public struct LabDomainSpec: Sendable, Codable, Equatable {
     public var cmdline: String
     /// The workload disk (ext4), attached read-only as virtio; nil for none.
     public var workloadDisk: String?
+    /// The data disk of the I/O workloads (`DataDisk`), attached read-only as virtio after the workload disk
+    /// with serial `DataDisk.serial`; nil for none.
+    public var dataDisk: String?
     /// The `-cpu` value: libvirt 9.0 has no riscv CPU model, so it goes through the QEMU
     /// command-line passthrough.
     public var cpu: String
@@ -47,8 +50,9 @@ public struct LabDomainSpec: Sendable, Codable, Equatable {
                 emulator: String = "/usr/bin/qemu-system-riscv64",
                 firmware: String = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin",
                 kernel: String, initrd: String, cmdline: String = LabDomainSpec.defaultCmdline,
-                workloadDisk: String? = nil, cpu: String = "rv64,h=true", machineOptions: [String] = [],
-                libvirtPort: Int, sshPort: Int, consoleLog: String? = nil, icount: Bool = false) {
+                workloadDisk: String? = nil, dataDisk: String? = nil, cpu: String = "rv64,h=true",
+                machineOptions: [String] = [], libvirtPort: Int, sshPort: Int, consoleLog: String? = nil,
+                icount: Bool = false) {
         self.name = name
         self.memoryMiB = memoryMiB
         self.vcpus = vcpus
@@ -58,6 +62,7 @@ public struct LabDomainSpec: Sendable, Codable, Equatable {
         self.initrd = initrd
         self.cmdline = cmdline
         self.workloadDisk = workloadDisk
+        self.dataDisk = dataDisk
         self.cpu = cpu
         self.machineOptions = machineOptions
         self.libvirtPort = libvirtPort
@@ -123,6 +128,15 @@ public enum LabDomainXML {
             lines.append("      <source file='\(e(disk))'/>")
             lines.append("      <target dev='vda' bus='virtio'/>")
             lines.append("      <readonly/>")
+            lines.append("    </disk>")
+        }
+        if let disk = spec.dataDisk {
+            lines.append("    <disk type='file' device='disk'>")
+            lines.append("      <driver name='qemu' type='raw'/>")
+            lines.append("      <source file='\(e(disk))'/>")
+            lines.append("      <target dev='vdb' bus='virtio'/>")
+            lines.append("      <readonly/>")
+            lines.append("      <serial>\(e(DataDisk.serial))</serial>")
             lines.append("    </disk>")
         }
         lines.append("    <controller type='usb' model='none'/>")

@@ -98,6 +98,10 @@ public enum TrixieL0 {
             args += ["-drive", "file=\(disk),if=none,format=raw,readonly=on,id=wl",
                      "-device", "virtio-blk-pci,drive=wl"]
         }
+        if let disk = spec.dataDisk {
+            args += ["-drive", "file=\(disk),if=none,format=raw,readonly=on,id=data",
+                     "-device", "virtio-blk-pci,drive=data,serial=\(DataDisk.serial)"]
+        }
         // riscv-iommu-pci only for an L1 kernel with the driver (the lab's own kernel): a RISC-V IOMMU resets
         // with translation off, which blocks all DMA until a driver programs it, and Debian's 6.12 has no
         // RISCV_IOMMU driver (upstream since 6.13). Tried: with the device and Debian's kernel, L1's
