@@ -31,6 +31,44 @@ import Testing
         #expect(onnx.work == WorkUnit(metric: "inferences", unit: "inference"))
     }
 
+    /// The I/O workloads: fio's figures with their units, the reads as the unit of work, and the data disk.
+    @Test func theIOWorkloadsDescribeFiosFiguresAndReadTheDataDisk() throws {
+        let catalogue = try Self.catalogue()
+        let randread = try #require(catalogue.entry(named: "fio-randread"))
+        #expect(randread.kind == .io && randread.readsDataDisk)
+        #expect(randread.defaultMetric == "iops" && randread.direction == .higherIsBetter)
+        #expect(randread.metricKinds["iops"] == WorkloadCatalogue.MetricDescription(
+            kind: .primary, unit: "IO/s", direction: .higherIsBetter,
+            description: "reads per second, from fio's JSON (jobs[0].read.iops)"))
+        for latency in ["clat_mean_ns", "clat_p99_ns"] {
+            #expect(randread.metricKinds[latency]?.kind == .secondary && randread.metricKinds[latency]?.unit == "ns")
+            #expect(randread.metricKinds[latency]?.direction == .lowerIsBetter)
+        }
+        #expect(randread.work == WorkUnit(metric: "ios", unit: "I/O"))
+        let seqread = try #require(catalogue.entry(named: "fio-seqread"))
+        #expect(seqread.defaultMetric == "bw_mib_s" && seqread.metricKinds["bw_mib_s"]?.unit == "MiB/s")
+        #expect(catalogue.entries.filter(\.readsDataDisk).map(\.name) == ["fio-randread", "fio-seqread"])
+
+        let spec = try ExperimentSpec.parse(yaml: """
+            name: io
+            seed: 1
+            host: lab
+            variants: [{name: native, kind: native}, {name: virtio, kind: virtio}]
+            workloads: [{name: fio-randread}, {name: micro-timer}]
+            """, file: "io.yaml", catalogue: catalogue)
+        #expect(spec.workloads.map(\.readsDataDisk) == [true, false])
+    }
+
+    @Test func aDataDiskOtherThanTheLabsIsRejected() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rvbench-io-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("io-x"), withIntermediateDirectories: true)
+        try Data(#"{"name": "io-x", "kind": "io", "data_disk": {"bytes": 4096, "pattern": "rvbench-data-v1"}}"#.utf8)
+            .write(to: dir.appendingPathComponent("io-x/workload.json"))
+        let error = try #require(throws: RVBenchError.self) { _ = try WorkloadCatalogue.load(from: dir) }
+        #expect(error.message.contains("\"data_disk\" must be {\"bytes\": 67108864"))
+    }
+
     @Test func theSpecsMetricIsPrimaryAndTheManifestsOtherPrimaryIsSecondary() throws {
         let catalogue = try Self.catalogue()
         let yaml = """

@@ -386,7 +386,7 @@ import RVBenchCore
                                                         direction: .higherIsBetter, parameters: ["tokens"]))
         try Data(#"{"kind": "gpu"}"#.utf8).write(to: dir.appendingPathComponent("tiny").appendingPathComponent("workload.json"))
         #expect { try WorkloadCatalogue.load(from: dir) } throws: { error in
-            (error as? RVBenchError)?.message == "tiny/workload.json has kind \"gpu\"; expected one of ai, video, micro"
+            (error as? RVBenchError)?.message == "tiny/workload.json has kind \"gpu\"; expected one of ai, video, micro, io"
         }
     }
 

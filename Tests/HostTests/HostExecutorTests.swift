@@ -175,3 +175,90 @@ enum HostFixtures {
         #expect(throws: RVBenchError.self) { try GuestRunner.verify(xml: DomainXML.guest(spec), plan: passthrough) }
     }
 }
+
+/// The I/O workloads' data disk: preflight plans how each variant reaches it, and a guest gets exactly that.
+@Suite struct DataDiskPlanTests {
+    static func offer(dataDevice: String?) throws -> HostOffer {
+        HostOffer(facts: try HostFixtures.hostCan(), workloadDevice: "/dev/vda", layout: .lab, dataDevice: dataDevice)
+    }
+
+    static func ioRequest(_ plan: VariantPlan, kind: VariantKind) -> BootRequest {
+        var request = HostFixtures.request(plan, variant: VariantSetup(name: plan.variant, kind: kind),
+                                           directory: URL(fileURLWithPath: "/x"))
+        request.runner.workloads = ["fio-randread"]
+        request.runner.dataDisk = true
+        return request
+    }
+
+    @Test func nativeReadsTheHostsDeviceAndVirtioGetsItAsAVirtioDisk() throws {
+        let variants = [VariantSetup(name: "native", kind: .native), VariantSetup(name: "virtio", kind: .virtio),
+                        VariantSetup(name: "pt", kind: .passthrough, device: PCIDeviceSelector(string: "1b36:0010"))]
+        let verdicts = Preflight.plan(variants, on: try Self.offer(dataDevice: "/dev/vdb"), dataDisk: true)
+        #expect(verdicts[0] == .runnable(VariantPlan(variant: "native", kind: .native, workloadDevice: "/dev/vda",
+                                                     dataDisk: .host(device: "/dev/vdb"))))
+        #expect(verdicts[1] == .runnable(VariantPlan(variant: "virtio", kind: .virtio, workloadDevice: "/dev/vda",
+                                                     dataDisk: .virtioBlock(hostDevice: "/dev/vdb"))))
+        // The assigned device does not serve the data disk's bytes yet: not run, rather than read through virtio.
+        guard case .notRun(_, let reason) = verdicts[2] else { Issue.record("passthrough ran I/O workloads"); return }
+        #expect(reason.contains("a passthrough guest cannot reach it yet"))
+        // Without I/O workloads, passthrough is planned as before.
+        guard case .runnable(let plan) = Preflight.plan(variants[2], on: try Self.offer(dataDevice: "/dev/vdb")) else {
+            Issue.record("passthrough refused without I/O workloads"); return
+        }
+        #expect(plan.dataDisk == nil)
+    }
+
+    @Test func aHostWithoutTheDataDiskRunsNoIOWorkloads() throws {
+        let offer = try Self.offer(dataDevice: nil)
+        let verdict = Preflight.plan(VariantSetup(name: "native", kind: .native), on: offer, dataDisk: true)
+        guard case .notRun(_, let reason) = verdict else { Issue.record("planned without a data disk"); return }
+        #expect(reason.contains("no block device with serial rvbench-data") && reason.contains("rvbench lab build"))
+        #expect(Preflight.plan(VariantSetup(name: "native", kind: .native), on: offer, dataDisk: false)
+            == .runnable(VariantPlan(variant: "native", kind: .native, workloadDevice: "/dev/vda")))
+    }
+
+    @Test func theGuestGetsTheDataDiskOnlyWhenItsWorkloadsReadIt() throws {
+        let plan = VariantPlan(variant: "virtio", kind: .virtio, workloadDevice: "/dev/vda",
+                               dataDisk: .virtioBlock(hostDevice: "/dev/vdb"))
+        let spec = try GuestRunner.domainSpec(Self.ioRequest(plan, kind: .virtio), layout: .lab)
+        #expect(spec.disks == [
+            DiskSpec(source: "/dev/vda", target: "vda", type: .block, readOnly: true),
+            DiskSpec(source: "/dev/vdb", target: "vdb", type: .block, readOnly: true, cache: "none", serial: "rvbench-data"),
+        ])
+        let xml = DomainXML.guest(spec)
+        try GuestRunner.verify(xml: xml, plan: plan, dataDisk: true)
+        var plain = HostFixtures.request(plan, variant: VariantSetup(name: "virtio", kind: .virtio),
+                                         directory: URL(fileURLWithPath: "/x"))
+        plain.runner.dataDisk = false
+        #expect(try GuestRunner.domainSpec(plain, layout: .lab).disks.count == 1)
+    }
+
+    @Test func aGuestWithoutItsPlannedDataDiskIsRefusedBeforeTheBoot() throws {
+        let plan = VariantPlan(variant: "virtio", kind: .virtio, workloadDevice: "/dev/vda",
+                               dataDisk: .virtioBlock(hostDevice: "/dev/vdb"))
+        var spec = try GuestRunner.domainSpec(Self.ioRequest(plan, kind: .virtio), layout: .lab)
+        spec.disks.removeLast()
+        #expect(throws: RVBenchError.self) { try GuestRunner.verify(xml: DomainXML.guest(spec), plan: plan, dataDisk: true) }
+        spec.disks.append(DiskSpec(source: "/dev/vdc", target: "vdb", type: .block, readOnly: true))
+        #expect(throws: RVBenchError.self) { try GuestRunner.verify(xml: DomainXML.guest(spec), plan: plan, dataDisk: true) }
+        let unplanned = VariantPlan(variant: "virtio", kind: .virtio, workloadDevice: "/dev/vda")
+        let error = try #require(throws: RVBenchError.self) {
+            _ = try GuestRunner.domainSpec(Self.ioRequest(unplanned, kind: .virtio), layout: .lab)
+        }
+        #expect(error.message.contains("gives a guest no data disk"))
+    }
+
+    @Test(arguments: [
+        ("/dev/vdb\n", "/dev/vdb"), ("", nil), ("/dev/vdb\n/dev/nvme0n1\n", nil), ("  /dev/vdc  \n", "/dev/vdc"),
+        ("garbage\n", nil),
+    ] as [(String, String?)])
+    func theHostLookupTakesExactlyOneDevice(_ output: String, _ expected: String?) {
+        #expect(DataDiskLookup.device(fromOutput: output) == expected)
+    }
+
+    @Test func theHostLookupUsesShellBuiltinsAndTheSerial() {
+        #expect(DataDiskLookup.command.contains("= rvbench-data ]"))
+        #expect(DataDiskLookup.command.contains("$d/device/serial"))
+        #expect(!DataDiskLookup.command.contains("cat "))
+    }
+}

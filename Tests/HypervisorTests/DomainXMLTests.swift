@@ -40,6 +40,36 @@ import Testing
         try Golden.check(DomainXML.guest(spec), against: "guest-vdpa.xml")
     }
 
+    /// The I/O workloads' data disk: a read-only block device of the host with the host's page cache out of the
+    /// way (`cache='none'`) and the serial the workloads' helper and the host lookup know it by.
+    @Test func dataDiskGuestMatchesFixture() throws {
+        let spec = GuestDomainSpec(
+            name: "rvbench-virtio-0002", kernel: Self.kernel, initrd: Self.initrd, cmdline: Self.cmdline,
+            disks: [DiskSpec(source: "/dev/vda", target: "vda", type: .block, readOnly: true),
+                    DiskSpec(source: "/dev/vdb", target: "vdb", type: .block, readOnly: true, cache: "none",
+                             serial: "rvbench-data")])
+        let xml = DomainXML.guest(spec)
+        try Golden.check(xml, against: "guest-data-disk.xml")
+        #expect(DomainXML.disks(in: xml).map { "\($0.target)=\($0.source)" } == ["vda=/dev/vda", "vdb=/dev/vdb"])
+    }
+
+    @Test func disksAreReadBackFromFileAndBlockSources() throws {
+        let spec = GuestDomainSpec(
+            name: "g", kernel: "k", cmdline: "",
+            disks: [DiskSpec(source: "/images/root.img"), DiskSpec(source: "/dev/sdb", target: "vdc", type: .block)],
+            vdpaDevices: ["/dev/vhost-vdpa-0"])
+        let disks = DomainXML.disks(in: DomainXML.guest(spec))
+        #expect(disks.map { "\($0.target)=\($0.source)" } == ["vda=/images/root.img", "vdc=/dev/sdb", "vdb=/dev/vhost-vdpa-0"])
+        #expect(DomainXML.disks(in: "<domain/>").isEmpty)
+    }
+
+    @Test func aDiskSpecWithoutCacheOrSerialDecodesAsBefore() throws {
+        let disk = try JSONDecoder().decode(DiskSpec.self, from: Data(#"{"source": "/dev/vdb"}"#.utf8))
+        #expect(disk.cache == nil && disk.serial == nil && disk.target == "vda")
+        let full = DiskSpec(source: "/dev/vdb", target: "vdb", type: .block, readOnly: true, cache: "none", serial: "s")
+        #expect(try JSONDecoder().decode(DiskSpec.self, from: JSONEncoder().encode(full)) == full)
+    }
+
     @Test func vdpaDisksTakeTheFirstFreeTargets() {
         var spec = GuestDomainSpec(name: "g", kernel: "k", cmdline: "",
                                    disks: [DiskSpec(source: "a", target: "vda"), DiskSpec(source: "c", target: "vdc")],

@@ -35,6 +35,14 @@ func temporaryDirectory() throws -> URL {
         #expect(LabDomainXML.render(Self.spec) == expected)
     }
 
+    /// The data disk follows the workload disk, read-only, with the serial L1 finds it by.
+    @Test func rendersTheDataDiskAfterTheWorkloadDisk() throws {
+        var spec = Self.spec
+        spec.dataDisk = "/cache/lab/data-disk/0011223344556677/data.img"
+        let expected = try String(contentsOf: try fixture("l0-domain-data-disk.xml"), encoding: .utf8)
+        #expect(LabDomainXML.render(spec) == expected)
+    }
+
     @Test func forwardedPortsRoundTrip() {
         let ports = LabDomainXML.forwardedPorts(in: LabDomainXML.render(Self.spec))
         #expect(ports?.libvirt == 40001)
@@ -72,6 +80,49 @@ func temporaryDirectory() throws -> URL {
         #expect(back.contains("<cmdline>console=ttyS0 rdinit=/init panic=1 quiet</cmdline>"))
         #expect(back.contains("<readonly/>"))
         #expect(back.contains("<label>+0:+0</label>"))
+    }
+
+    @Test func libvirtKeepsTheDataDisksSerial() throws {
+        let hv = try LibvirtHypervisor(uri: "test:///default", logger: Logger(label: "test"))
+        defer { hv.close() }
+        var spec = Self.spec
+        spec.dataDisk = "/cache/lab/data-disk/0011223344556677/data.img"
+        var xml = LabDomainXML.render(spec)
+        xml = xml.replacingOccurrences(of: "<domain type='qemu'", with: "<domain type='test'")
+        xml = xml.replacingOccurrences(of: "<name>rvbench-lab</name>", with: "<name>rvbench-lab-data-\(UUID().uuidString.prefix(8))</name>")
+        let domain = try hv.define(xml: xml)
+        defer { try? domain.undefine() }
+        let back = try domain.xml()
+        #expect(back.contains("<serial>rvbench-data</serial>"))
+        #expect(back.contains("<source file='/cache/lab/data-disk/0011223344556677/data.img'/>"))
+    }
+}
+
+/// The data disk's bytes: the Swift generator, the C reader (datadisk.h) and the manifests' Python hash agree.
+@Suite struct DataDiskTests {
+    @Test func theImagesHashIsTheOneTheIOWorkloadsExpect() async throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = dir.appendingPathComponent("data.img")
+        try DataDisk.writeImage(to: image)
+        let attributes = try FileManager.default.attributesOfItem(atPath: image.path)
+        #expect((attributes[.size] as? NSNumber)?.int64Value == DataDisk.bytes)
+        let hash = try await fileSHA256(image)  // sha256sum: fast for 64 MiB, unlike a debug build's own SHA-256
+        let source = try SourceTree.locate()
+        for name in ["fio-randread", "fio-seqread"] {
+            let url = source.appendingPathComponent("workloads/\(name)/workload.json")
+            let manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+            let verification = try #require(manifest["verification"] as? [String: Any])
+            #expect(verification["expected"] as? String == hash, "\(name)")
+        }
+    }
+
+    @Test func theFirstWordsAreTheSplitmixSequence() {
+        // splitmix64 seeded with 0x7276626e63682d64 ("rvbench-d"), as datadisk.h and datadisk.py define it.
+        #expect(DataDisk.word(0) == DataDisk.content(bytes: 8).withUnsafeBytes { $0.load(as: UInt64.self).littleEndian })
+        let block = DataDisk.content(offset: 4096, bytes: 4096)
+        #expect(block == DataDisk.content(bytes: 8192).suffix(4096))
+        #expect(block != DataDisk.content(bytes: 4096))
     }
 }
 
@@ -364,6 +415,12 @@ func temporaryDirectory() throws -> URL {
         #expect(joined.contains("hostfwd=tcp:127.0.0.1:41000-:16509,hostfwd=tcp:127.0.0.1:41001-:22"))
         #expect(joined.contains("-daemonize -pidfile /run/qemu.pid"))
         #expect(joined.contains("file=/c/disk.ext4,if=none,format=raw,readonly=on"))
+        #expect(!joined.contains("serial=rvbench-data"))
+        var withData = Self.spec(icount: false)
+        withData.dataDisk = "/c/data.img"
+        let data = TrixieL0.arguments(withData, qemu: Self.qemu, pidFile: "/p", consoleLog: "/l").joined(separator: " ")
+        #expect(data.contains("-drive file=/c/disk.ext4,if=none,format=raw,readonly=on,id=wl -device virtio-blk-pci,drive=wl "
+            + "-drive file=/c/data.img,if=none,format=raw,readonly=on,id=data -device virtio-blk-pci,drive=data,serial=rvbench-data"))
         #expect(!plain.contains("-icount"))
         // No IOMMU unless asked: without a driver in L1 it blocks every DMA.
         #expect(!plain.contains("riscv-iommu-pci"))
