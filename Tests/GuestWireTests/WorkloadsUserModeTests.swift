@@ -15,6 +15,9 @@ private enum BuiltWorkloads {
         .deletingLastPathComponent()
     static let out = repo.appendingPathComponent("workloads/build/out")
     static let sysrootFile = repo.appendingPathComponent("workloads/build/sysroot.path")
+    /// workloads.conf for user-mode emulation, written by `usertest.sh --install-only`: the I/O workloads read the
+    /// data disk's image from a file in the root, with POSIX AIO, and start fio through the emulator.
+    static let userModeConfig = repo.appendingPathComponent("workloads/build/usermode.conf")
 
     static var sysroot: String? {
         guard let text = try? String(contentsOf: sysrootFile, encoding: .utf8) else { return nil }
@@ -49,6 +52,7 @@ struct WorkloadsUserModeTests {
                                    timeout: 300)
         let run = try await Subprocess.run(
             ["qemu-riscv64-static", out + "/bin/rvbench-runner", "--root", sysroot,
+             "--config", BuiltWorkloads.userModeConfig.path,
              "--wrapper", "/usr/bin/qemu-riscv64-static", "--iterations", "1", "--warmup", "0"],
             timeout: 1800)
         #expect(!run.timedOut)
@@ -81,6 +85,17 @@ struct WorkloadsUserModeTests {
         }
         #expect(results["onnx-tinyllama"]?.checksum == results["c-tinyllama"]?.checksum)
         #expect(results["x264-320"]?.metrics["frames"] == 8)
+        // fio's figures from its JSON, and the data disk's bytes, identical for both I/O workloads.
+        for name in ["fio-randread", "fio-seqread"] {
+            let r = try #require(results[name])
+            #expect(r.checksum == "b98ea1719e1cdfbe1c8db411ae4ceb90ec4f786bc8bf2aba0c4ef15ad50c333e", "\(name)")
+            #expect(r.metrics["verified_bytes"] == 67_108_864)
+            #expect((r.metrics["iops"] ?? 0) > 0 && (r.metrics["clat_mean_ns"] ?? 0) > 0, "\(name): \(r.metrics)")
+            #expect((r.metrics["clat_p99_ns"] ?? 0) >= (r.metrics["clat_mean_ns"] ?? .infinity) / 2, "\(name): \(r.metrics)")
+            #expect(r.info["fio_version"]?.hasPrefix("fio-3.") == true, "\(name): \(r.info)")
+        }
+        #expect(results["fio-randread"]?.metrics["ios"] == 4096)
+        #expect(results["fio-seqread"]?.metrics["io_bytes"] == 67_108_864)
         let s = try #require(summary)
         #expect(s.results == names.count)
         #expect(s.checksumFailures == 0)

@@ -76,7 +76,8 @@ def main():
         for r in rs:
             ok = r["checksum_ok"]
             key = {k: round(v, 3) for k, v in r["metrics"].items()
-                   if k in ("codec_fps", "fps", "frames", "tokens_per_s", "ms_per_inference", "ns_per_op", "load_ms")}
+                   if k in ("codec_fps", "fps", "frames", "tokens_per_s", "ms_per_inference", "ns_per_op", "load_ms",
+                            "iops", "bw_mib_s", "clat_p99_ns")}
             print(f"{name:18} {r['wall_ns'] / 1e9:8.3f} {r['user_ns'] / 1e9:8.3f} {r['sys_ns'] / 1e9:7.3f}  "
                   f"{'ok' if ok else 'FAIL':8}  {json.dumps(key)}"
                   + ("" if ok else f"  got {r['checksum']} ({r.get('verify_problem')})"))

@@ -4,6 +4,10 @@
 # root exactly as in a guest (the runner mounts proc, sys and dev in a private mount
 # namespace), and verifies the output. Usage: usertest.sh [--install-only] SYSROOT OUTDIR
 # Environment: WORKLOADS (comma list, default all), ITERATIONS (1), WARMUP (0).
+# The I/O workloads read the data disk's image from a file here, /var/tmp/rvbench-data.img in the root, with
+# POSIX AIO (qemu-user implements no Linux AIO system calls), and rvbench-fio starts fio through the
+# emulator (no binfmt here): --install-only writes the image and build/usermode.conf, workloads.conf with
+# those changes.
 set -eu
 install_only=false
 if [ "${1:-}" = --install-only ]; then install_only=true; shift; fi
@@ -27,8 +31,20 @@ if ! cmp -s "$qemu" "$root/usr/bin/qemu-riscv64-static"; then
     cp "$qemu" "$root/usr/bin/qemu-riscv64-static.new"
     mv "$root/usr/bin/qemu-riscv64-static.new" "$root/usr/bin/qemu-riscv64-static"
 fi
+image=$root/var/tmp/rvbench-data.img
+bytes=$((64 << 20))
+if [ ! -f "$image" ] || [ "$(stat -c %s "$image")" != "$bytes" ]; then
+    mkdir -p "$root/var/tmp"
+    python3 "$here/scripts/datadisk.py" write "$bytes" "$image"
+fi
+conf=$here/build/usermode.conf
+sed -e 's|^arg --ioengine=libaio$|arg --ioengine=posixaio|' \
+    -e 's|^arg /opt/rvbench/bin/rvbench-fio$|&\narg --device\narg /var/tmp/rvbench-data.img|' \
+    -e 's|^arg /usr/bin/fio$|arg /usr/bin/qemu-riscv64-static\n&|' \
+    "$out/workloads.conf" > "$conf.tmp"
+mv "$conf.tmp" "$conf"
 if $install_only; then exit 0; fi
-set -- --root "$root" --wrapper /usr/bin/qemu-riscv64-static \
+set -- --root "$root" --config "$conf" --wrapper /usr/bin/qemu-riscv64-static \
     --iterations "${ITERATIONS:-1}" --warmup "${WARMUP:-0}" --workloads "${WORKLOADS:-all}"
 status=0
 qemu-riscv64-static "$out/bin/rvbench-runner" "$@" > "$log" || status=$?

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import Foundation
+import Lab
+import Logging
+import RVBenchCore
+import Testing
+@testable import Experiment
+import Host
+
+/// The I/O workload on the real path: fio-randread natively in L1 (reading L1's data disk) and in an L2 KVM
+/// guest (a virtio-blk disk that L1's QEMU serves from that disk), each reading back and checking the same
+/// 64 MiB. One boot per variant, two iterations; about two minutes on 2 cores with a built lab.
+@Suite(.tags(.lab), .serialized) struct FioLabRunTests {
+    static let spec = """
+        name: labfio
+        seed: 13
+        host: lab
+        variants:
+          - name: native
+            kind: native
+          - name: virtio
+            kind: virtio
+            vcpus: 1
+            memory_mib: 512
+        workloads:
+          - name: fio-randread
+        repetitions:
+          boots: 1
+          iterations: 2
+          warmup: 0
+        counters: none
+        timeouts:
+          boot_s: 300
+          workload_s: 600
+        retries:
+          boot: 0
+        """
+
+    @Test func randomReadsAreMeasuredAndVerifiedNativelyAndThroughVirtio() async throws {
+        let lock = try await LabTestLock.acquire()
+        defer { lock.release() }
+        let logger = Logger(label: "rvbench.labfio.test")
+        let spec = try await LabTestSupport.prepare(Self.spec, file: "labfio.yaml") {
+            FileHandle.standardError.write(Data("labfio: \($0)\n".utf8))
+        }
+        let dir = LabTestSupport.temporaryDirectory("labfio")
+        defer { try? FileManager.default.removeItem(at: dir) }
+
+        let outcome = try await RunSession.run(spec: spec, directory: dir, progress: SilentProgress(), logger: logger,
+                                               commandLine: ["test"], labProgress: { _ in })
+
+        // A boot whose check failed (bytes other than the pattern, or not the manifest's SHA-256) is a failed boot.
+        #expect(outcome.summary.bootsOK == 2, "failures: \(outcome.summary.failures.map(\.reason))")
+        #expect(outcome.summary.notRun.isEmpty, "\(outcome.summary.notRun)")
+        for variant in ["native", "virtio"] {
+            func values(_ metric: String) -> [Double] {
+                outcome.summary.samples.filter { $0.variant == variant && $0.workload == "fio-randread" && $0.metric == metric }
+                    .map(\.value)
+            }
+            #expect(values("iops").count == 2 && values("iops").allSatisfy { $0 > 0 }, "\(variant): iops \(values("iops"))")
+            #expect(values("clat_p99_ns").count == 2 && values("clat_p99_ns").allSatisfy { $0 > 0 }, "\(variant)")
+            #expect(values("ios") == [4096, 4096], "\(variant)")
+            #expect(values("verified_bytes") == [67_108_864, 67_108_864], "\(variant)")
+        }
+        let manifest = try ResultsDirectory(url: dir).readManifest()
+        let xml = try #require(manifest.domains["virtio"])
+        #expect(xml.contains("<serial>rvbench-data</serial>") && xml.contains("cache='none'"), "\(xml)")
+        #expect(manifest.artifacts.keys.contains("lab/data-disk"))
+        let device = try #require(manifest.plans["native"]?.dataDisk?.hostDevice)
+        #expect(manifest.plans["native"]?.dataDisk == .host(device: device))
+        #expect(manifest.plans["virtio"]?.dataDisk == .virtioBlock(hostDevice: device))
+    }
+}
