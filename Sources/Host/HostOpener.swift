@@ -148,7 +148,7 @@ public enum LabRecords {
             || p.name.hasPrefix("linux-image-6") {
             r.tools["l1/\(p.name)"] = p.version
         }
-        for p in lab.workloadRoot.packages where ["ffmpeg", "libonnxruntime1.21", "libx264-164", "libdav1d7"].contains(p.name) {
+        for p in lab.workloadRoot.packages where ["ffmpeg", "libonnxruntime1.21", "libx264-164", "libdav1d7", "fio"].contains(p.name) {
             r.tools["workload-root/\(p.name)"] = p.version
         }
         return r
