@@ -37,7 +37,7 @@ public enum Preflight {
     }
 
     public static func plan(_ variant: VariantSetup, on host: HostOffer, dataDisk: Bool = false) -> PreflightVerdict {
-        let verdict = plan(variant, on: host)
+        let verdict = planDevices(variant, on: host)
         guard case .runnable(var plan) = verdict else { return verdict }
         plan.dataDisk = dataDiskSource(variant.kind, on: host)
         if dataDisk, plan.dataDisk == nil {
@@ -66,7 +66,8 @@ public enum Preflight {
             + "its datapath does not serve the data disk's bytes in this version"
     }
 
-    static func plan(_ variant: VariantSetup, on host: HostOffer) -> PreflightVerdict {
+    /// The verdict on everything but the data disk.
+    static func planDevices(_ variant: VariantSetup, on host: HostOffer) -> PreflightVerdict {
         func notRun(_ reason: String) -> PreflightVerdict { .notRun(variant: variant.name, reason: reason) }
         let facts = host.facts
         if variant.kind.isGuest, variant.aia != .none,
