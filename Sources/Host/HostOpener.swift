@@ -110,9 +110,11 @@ struct HostOpener: Sendable {
 /// Finds the host's data disk by its serial number, with shell built-ins only (L1 has a minimal userland).
 enum DataDiskLookup {
     /// Prints `/dev/NAME` for every block device whose serial (virtio-blk: `serial`; NVMe: `device/serial`) is
-    /// `DataDisk.serial`.
+    /// `DataDisk.serial`. virtio-blk's `serial` has no final newline, so `read` reports end of file while it
+    /// still sets the variable: its status is not a test.
     static let command = "for d in /sys/block/*; do for f in \"$d/serial\" \"$d/device/serial\"; do "
-        + "if [ -r \"$f\" ] && read -r s < \"$f\" && [ \"$s\" = \(DataDisk.serial) ]; then echo \"/dev/${d##*/}\"; break; fi; "
+        + "[ -r \"$f\" ] || continue; s=; read -r s < \"$f\"; "
+        + "if [ \"$s\" = \(DataDisk.serial) ]; then echo \"/dev/${d##*/}\"; break; fi; "
         + "done; done; true"
 
     /// The one device the command printed; nil for none or several (an ambiguous data disk is not used).

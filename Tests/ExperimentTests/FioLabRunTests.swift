@@ -9,12 +9,15 @@ import Host
 
 /// The I/O workload on the real path: fio-randread natively in L1 (reading L1's data disk) and in an L2 KVM
 /// guest (a virtio-blk disk that L1's QEMU serves from that disk), each reading back and checking the same
-/// 64 MiB. One boot per variant, two iterations; about two minutes on 2 cores with a built lab.
+/// 64 MiB. L0 is QEMU 10: under QEMU 7.2, fio in the L2 guest was killed by SIGILL (user-mode clock CSR reads
+/// fault there). One boot
+/// per variant, two iterations: 127 s on 2 cores with a built lab (2026-12-01), the lab's boot included.
 @Suite(.tags(.lab), .serialized) struct FioLabRunTests {
     static let spec = """
         name: labfio
         seed: 13
         host: lab
+        qemu: trixie
         variants:
           - name: native
             kind: native
@@ -59,7 +62,7 @@ import Host
             }
             #expect(values("iops").count == 2 && values("iops").allSatisfy { $0 > 0 }, "\(variant): iops \(values("iops"))")
             #expect(values("clat_p99_ns").count == 2 && values("clat_p99_ns").allSatisfy { $0 > 0 }, "\(variant)")
-            #expect(values("ios") == [4096, 4096], "\(variant)")
+            #expect(values("ios") == [1024, 1024], "\(variant)")
             #expect(values("verified_bytes") == [67_108_864, 67_108_864], "\(variant)")
         }
         let manifest = try ResultsDirectory(url: dir).readManifest()

@@ -94,7 +94,7 @@ struct WorkloadsUserModeTests {
             #expect((r.metrics["clat_p99_ns"] ?? 0) >= (r.metrics["clat_mean_ns"] ?? .infinity) / 2, "\(name): \(r.metrics)")
             #expect(r.info["fio_version"]?.hasPrefix("fio-3.") == true, "\(name): \(r.info)")
         }
-        #expect(results["fio-randread"]?.metrics["ios"] == 4096)
+        #expect(results["fio-randread"]?.metrics["ios"] == 1024)
         #expect(results["fio-seqread"]?.metrics["io_bytes"] == 67_108_864)
         let s = try #require(summary)
         #expect(s.results == names.count)
