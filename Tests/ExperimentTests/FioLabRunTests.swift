@@ -10,8 +10,8 @@ import Host
 /// The I/O workload on the real path: fio-randread natively in L1 (reading L1's data disk) and in an L2 KVM
 /// guest (a virtio-blk disk that L1's QEMU serves from that disk), each reading back and checking the same
 /// 64 MiB. L0 is QEMU 10: under QEMU 7.2, fio in the L2 guest was killed by SIGILL (user-mode clock CSR reads
-/// fault there). One boot
-/// per variant, two iterations: 127 s on 2 cores with a built lab (2026-12-01), the lab's boot included.
+/// fault there). One boot per variant, two iterations: 127 s on 2 cores with a built lab (2026-12-01), the
+/// lab's boot included.
 @Suite(.tags(.lab), .serialized) struct FioLabRunTests {
     static let spec = """
         name: labfio
