@@ -24,11 +24,11 @@ public enum WorkloadKind: String, Sendable, CaseIterable {
         }
     }
 
-    /// The direction of `defaultMetric`: frames per second are better higher, times lower.
+    /// The direction of `defaultMetric`: frames and I/Os per second are better higher, times lower.
     public var defaultDirection: Direction {
         switch self {
         case .ai, .micro: return .lowerIsBetter
-        case .video: return .higherIsBetter
+        case .video, .io: return .higherIsBetter
         }
     }
 }
