@@ -128,7 +128,7 @@ public enum Preflight {
             ? "no vhost-vdpa device on the host (needs the vhost_vdpa module and a vDPA device such as vdpa_sim_blk; "
                 + "Debian's riscv64 kernel has no VDPA_SIM_BLK, which the lab builds out of tree)"
             : "the host has \(facts.vdpa.vhostVDPADevices.joined(separator: ", ")), but `rvbench run` does not yet give a guest "
-                + "a vhost-vdpa disk: Debian's QEMU serves <disk type='vhostvdpa'> only with qemu-block-extra (libblkio), "
-                + "which the lab does not install, and the workloads read no data disk yet"
+                + "a vhost-vdpa disk (<disk type='vhostvdpa'> with shared guest memory), and no vDPA device serves the "
+                + "I/O workloads' data disk yet"
     }
 }
