@@ -59,7 +59,11 @@ enum LocalLibvirt {
 
 /// Against the local libvirtd (`qemu:///system`): a riscv64 TCG domain that runs only OpenSBI,
 /// whose banner must arrive through the console stream.
-@Suite(.tags(.libvirtLocal), .enabled(if: LocalLibvirt.available, LocalLibvirt.unavailableReason))
+///
+/// Serialized: every test sweeps the domains of dead test processes first, and one test creates
+/// such a domain on purpose; run side by side, another test's sweep destroyed it while QEMU was
+/// still starting ("process exited while connecting to monitor").
+@Suite(.tags(.libvirtLocal), .serialized, .enabled(if: LocalLibvirt.available, LocalLibvirt.unavailableReason))
 struct LibvirtLocalTests {
     static let firmware = LocalLibvirt.firmware
 
