@@ -15,14 +15,12 @@ enum RunningLab {
         return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/rvbench")
     }
 
-    /// `lab/run/<instance>/state.json` (the default instance first), or `lab/run/state.json`.
+    /// `lab/run/rvbench-lab/state.json`, or the older `lab/run/state.json`: the lab `rvbench lab up`
+    /// starts. The instances that lab tests start (`rvbench-lab-test`, ...) are left out: such a lab
+    /// records its state before its sshd answers, so a suite started in that window was refused.
     static var stateFile: URL? {
         let run = cacheRoot.appendingPathComponent("lab/run")
-        let instances = ((try? FileManager.default.contentsOfDirectory(atPath: run.path)) ?? []).sorted {
-            ($0 == "rvbench-lab" ? 0 : 1, $0) < ($1 == "rvbench-lab" ? 0 : 1, $1)
-        }
-        let candidates = instances.map { run.appendingPathComponent("\($0)/state.json") }
-            + [run.appendingPathComponent("state.json")]
+        let candidates = [run.appendingPathComponent("rvbench-lab/state.json"), run.appendingPathComponent("state.json")]
         return candidates.first { FileManager.default.fileExists(atPath: $0.path) }
     }
 
