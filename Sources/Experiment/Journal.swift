@@ -296,15 +296,14 @@ public struct IterationKey: Hashable, Sendable, CustomStringConvertible {
     public var workload: String
     public var iteration: Int
 
-    public init(variant: String, boot: Int, workload: String, iteration: Int) {
-        self.variant = variant; self.boot = boot; self.workload = workload; self.iteration = iteration
-    }
+    public var description: String { "\(variant) boot \(boot) \(workload) iteration \(iteration)" }
+}
 
+extension IterationKey {
+    /// The iteration `sample` was taken in.
     public init(_ sample: Sample) {
         self.init(variant: sample.variant, boot: sample.boot, workload: sample.workload, iteration: sample.iteration)
     }
-
-    public var description: String { "\(variant) boot \(boot) \(workload) iteration \(iteration)" }
 }
 
 /// What a results directory's journal says has happened. Made by `Journal.replay(_:)`.
