@@ -22,3 +22,30 @@ extension CommandOutcome {
         if status != .success { throw ExitCode(status.rawValue) }
     }
 }
+
+/// What `execute()` hands back for a command whose whole output is known when it ends: what to print and how
+/// to exit.
+public struct PrintedOutcome<Output: Sendable & Equatable>: Sendable, Equatable {
+    /// `Data` is written as it is, a `String` with a line break after it.
+    public var standardOutput: Output
+    public var standardError: String
+    public var status: ExitStatus
+}
+
+extension PrintedOutcome: CommandOutcome where Output: PrintableOutput {
+    var standardOutputBytes: Data { standardOutput.printedBytes }
+}
+
+/// What a `PrintedOutcome` can hold for standard output.
+protocol PrintableOutput {
+    var printedBytes: Data { get }
+}
+
+extension Data: PrintableOutput {
+    var printedBytes: Data { self }
+}
+
+extension String: PrintableOutput {
+    /// The text and a line break.
+    var printedBytes: Data { Data((self + "\n").utf8) }
+}

@@ -36,20 +36,13 @@ public struct ReportCommand: ParsableCommand {
 
     public init() {}
 
-    /// What the command prints and how it exits.
-    public struct Outcome: Sendable, Equatable {
-        /// The report, when it goes to standard output.
-        public var standardOutput: Data
-        public var standardError: String
-        public var status: ExitStatus
-    }
-
     public func run() throws {
         try execute().deliver()
     }
 
-    /// Renders the report without touching the process's streams (standard output and error are returned).
-    public func execute() -> Outcome {
+    /// Renders the report without touching the process's streams (standard output, which holds the report
+    /// unless it goes to a file, and standard error are returned).
+    public func execute() -> PrintedOutcome<Data> {
         do {
             let input = try ReportInput.load(from: ResultsDirectory(url: URL(fileURLWithPath: directory)))
             let warnings = (input.journal?.problems ?? []).prefix(5).map { "warning: skipped \($0)" }
@@ -58,15 +51,11 @@ public struct ReportCommand: ParsableCommand {
             let bytes = try Report.render(format, input)
             if let output {
                 try ResultsDirectory.writeAtomically(bytes, to: URL(fileURLWithPath: output))
-                return Outcome(standardOutput: Data(), standardError: warnings.joined(separator: "\n"), status: .success)
+                return PrintedOutcome(standardOutput: Data(), standardError: warnings.joined(separator: "\n"), status: .success)
             }
-            return Outcome(standardOutput: bytes, standardError: warnings.joined(separator: "\n"), status: .success)
+            return PrintedOutcome(standardOutput: bytes, standardError: warnings.joined(separator: "\n"), status: .success)
         } catch {
-            return Outcome(standardOutput: Data(), standardError: CommandFailure.message(for: error), status: ExitStatus(for: error))
+            return PrintedOutcome(standardOutput: Data(), standardError: CommandFailure.message(for: error), status: ExitStatus(for: error))
         }
     }
-}
-
-extension ReportCommand.Outcome: CommandOutcome {
-    var standardOutputBytes: Data { standardOutput }
 }

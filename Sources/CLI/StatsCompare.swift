@@ -53,19 +53,12 @@ public struct StatsCompare: ParsableCommand {
 
     public init() {}
 
-    /// What the command prints and how it exits.
-    public struct Outcome: Sendable, Equatable {
-        public var standardOutput: String
-        public var standardError: String
-        public var status: ExitStatus
-    }
-
     public func run() throws {
         try execute().deliver()
     }
 
     /// Runs the comparison without touching the process's streams.
-    public func execute() -> Outcome {
+    public func execute() -> PrintedOutcome<String> {
         do {
             let base = try NumberList.read(path: baseline, requirePositive: true)
             let cand = try NumberList.read(path: candidate, requirePositive: true)
@@ -79,14 +72,9 @@ public struct StatsCompare: ParsableCommand {
             case .equivalent: status = .success
             case .inconclusive, .noTest: status = .inconclusive
             }
-            return Outcome(standardOutput: text, standardError: "", status: status)
+            return PrintedOutcome(standardOutput: text, standardError: "", status: status)
         } catch {
-            return Outcome(standardOutput: "", standardError: CommandFailure.message(for: error), status: ExitStatus(for: error))
+            return PrintedOutcome(standardOutput: "", standardError: CommandFailure.message(for: error), status: ExitStatus(for: error))
         }
     }
-}
-
-extension StatsCompare.Outcome: CommandOutcome {
-    /// The text and a line break.
-    var standardOutputBytes: Data { Data((standardOutput + "\n").utf8) }
 }

@@ -58,11 +58,3 @@ public struct HostBackedExecutor: VariantExecutor {
         return names
     }
 }
-
-extension VariantSpec {
-    /// What the host needs to know about this variant.
-    public var setup: VariantSetup {
-        VariantSetup(name: name, kind: kind, vcpus: vcpus, memoryMiB: memoryMiB, cpu: cpu, aia: aia, machine: machine,
-                     device: device)
-    }
-}

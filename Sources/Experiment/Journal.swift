@@ -200,13 +200,11 @@ extension RunSummary.Status: Codable {}
 
 extension JournalEntry: Codable {
     enum CodingKeys: String, CodingKey {
-        case record, timestamp, experiment, seed, session, variant, boot, round, sequence, attempt, status, retry
-        case workload, iteration, reason, rounds, decision
+        case record, timestamp
         case samplesBytes = "samples_bytes"
-        case specSHA256 = "spec_sha256"
-        case runID = "run_id"
     }
 
+    /// The event's own keys sit next to `record`, `timestamp` and `samples_bytes` in the one object.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         timestamp = try c.decode(Double.self, forKey: .timestamp)
@@ -217,45 +215,13 @@ extension JournalEntry: Codable {
                 "unknown journal record \"\(kindText)\" (written by a newer rvbench?)")
         }
         switch kind {
-        case .experimentStart:
-            event = .experimentStart(.init(
-                experiment: try c.decode(String.self, forKey: .experiment),
-                specSHA256: try c.decodeIfPresent(String.self, forKey: .specSHA256),
-                seed: try c.decode(UInt64.self, forKey: .seed), runID: try c.decode(String.self, forKey: .runID),
-                session: try c.decode(Int.self, forKey: .session)))
-        case .bootStart:
-            event = .bootStart(.init(
-                variant: try c.decode(String.self, forKey: .variant), boot: try c.decode(Int.self, forKey: .boot),
-                round: try c.decode(Int.self, forKey: .round), sequence: try c.decode(Int.self, forKey: .sequence),
-                attempt: try c.decode(Int.self, forKey: .attempt)))
-        case .bootEnd:
-            let outcome: JournalEvent.BootEnd.Outcome
-            switch try c.decode(JournalEvent.BootEnd.Status.self, forKey: .status) {
-            case .ok: outcome = .ok
-            case .failed: outcome = .failed(reason: try c.decode(String.self, forKey: .reason),
-                                            retry: try c.decode(Bool.self, forKey: .retry))
-            }
-            event = .bootEnd(.init(variant: try c.decode(String.self, forKey: .variant),
-                                   boot: try c.decode(Int.self, forKey: .boot),
-                                   attempt: try c.decode(Int.self, forKey: .attempt), outcome: outcome))
-        case .failure:
-            event = .failure(.init(
-                variant: try c.decode(String.self, forKey: .variant), boot: try c.decode(Int.self, forKey: .boot),
-                attempt: try c.decode(Int.self, forKey: .attempt),
-                workload: try c.decodeIfPresent(String.self, forKey: .workload),
-                iteration: try c.decodeIfPresent(Int.self, forKey: .iteration),
-                reason: try c.decode(String.self, forKey: .reason)))
-        case .notRun:
-            event = .notRun(.init(variant: try c.decode(String.self, forKey: .variant),
-                                  workload: try c.decodeIfPresent(String.self, forKey: .workload),
-                                  reason: try c.decode(String.self, forKey: .reason)))
-        case .stopping:
-            event = .stopping(.init(rounds: try c.decode(Int.self, forKey: .rounds),
-                                    decision: try c.decode(JournalEvent.Stopping.Decision.self, forKey: .decision),
-                                    reason: try c.decode(String.self, forKey: .reason)))
-        case .experimentEnd:
-            event = .experimentEnd(.init(status: try c.decode(RunSummary.Status.self, forKey: .status),
-                                         reason: try c.decodeIfPresent(String.self, forKey: .reason)))
+        case .experimentStart: event = .experimentStart(try .init(from: decoder))
+        case .bootStart: event = .bootStart(try .init(from: decoder))
+        case .bootEnd: event = .bootEnd(try .init(from: decoder))
+        case .failure: event = .failure(try .init(from: decoder))
+        case .notRun: event = .notRun(try .init(from: decoder))
+        case .stopping: event = .stopping(try .init(from: decoder))
+        case .experimentEnd: event = .experimentEnd(try .init(from: decoder))
         }
     }
 
@@ -265,45 +231,60 @@ extension JournalEntry: Codable {
         try c.encode(timestamp, forKey: .timestamp)
         try c.encode(samplesBytes, forKey: .samplesBytes)
         switch event {
-        case .experimentStart(let e):
-            try c.encode(e.experiment, forKey: .experiment)
-            try c.encodeIfPresent(e.specSHA256, forKey: .specSHA256)
-            try c.encode(e.seed, forKey: .seed)
-            try c.encode(e.runID, forKey: .runID)
-            try c.encode(e.session, forKey: .session)
-        case .bootStart(let e):
-            try c.encode(e.variant, forKey: .variant)
-            try c.encode(e.boot, forKey: .boot)
-            try c.encode(e.round, forKey: .round)
-            try c.encode(e.sequence, forKey: .sequence)
-            try c.encode(e.attempt, forKey: .attempt)
-        case .bootEnd(let e):
-            try c.encode(e.variant, forKey: .variant)
-            try c.encode(e.boot, forKey: .boot)
-            try c.encode(e.attempt, forKey: .attempt)
-            try c.encode(e.status, forKey: .status)
-            if case .failed(let reason, let retry) = e.outcome {
-                try c.encode(reason, forKey: .reason)
-                try c.encode(retry, forKey: .retry)
-            }
-        case .failure(let e):
-            try c.encode(e.variant, forKey: .variant)
-            try c.encode(e.boot, forKey: .boot)
-            try c.encode(e.attempt, forKey: .attempt)
-            try c.encodeIfPresent(e.workload, forKey: .workload)
-            try c.encodeIfPresent(e.iteration, forKey: .iteration)
-            try c.encode(e.reason, forKey: .reason)
-        case .notRun(let e):
-            try c.encode(e.variant, forKey: .variant)
-            try c.encodeIfPresent(e.workload, forKey: .workload)
-            try c.encode(e.reason, forKey: .reason)
-        case .stopping(let e):
-            try c.encode(e.rounds, forKey: .rounds)
-            try c.encode(e.decision, forKey: .decision)
-            try c.encode(e.reason, forKey: .reason)
-        case .experimentEnd(let e):
-            try c.encode(e.status, forKey: .status)
-            try c.encodeIfPresent(e.reason, forKey: .reason)
+        case .experimentStart(let e): try e.encode(to: encoder)
+        case .bootStart(let e): try e.encode(to: encoder)
+        case .bootEnd(let e): try e.encode(to: encoder)
+        case .failure(let e): try e.encode(to: encoder)
+        case .notRun(let e): try e.encode(to: encoder)
+        case .stopping(let e): try e.encode(to: encoder)
+        case .experimentEnd(let e): try e.encode(to: encoder)
+        }
+    }
+}
+
+// Each event adds its own keys to the journal line: its properties by name, with the two renames below, and
+// BootEnd's outcome spelled out as `status`, `reason` and `retry`.
+extension JournalEvent.BootStart: Codable {}
+extension JournalEvent.BootFailure: Codable {}
+extension JournalEvent.NotRun: Codable {}
+extension JournalEvent.Stopping: Codable {}
+extension JournalEvent.SessionEnd: Codable {}
+
+extension JournalEvent.SessionStart: Codable {
+    enum CodingKeys: String, CodingKey {
+        case experiment, seed, session
+        case specSHA256 = "spec_sha256"
+        case runID = "run_id"
+    }
+}
+
+/// On disk the outcome is `status`, and for a failed attempt `reason` and `retry`.
+extension JournalEvent.BootEnd: Codable {
+    enum CodingKeys: String, CodingKey {
+        case variant, boot, attempt, status, reason, retry
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let outcome: Outcome
+        switch try c.decode(Status.self, forKey: .status) {
+        case .ok: outcome = .ok
+        case .failed: outcome = .failed(reason: try c.decode(String.self, forKey: .reason),
+                                        retry: try c.decode(Bool.self, forKey: .retry))
+        }
+        self.init(variant: try c.decode(String.self, forKey: .variant), boot: try c.decode(Int.self, forKey: .boot),
+                  attempt: try c.decode(Int.self, forKey: .attempt), outcome: outcome)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(variant, forKey: .variant)
+        try c.encode(boot, forKey: .boot)
+        try c.encode(attempt, forKey: .attempt)
+        try c.encode(status, forKey: .status)
+        if case .failed(let reason, let retry) = outcome {
+            try c.encode(reason, forKey: .reason)
+            try c.encode(retry, forKey: .retry)
         }
     }
 }
@@ -315,15 +296,14 @@ public struct IterationKey: Hashable, Sendable, CustomStringConvertible {
     public var workload: String
     public var iteration: Int
 
-    public init(variant: String, boot: Int, workload: String, iteration: Int) {
-        self.variant = variant; self.boot = boot; self.workload = workload; self.iteration = iteration
-    }
+    public var description: String { "\(variant) boot \(boot) \(workload) iteration \(iteration)" }
+}
 
+extension IterationKey {
+    /// The iteration `sample` was taken in.
     public init(_ sample: Sample) {
         self.init(variant: sample.variant, boot: sample.boot, workload: sample.workload, iteration: sample.iteration)
     }
-
-    public var description: String { "\(variant) boot \(boot) \(workload) iteration \(iteration)" }
 }
 
 /// What a results directory's journal says has happened. Made by `Journal.replay(_:)`.

@@ -85,21 +85,12 @@ public struct SpecSource: Sendable, Equatable {
     }
 }
 
-/// One way of running the workloads.
+/// One way of running the workloads: what the host needs to know about it (its `setup`, whose fields read
+/// as the variant's own: `variant.name`, `variant.vcpus`, …) and what only the experiment uses.
+@dynamicMemberLookup
 public struct VariantSpec: Sendable, Equatable {
-    public var name: String
-    public var kind: VariantKind
-    /// Guest vCPUs (guest kinds only).
-    public var vcpus: Int
-    /// Guest memory in MiB (guest kinds only).
-    public var memoryMiB: Int
-    /// libvirt CPU mode or model, `host-passthrough` by default (guest kinds only).
-    public var cpu: String
-    public var aia: AIAMode
-    /// The QEMU machine type, `virt` by default.
-    public var machine: String
-    /// The assigned device (`passthrough` only).
-    public var device: PCIDeviceSelector?
+    /// Name, kind, guest shape and device. Defaults: 1 vCPU, 512 MiB, CPU `host-passthrough`, machine `virt`.
+    public var setup: VariantSetup
     /// Whether the other variants are compared against this one.
     public var baseline: Bool
     /// For the uncounted twin that `measure_counter_overhead` adds (its boots count nothing), the name of
@@ -112,8 +103,14 @@ public struct VariantSpec: Sendable, Equatable {
     public init(name: String, kind: VariantKind, vcpus: Int = VariantSpec.defaultVCPUs,
                 memoryMiB: Int = VariantSpec.defaultMemoryMiB, cpu: String = "host-passthrough", aia: AIAMode = .none,
                 machine: String = "virt", device: PCIDeviceSelector? = nil, baseline: Bool = false) {
-        self.name = name; self.kind = kind; self.vcpus = vcpus; self.memoryMiB = memoryMiB; self.cpu = cpu
-        self.aia = aia; self.machine = machine; self.device = device; self.baseline = baseline
+        setup = VariantSetup(name: name, kind: kind, vcpus: vcpus, memoryMiB: memoryMiB, cpu: cpu, aia: aia,
+                             machine: machine, device: device)
+        self.baseline = baseline
+    }
+
+    public subscript<Value>(dynamicMember field: WritableKeyPath<VariantSetup, Value>) -> Value {
+        get { setup[keyPath: field] }
+        set { setup[keyPath: field] = newValue }
     }
 
     public static let defaultVCPUs = 1

@@ -302,9 +302,14 @@ final class SpecReader {
         return text
     }
 
-    func sequence(_ node: Node, path: String, what: String) -> [Node]? {
+    /// The items of a list that must not be empty; `ifEmpty` says what to list when it is.
+    func nonEmptySequence(_ node: Node, path: String, what: String, ifEmpty: String) -> [Node]? {
         guard case .sequence(let sequence) = node else {
             expected(what, for: path, found: node)
+            return nil
+        }
+        if sequence.isEmpty {
+            report(node, "\(path) is empty; \(ifEmpty)")
             return nil
         }
         return Array(sequence)
@@ -420,11 +425,8 @@ final class SpecReader {
     static let guestOnlyKeys = ["vcpus", "memory_mib", "cpu", "aia", "machine"]
 
     func readVariants(_ node: Node) -> [VariantSpec]? {
-        guard let items = sequence(node, path: "variants", what: "a list of variants") else { return nil }
-        if items.isEmpty {
-            report(node, "variants is empty; list at least one variant, e.g. native and virtio")
-            return nil
-        }
+        guard let items = nonEmptySequence(node, path: "variants", what: "a list of variants",
+                                           ifEmpty: "list at least one variant, e.g. native and virtio") else { return nil }
         var variants: [VariantSpec] = []
         var complete = true
         var firstLine: [String: Int] = [:]
@@ -542,11 +544,9 @@ final class SpecReader {
     // MARK: Workloads
 
     func readWorkloads(_ node: Node) -> [WorkloadSpec]? {
-        guard let items = sequence(node, path: "workloads", what: "a list of workloads") else { return nil }
-        if items.isEmpty {
-            report(node, "workloads is empty; list at least one workload from the catalogue (\(catalogueList))")
-            return nil
-        }
+        guard let items = nonEmptySequence(node, path: "workloads", what: "a list of workloads",
+                                           ifEmpty: "list at least one workload from the catalogue (\(catalogueList))")
+        else { return nil }
         var workloads: [WorkloadSpec] = []
         var complete = true
         var firstLine: [String: Int] = [:]

@@ -28,7 +28,7 @@ public enum GuestPhase: String, Sendable, Codable, CaseIterable {
     case measure
 }
 
-/// One `@@rvbench v1 {json}` line: a single run of one workload.
+/// One `@@rvbench v1 {json}` line: a single run of one workload. Only ``GuestProtocolParser`` makes one.
 public struct GuestResult: Sendable, Equatable {
     public var workload: String
     public var iteration: Int
@@ -53,31 +53,9 @@ public struct GuestResult: Sendable, Equatable {
     /// True when the kernel multiplexed the counters and the values were scaled.
     public var countersScaled: Bool
     public var maxRSSKilobytes: UInt64?
-
-    public init(workload: String, iteration: Int, phase: GuestPhase, wallNanoseconds: UInt64,
-                userNanoseconds: UInt64, systemNanoseconds: UInt64, metrics: [String: Double] = [:],
-                info: [String: String] = [:], checksum: String, checksumOK: Bool, verifyProblem: String? = nil,
-                counters: [String: UInt64] = [:], countersUnavailable: String? = nil, countersScaled: Bool = false,
-                maxRSSKilobytes: UInt64? = nil) {
-        self.workload = workload
-        self.iteration = iteration
-        self.phase = phase
-        self.wallNanoseconds = wallNanoseconds
-        self.userNanoseconds = userNanoseconds
-        self.systemNanoseconds = systemNanoseconds
-        self.metrics = metrics
-        self.info = info
-        self.checksum = checksum
-        self.checksumOK = checksumOK
-        self.verifyProblem = verifyProblem
-        self.counters = counters
-        self.countersUnavailable = countersUnavailable
-        self.countersScaled = countersScaled
-        self.maxRSSKilobytes = maxRSSKilobytes
-    }
 }
 
-/// The `@@rvbench v1 done {json}` line that ends a successful run.
+/// The `@@rvbench v1 done {json}` line that ends a successful run. Only ``GuestProtocolParser`` makes one.
 public struct GuestSummary: Sendable, Equatable {
     public var results: Int
     public var checksumFailures: Int
@@ -91,23 +69,9 @@ public struct GuestSummary: Sendable, Equatable {
     public var machine: String?
     /// True when the runner was the guest's init.
     public var pid1: Bool?
-
-    public init(results: Int, checksumFailures: Int, iterations: Int, warmup: Int, elapsedNanoseconds: UInt64,
-                workloads: [String], seed: String? = nil, kernel: String? = nil, machine: String? = nil, pid1: Bool? = nil) {
-        self.results = results
-        self.checksumFailures = checksumFailures
-        self.iterations = iterations
-        self.warmup = warmup
-        self.elapsedNanoseconds = elapsedNanoseconds
-        self.workloads = workloads
-        self.seed = seed
-        self.kernel = kernel
-        self.machine = machine
-        self.pid1 = pid1
-    }
 }
 
-/// The `@@rvbench v1 error {json}` line of a failed run.
+/// The `@@rvbench v1 error {json}` line of a failed run. Only ``GuestProtocolParser`` makes one.
 public struct GuestError: Sendable, Equatable {
     public var reason: String
     public var workload: String?
@@ -115,14 +79,6 @@ public struct GuestError: Sendable, Equatable {
     public var iteration: Int?
     /// The last bytes the failing workload wrote to stderr, verbatim.
     public var stderrTail: String?
-
-    public init(reason: String, workload: String? = nil, phase: GuestPhase? = nil, iteration: Int? = nil, stderrTail: String? = nil) {
-        self.reason = reason
-        self.workload = workload
-        self.phase = phase
-        self.iteration = iteration
-        self.stderrTail = stderrTail
-    }
 }
 
 /// What one console line is.

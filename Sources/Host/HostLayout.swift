@@ -11,10 +11,6 @@ public struct HostLayout: Sendable, Codable, Equatable {
     /// Where the workload root (ffmpeg, ONNX Runtime, models, clips) is mounted read-only on the host.
     public var workloadRoot: String
 
-    public init(guestKernel: String, guestInitramfs: String, workloadRoot: String) {
-        self.guestKernel = guestKernel; self.guestInitramfs = guestInitramfs; self.workloadRoot = workloadRoot
-    }
-
     /// The layout of the emulated lab's L1.
     public static let lab = HostLayout(
         guestKernel: LabBuilder.l1GuestDirectory + "/Image",

@@ -82,8 +82,20 @@ public final class AppendOnlyFile {
     public func append(_ line: Data) throws {
         guard fd >= 0 else { throw RVBenchError(.internal, "\(name) is closed") }
         observer?(.append(bytes: line))
+        let failure = Self.writeAll(line, to: fd)
+        guard failure == 0 else {
+            throw RVBenchError(.library, "writing \(name) in \(url.deletingLastPathComponent().path) failed "
+                + "(\(String(cString: strerror(failure)))); free some space, then `rvbench resume "
+                + "\(url.deletingLastPathComponent().path)`")
+        }
+        length += Int64(line.count)
+    }
+
+    /// Writes all of `data` to `fd`, again after an interrupted or short `write(2)`, then `fsync`s.
+    /// Returns 0, or the `errno` of the call that failed.
+    static func writeAll(_ data: Data, to fd: Int32) -> Int32 {
         var failure: Int32 = 0
-        line.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+        data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
             var offset = 0
             while offset < raw.count {
                 let n = writeDescriptor(fd, raw.baseAddress! + offset, raw.count - offset)
@@ -96,12 +108,7 @@ public final class AppendOnlyFile {
             }
         }
         if failure == 0, fsync(fd) != 0 { failure = errno }
-        guard failure == 0 else {
-            throw RVBenchError(.library, "writing \(name) in \(url.deletingLastPathComponent().path) failed "
-                + "(\(String(cString: strerror(failure)))); free some space, then `rvbench resume "
-                + "\(url.deletingLastPathComponent().path)`")
-        }
-        length += Int64(line.count)
+        return failure
     }
 
     /// Cuts the file to `length` bytes, then `fsync`s.

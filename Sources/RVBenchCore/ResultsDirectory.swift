@@ -383,20 +383,8 @@ public struct ResultsDirectory: Sendable {
             throw RVBenchError(.badInput, "cannot write in \(directory.path) (\(String(cString: strerror(errno)))); "
                 + "choose a writable directory")
         }
-        var failure: String?
-        data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-            var offset = 0
-            while offset < raw.count {
-                let written = write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    failure = String(cString: strerror(errno))
-                    return
-                }
-                offset += written
-            }
-        }
-        if failure == nil, fsync(fd) != 0 { failure = String(cString: strerror(errno)) }
+        let writeFailure = AppendOnlyFile.writeAll(data, to: fd)
+        var failure = writeFailure == 0 ? nil : String(cString: strerror(writeFailure))
         close(fd)
         if failure == nil, rename(temporary.path, url.path) != 0 { failure = String(cString: strerror(errno)) }
         if let failure {

@@ -21,7 +21,7 @@ public enum MarkdownReport {
         out.append("| | |")
         out.append("|---|---|")
         for fact in header.facts {
-            out.append("| \(e(fact.label)) | \(e(fact.value)) |")
+            out.append(row([e(fact.label), e(fact.value)]))
         }
         out.append("")
 
@@ -69,10 +69,12 @@ public enum MarkdownReport {
         return out.joined(separator: "\n")
     }
 
+    /// One line of a table: cells that are already escaped, between pipes.
+    static func row(_ cells: [String]) -> String { "| " + cells.joined(separator: " | ") + " |" }
+
     /// A table of left-aligned columns whose cells are already escaped, and the blank line after it.
     static func table(_ columns: [String], _ rows: [[String]]) -> [String] {
-        func line(_ cells: [String]) -> String { "| " + cells.joined(separator: " | ") + " |" }
-        return [line(columns), "|" + String(repeating: "---|", count: columns.count)] + rows.map(line) + [""]
+        [row(columns), "|" + String(repeating: "---|", count: columns.count)] + rows.map(row) + [""]
     }
 
     /// The answer first: each workload's primary metric per candidate variant, on boot means.
@@ -84,9 +86,9 @@ public enum MarkdownReport {
         for (result, c) in primary {
             let verdict = c.isNotable ? "**\(c.verdictText)**" : c.verdictText
             let boots = c.bootLevel.map { "\($0.bootsBaseline) / \($0.bootsCandidate)" } ?? "—"
-            rows.append("| \(e(result.workload)) | \(e(result.metric)) | \(e(c.candidate)) vs \(e(c.baseline)) | \(boots) "
-                + "| \(Num.ratio(c.headlineRatio)) \(Num.interval(c.headlineCI)) \(c.levelLabel) "
-                + "| \(Num.p(c.adjustedP)) | \(verdict) |")
+            rows.append(row([e(result.workload), e(result.metric), "\(e(c.candidate)) vs \(e(c.baseline))", boots,
+                             "\(Num.ratio(c.headlineRatio)) \(Num.interval(c.headlineCI)) \(c.levelLabel)",
+                             Num.p(c.adjustedP), verdict]))
         }
         let verdicts = primary.map(\.comparison.verdict)
         let counts = Verdict.allCases.compactMap { v -> String? in
@@ -109,9 +111,9 @@ public enum MarkdownReport {
         guard let design = DesignRows(result) else { return [] }
         let e = Escape.markdown
         var out = [design.caption, "",
-                   "| " + DesignRows.header.joined(separator: " | ") + " |",
+                   row(DesignRows.header),
                    "|---|" + String(repeating: "---:|", count: DesignRows.header.count - 1)]
-        out += design.rows.map { "| " + $0.map(e).joined(separator: " | ") + " |" }
+        out += design.rows.map { row($0.map(e)) }
         out.append("")
         return out
     }
@@ -134,16 +136,17 @@ public enum MarkdownReport {
             out.append("\(e(text)).")
             out.append("")
         }
-        out.append("| variant | boots | n | mean (\(e(unit.label))) | median (\(e(unit.label))) | CV | ratio vs \(e(result.baseline)) on boot means [CI] | p (Holm) | verdict |")
+        out.append(row(["variant", "boots", "n", "mean (\(e(unit.label)))", "median (\(e(unit.label)))", "CV",
+                        "ratio vs \(e(result.baseline)) on boot means [CI]", "p (Holm)", "verdict"]))
         out.append("|---|---:|---:|---:|---:|---:|---|---:|---|")
         for variant in result.variants {
             let name = variant.variant == result.baseline ? "\(e(variant.variant)) (baseline)" : e(variant.variant)
             if let reason = variant.status.notRunReason {
-                out.append("| \(name) | — | — | — | — | — | not run: \(e(reason)) | — | — |")
+                out.append(row([name, "—", "—", "—", "—", "—", "not run: \(e(reason))", "—", "—"]))
                 continue
             }
             guard let d = variant.descriptive else {
-                out.append("| \(name) | — | 0 | — | — | — | no samples | — | — |")
+                out.append(row([name, "—", "0", "—", "—", "—", "no samples", "—", "—"]))
                 continue
             }
             var ratio = "—", p = "—", verdict = "—", boots = "—"
@@ -157,7 +160,8 @@ public enum MarkdownReport {
             } else if let c = result.comparisons.first {
                 boots = c.bootLevel.map { String($0.bootsBaseline) } ?? "—"
             }
-            out.append("| \(name) | \(boots) | \(d.n) | \(unit.format(d.mean)) | \(unit.format(d.median)) | \(Num.percent(d.cv)) | \(ratio) | \(p) | \(verdict) |")
+            out.append(row([name, boots, "\(d.n)", unit.format(d.mean), unit.format(d.median), Num.percent(d.cv), ratio, p,
+                            verdict]))
         }
         let failures = result.variants.flatMap { v in v.failures.map { (v.variant, $0) } }
         if !failures.isEmpty {
@@ -177,7 +181,7 @@ public enum MarkdownReport {
             for variant in result.variants where !variants.contains(variant.variant) { variants.append(variant.variant) }
         }
         var out = ["### counters side by side (mean per iteration; × boot-level ratio vs baseline; never decide a verdict)", ""]
-        out.append("| variant | " + counters.map { "\(e($0.metric)) (\(e($0.unit)))" }.joined(separator: " | ") + " |")
+        out.append(row(["variant"] + counters.map { "\(e($0.metric)) (\(e($0.unit)))" }))
         out.append("|---|" + String(repeating: "---:|", count: counters.count))
         for name in variants {
             let cells = counters.map { result -> String in
@@ -189,7 +193,7 @@ public enum MarkdownReport {
                 if let per = result.perUnit, let value = per.value(for: name) { cell += "; \(Num.sig(value)) per \(e(per.unit))" }
                 return cell
             }
-            out.append("| \(e(name)) | " + cells.joined(separator: " | ") + " |")
+            out.append(row([e(name)] + cells))
         }
         let bases = Set(counters.compactMap { $0.perUnit.map { "per \($0.unit): \($0.basis)" } }).sorted()
         if !bases.isEmpty {

@@ -23,7 +23,7 @@ import Testing
 
     func lines(_ xs: [Double]) -> String { "# samples\n" + xs.map { "\($0)" }.joined(separator: "\n") + "\n" }
 
-    func run(_ arguments: [String]) throws -> StatsCompare.Outcome {
+    func run(_ arguments: [String]) throws -> PrintedOutcome<String> {
         let parsed = try RVBenchCommand.parseAsRoot(arguments)
         let command = try #require(parsed as? StatsCompare)
         return command.execute()

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 import Foundation
-import GuestWire
+@testable import GuestWire
 import RVBenchCore
 import Testing
 
