@@ -54,7 +54,9 @@ struct GuestRunner: Sendable {
                 // makes with direct I/O on the same device.
                 spec.disks.append(DiskSpec(source: hostDevice, target: DataDisk.guestTarget, type: .block, readOnly: true,
                                            cache: "none", serial: DataDisk.serial))
-            case .host, nil:
+            case .vhostVDPA(let device) where plan.kind == .vdpa && device == plan.vdpaDevice:
+                break // the vDPA disk below is the data disk
+            case .host, .vhostVDPA, nil:
                 throw RVBenchError(.internal, "variant \(variant.name) runs I/O workloads, but its plan gives a guest no "
                     + "data disk: preflight must refuse it; report this as a bug")
             }
@@ -66,15 +68,35 @@ struct GuestRunner: Sendable {
                     + "preflight must resolve one before a boot; report this as a bug")
             }
             spec.hostdevs = [hostdev]
-        case .native, .virtio, .vdpa:
+        case .vdpa:
+            guard let vdpa = plan.vdpaDevice else {
+                throw RVBenchError(.internal, "variant \(variant.name) is vdpa, but its plan has no vhost-vdpa device: "
+                    + "preflight must resolve one before a boot; report this as a bug")
+            }
+            // Every vdpa guest gets the data disk through vhost-vdpa, as vdb (the first free target after vda).
+            spec.vdpaDevices = [VDPADiskSpec(device: vdpa, readOnly: true, serial: DataDisk.serial)]
+        case .native, .virtio:
             break
         }
         return spec
     }
 
-    /// Checks the generated XML against the plan before the boot starts: exactly the planned `<hostdev>`, and
-    /// the planned data disk when the boot's workloads read it.
+    /// Checks the generated XML against the plan before the boot starts: exactly the planned `<hostdev>`, exactly
+    /// the planned vhost-vdpa disk (as the data disk, with shared memfd memory), and the planned data disk when
+    /// the boot's workloads read it.
     static func verify(xml: String, plan: VariantPlan, dataDisk: Bool = false) throws {
+        let vdpaDisks = DomainXML.vdpaDisks(in: xml).map { "\($0.target)=\($0.source)" }
+        let expectedVDPA = plan.vdpaDevice.map { ["\(DataDisk.guestTarget)=\($0)"] } ?? []
+        if vdpaDisks != expectedVDPA {
+            throw RVBenchError(.internal, "the domain XML of variant \(plan.variant) has "
+                + (vdpaDisks.isEmpty ? "no vhost-vdpa disk" : "vhost-vdpa disks " + vdpaDisks.joined(separator: ", "))
+                + ", but its plan says " + (expectedVDPA.first ?? "none")
+                + "; a boot would run under the wrong label, so none is started")
+        }
+        if !expectedVDPA.isEmpty, !DomainXML.hasSharedMemfdMemory(in: xml) {
+            throw RVBenchError(.internal, "the domain XML of variant \(plan.variant) has a vhost-vdpa disk but no shared "
+                + "memfd memory, which libvirt requires; no boot is started")
+        }
         if dataDisk, case .virtioBlock(let hostDevice) = plan.dataDisk {
             let disk = DomainXML.disks(in: xml).first { $0.target == DataDisk.guestTarget }
             if disk?.source != hostDevice {

@@ -129,12 +129,33 @@ public final class HostExecutor: @unchecked Sendable {
                 locked { remoteProbe = installed }
             }
         }
+        if host.offer.vdpaDataDisk == nil, request.variants.contains(where: { $0.kind == .vdpa }) {
+            host.offer.vdpaDataDisk = await Self.vdpaDataDisk(on: host.target, logger: logger)
+            locked { attached = host }
+        }
         let verdicts = Preflight.plan(request.variants, on: host.offer, dataDisk: request.dataDisk)
         locked {
             facts = host.facts
             for case .runnable(let plan) in verdicts { plans[plan.variant] = plan }
         }
         return verdicts
+    }
+
+    /// Finds, or makes by filling the host's `vdpa_sim_blk` device, the vhost-vdpa device that serves the data disk.
+    static func vdpaDataDisk(on target: SSHTarget, logger: Logger) async -> VDPADataDiskState {
+        let state: VDPADataDiskState
+        do {
+            state = VDPADataDiskLookup.state(fromOutput: try await target.shell(VDPADataDiskLookup.command, timeout: 900))
+        } catch {
+            state = .unavailable(reason: "the command that fills the vDPA device failed: \(error)")
+        }
+        switch state {
+        case .ready(let name, let device):
+            logger.info("vDPA device serves the data disk", metadata: ["vdpa.name": "\(name)", "vdpa.device": "\(device)"])
+        case .unavailable(let reason):
+            logger.warning("no vDPA device serves the data disk", metadata: ["reason": "\(reason)"])
+        }
+        return state
     }
 
     /// The host with a live libvirt connection: one broken by a restart of the host's libvirtd is opened

@@ -20,11 +20,14 @@ public struct HostOffer: Sendable {
     public var labGuestKernel: String?
     /// The host's block device whose serial is `DataDisk.serial`: the data disk of the I/O workloads; nil for none.
     public var dataDevice: String?
+    /// The vhost-vdpa device that serves the data disk, as `VDPADataDiskLookup` found or made it; nil when the
+    /// host was not asked (no vdpa variant).
+    public var vdpaDataDisk: VDPADataDiskState?
 
     public init(facts: ProbeFacts, workloadDevice: String?, layout: HostLayout, labGuestKernel: String? = nil,
-                dataDevice: String? = nil) {
+                dataDevice: String? = nil, vdpaDataDisk: VDPADataDiskState? = nil) {
         self.facts = facts; self.workloadDevice = workloadDevice; self.layout = layout; self.labGuestKernel = labGuestKernel
-        self.dataDevice = dataDevice
+        self.dataDevice = dataDevice; self.vdpaDataDisk = vdpaDataDisk
     }
 }
 
@@ -52,7 +55,10 @@ public enum Preflight {
         switch kind {
         case .native: return .host(device: device)
         case .virtio: return .virtioBlock(hostDevice: device)
-        case .passthrough, .vdpa: return nil
+        case .vdpa:
+            if case .ready(_, let vhost) = host.vdpaDataDisk { return .vhostVDPA(device: vhost) }
+            return nil
+        case .passthrough: return nil
         }
     }
 
@@ -99,7 +105,15 @@ public enum Preflight {
                 return notRun("no workload disk on the host (nothing mounted at \(host.layout.workloadRoot)); rebuild the lab")
             }
         case .vdpa:
-            return notRun(vdpaProblem(facts: facts))
+            // The vdpa guest is a virtio guest whose data disk (vdb) is the vhost-vdpa disk; it has it for every
+            // workload, so the label always names a boot that had the vDPA datapath.
+            if let reason = vdpaProblem(facts: facts, state: host.vdpaDataDisk) { return notRun(reason) }
+            if !facts.kvm.openable { return notRun("no usable /dev/kvm on the host: KVM guests cannot run") }
+            if host.workloadDevice == nil {
+                return notRun("no workload disk on the host (nothing mounted at \(host.layout.workloadRoot)); rebuild the lab")
+            }
+            guard case .ready(_, let vhost) = host.vdpaDataDisk else { return notRun("no vhost-vdpa device resolved") }
+            plan.vdpaDevice = vhost
         }
         return .runnable(plan)
     }
@@ -122,13 +136,18 @@ public enum Preflight {
         return parts.count == 2 ? (parts[0], parts[1]) : nil
     }
 
-    /// Why a vdpa variant cannot run: this version gives no guest a vhost-vdpa disk yet.
-    static func vdpaProblem(facts: ProbeFacts) -> String {
-        facts.vdpa.vhostVDPADevices.isEmpty
-            ? "no vhost-vdpa device on the host (needs the vhost_vdpa module and a vDPA device such as vdpa_sim_blk; "
+    /// Why a vdpa variant cannot run here, or nil: it needs a vhost-vdpa device that serves the data disk.
+    static func vdpaProblem(facts: ProbeFacts, state: VDPADataDiskState?) -> String? {
+        switch state {
+        case .ready: return nil
+        case .unavailable(let reason):
+            return "no vhost-vdpa device serves the data disk: \(reason)"
+        case nil where facts.vdpa.vhostVDPADevices.isEmpty:
+            return "no vhost-vdpa device on the host (needs the vhost_vdpa module and a vDPA device such as vdpa_sim_blk; "
                 + "Debian's riscv64 kernel has no VDPA_SIM_BLK, which the lab builds out of tree)"
-            : "the host has \(facts.vdpa.vhostVDPADevices.joined(separator: ", ")), but `rvbench run` does not yet give a guest "
-                + "a vhost-vdpa disk (<disk type='vhostvdpa'> with shared guest memory), and no vDPA device serves the "
-                + "I/O workloads' data disk yet"
+        case nil:
+            return "the host has \(facts.vdpa.vhostVDPADevices.joined(separator: ", ")), but was not asked for one that "
+                + "serves the data disk; report this as a bug"
+        }
     }
 }

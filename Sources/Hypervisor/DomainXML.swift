@@ -55,6 +55,37 @@ public struct DiskSpec: Sendable, Codable, Equatable {
     }
 }
 
+/// One vhost-vdpa disk of a guest (`<disk type='vhostvdpa'>`): QEMU's virtio-blk-pci device with libblkio's
+/// `virtio-blk-vhost-vdpa` block driver on a vhost-vdpa character device, so the virtqueues go to the vDPA
+/// device instead of QEMU's block layer (the `vdpa` datapath).
+public struct VDPADiskSpec: Sendable, Codable, Equatable, ExpressibleByStringLiteral {
+    /// The vhost-vdpa character device, e.g. `/dev/vhost-vdpa-0`.
+    public var device: String
+    public var readOnly: Bool
+    /// The serial number the guest sees (`<serial>`); nil for none.
+    public var serial: String?
+
+    public init(device: String, readOnly: Bool = false, serial: String? = nil) {
+        self.device = device; self.readOnly = readOnly; self.serial = serial
+    }
+
+    public init(stringLiteral device: String) { self.init(device: device) }
+
+    private enum CodingKeys: String, CodingKey { case device, readOnly, serial }
+
+    /// A plain string is the device alone.
+    public init(from decoder: any Decoder) throws {
+        if let device = try? decoder.singleValueContainer().decode(String.self) {
+            self.init(device: device)
+            return
+        }
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(device: try c.decode(String.self, forKey: .device),
+                  readOnly: try c.decodeIfPresent(Bool.self, forKey: .readOnly) ?? false,
+                  serial: try c.decodeIfPresent(String.self, forKey: .serial))
+    }
+}
+
 /// Everything that varies between the guests rvbench boots: a direct-kernel-boot riscv64 domain.
 public struct GuestDomainSpec: Sendable, Codable, Equatable {
     /// The guest CPU model.
@@ -109,9 +140,10 @@ public struct GuestDomainSpec: Sendable, Codable, Equatable {
     public var disks: [DiskSpec]
     /// Host PCI devices assigned through VFIO (`<hostdev managed='yes'>`).
     public var hostdevs: [PCIAddress]
-    /// vhost-vdpa character devices (`/dev/vhost-vdpa-N`), each becoming a virtio disk whose
-    /// datapath bypasses QEMU (`<disk type='vhostvdpa'>`, libvirt ≥ 9.8 with QEMU ≥ 8.1).
-    public var vdpaDevices: [String]
+    /// vhost-vdpa disks (`/dev/vhost-vdpa-N`), each becoming a virtio disk whose datapath bypasses QEMU's
+    /// block layer (`<disk type='vhostvdpa'>`, libvirt ≥ 9.8 with QEMU ≥ 8.1). With any, guest memory is
+    /// shared memfd (`<memoryBacking>`), which libvirt requires for them.
+    public var vdpaDevices: [VDPADiskSpec]
     /// A pty serial port and a console on it, for `virDomainOpenConsole`.
     public var serialConsole: Bool
     public var onPoweroff: String
@@ -125,7 +157,7 @@ public struct GuestDomainSpec: Sendable, Codable, Equatable {
     public init(name: String, virtType: String = "kvm", arch: String = "riscv64", machine: String = "virt",
                 vcpus: Int = 1, memoryMiB: Int = 512, cpuMode: CPUMode = .hostPassthrough, aia: String? = nil,
                 kernel: String, initrd: String? = nil, cmdline: String, disks: [DiskSpec] = [],
-                hostdevs: [PCIAddress] = [], vdpaDevices: [String] = [], serialConsole: Bool = true,
+                hostdevs: [PCIAddress] = [], vdpaDevices: [VDPADiskSpec] = [], serialConsole: Bool = true,
                 onPoweroff: String = "destroy", onReboot: String = "destroy", onCrash: String = "destroy",
                 emulator: String? = nil, extraQEMUArgs: [String] = []) {
         self.name = name
@@ -172,7 +204,7 @@ public struct GuestDomainSpec: Sendable, Codable, Equatable {
             cmdline: try c.decode(String.self, forKey: .cmdline),
             disks: try c.decodeIfPresent([DiskSpec].self, forKey: .disks) ?? [],
             hostdevs: try c.decodeIfPresent([PCIAddress].self, forKey: .hostdevs) ?? [],
-            vdpaDevices: try c.decodeIfPresent([String].self, forKey: .vdpaDevices) ?? [],
+            vdpaDevices: try c.decodeIfPresent([VDPADiskSpec].self, forKey: .vdpaDevices) ?? [],
             serialConsole: try c.decodeIfPresent(Bool.self, forKey: .serialConsole) ?? true,
             onPoweroff: try c.decodeIfPresent(String.self, forKey: .onPoweroff) ?? "destroy",
             onReboot: try c.decodeIfPresent(String.self, forKey: .onReboot) ?? "destroy",
@@ -217,7 +249,8 @@ public struct GuestDomainSpec: Sendable, Codable, Equatable {
             throw bad("aia '\(aia)' is not one of aplic, aplic-imsic, none")
         }
         if vdpaTargets.count != vdpaDevices.count { throw bad("too many disks: no free vdX target for every vDPA device") }
-        var texts = [name, virtType, arch, machine, kernel, cmdline] + vdpaDevices + extraQEMUArgs
+        var texts = [name, virtType, arch, machine, kernel, cmdline] + extraQEMUArgs
+        texts += vdpaDevices.flatMap { [$0.device] + [$0.serial].compactMap { $0 } }
         texts += [initrd, emulator, aia].compactMap { $0 }
         texts += disks.flatMap { [$0.source, $0.target, $0.bus, $0.format] + [$0.cache, $0.serial].compactMap { $0 } }
         if case .named(let model) = cpuMode { texts.append(model) }
@@ -247,6 +280,13 @@ public enum DomainXML {
         x.open("domain", domainAttributes)
         x.leaf("name", text: spec.name)
         x.leaf("memory", ["unit": "MiB"], text: String(spec.memoryMiB))
+        if !spec.vdpaDevices.isEmpty {
+            // vhost-vdpa maps guest memory into the vDPA device: libvirt refuses the disk without shared memory.
+            x.open("memoryBacking")
+            x.empty("source", ["type": "memfd"])
+            x.empty("access", ["mode": "shared"])
+            x.close("memoryBacking")
+        }
         x.leaf("vcpu", ["placement": "static"], text: String(spec.vcpus))
         x.open("os")
         x.leaf("type", ["arch": spec.arch, "machine": spec.machine], text: "hvm")
@@ -286,12 +326,14 @@ public enum DomainXML {
             if let serial = disk.serial { x.leaf("serial", text: serial) }
             x.close("disk")
         }
-        for (device, target) in zip(spec.vdpaDevices, spec.vdpaTargets) {
+        for (disk, target) in zip(spec.vdpaDevices, spec.vdpaTargets) {
             // QEMU's virtio-blk-vhost-vdpa block driver requires cache.direct=on, hence cache='none'.
             x.open("disk", ["type": "vhostvdpa", "device": "disk"])
             x.empty("driver", ["name": "qemu", "type": "raw", "cache": "none", "io": "threads"])
-            x.empty("source", ["dev": device])
+            x.empty("source", ["dev": disk.device])
             x.empty("target", ["dev": target, "bus": "virtio"])
+            if disk.readOnly { x.empty("readonly") }
+            if let serial = disk.serial { x.leaf("serial", text: serial) }
             x.close("disk")
         }
         for address in spec.hostdevs {
@@ -416,6 +458,36 @@ extension DomainXML {
             found.append((target, source))
         }
         return found
+    }
+
+    /// The `<disk type='vhostvdpa'>` elements of a domain XML, in order, as (guest target, vhost-vdpa device):
+    /// what a boot will really be given, read back from the text libvirt receives.
+    public static func vdpaDisks(in xml: String) -> [(target: String, source: String)] {
+        var found: [(target: String, source: String)] = []
+        var rest = Substring(xml)
+        while let start = rest.range(of: "<disk "), let end = rest[start.upperBound...].range(of: "</disk>") {
+            let element = rest[start.lowerBound ..< end.upperBound]
+            rest = rest[end.upperBound...]
+            let open = element.prefix { $0 != ">" }
+            guard open.contains("type='vhostvdpa'") else { continue }
+            func attribute(_ tag: String, _ name: String) -> String? {
+                guard let t = element.range(of: "<\(tag) ") else { return nil }
+                let text = element[t.upperBound...].prefix { $0 != ">" }
+                guard let a = text.range(of: "\(name)='") else { return nil }
+                return String(text[a.upperBound...].prefix { $0 != "'" })
+            }
+            guard let target = attribute("target", "dev"), let source = attribute("source", "dev") else { continue }
+            found.append((target, source))
+        }
+        return found
+    }
+
+    /// Whether a domain XML shares guest memory through memfd, as vhost-vdpa disks need.
+    public static func hasSharedMemfdMemory(in xml: String) -> Bool {
+        guard let start = xml.range(of: "<memoryBacking>"),
+              let end = xml[start.upperBound...].range(of: "</memoryBacking>") else { return false }
+        let element = xml[start.upperBound ..< end.lowerBound]
+        return element.contains("<source type='memfd'/>") && element.contains("<access mode='shared'/>")
     }
 
     /// The PCI addresses of the `<hostdev type='pci'>` elements of a domain XML, in order: what a boot will

@@ -18,6 +18,8 @@ public enum DataDisk {
     public static let serial = "rvbench-data"
     /// The guest device name the data disk gets in a guest (the workload disk is `vda`).
     public static let guestTarget = "vdb"
+    /// SHA-256 of the whole image (`bytes` bytes of the pattern), as the manifests of the I/O workloads expect it.
+    public static let sha256 = "b98ea1719e1cdfbe1c8db411ae4ceb90ec4f786bc8bf2aba0c4ef15ad50c333e"
 
     static let seed: UInt64 = 0x7276_626e_6368_2d64
     static let golden: UInt64 = 0x9e37_79b9_7f4a_7c15
@@ -73,19 +75,24 @@ public enum DataDisk {
 }
 
 /// How the boots of a variant reach the data disk. Every source serves the same bytes (`DataDisk`), so the
-/// I/O workloads' results differ only by the datapath. Passthrough (an assigned NVMe) and vDPA will add their
-/// own cases; a variant without a source cannot run I/O workloads.
+/// I/O workloads' results differ only by the datapath. Passthrough (an assigned NVMe) will add its own case; a
+/// variant without a source cannot run I/O workloads.
 public enum DataDiskSource: Sendable, Codable, Equatable {
     /// The host reads its own block device (the `native` variant).
     case host(device: String)
     /// The guest gets a virtio-blk disk that QEMU emulates, backed by the host's block device (`virtio`).
     case virtioBlock(hostDevice: String)
+    /// The guest gets a vhost-vdpa disk (`vdpa`): QEMU's virtio-blk-pci device with libblkio's
+    /// `virtio-blk-vhost-vdpa` block driver over this vhost-vdpa character device, whose vDPA device the host
+    /// filled with the data disk's bytes and checked (the lab: `vdpa_sim_blk`, a simulator in L1's kernel).
+    case vhostVDPA(device: String)
 
-    /// The host's block device behind the source.
+    /// The host's device behind the source: a block device, or the vhost-vdpa character device.
     public var hostDevice: String {
         switch self {
         case .host(let device): return device
         case .virtioBlock(let device): return device
+        case .vhostVDPA(let device): return device
         }
     }
 }

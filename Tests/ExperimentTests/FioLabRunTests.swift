@@ -7,11 +7,13 @@ import Testing
 @testable import Experiment
 import Host
 
-/// The I/O workload on the real path: fio-randread natively in L1 (reading L1's data disk) and in an L2 KVM
-/// guest (a virtio-blk disk that L1's QEMU serves from that disk), each reading back and checking the same
-/// 64 MiB. L0 is QEMU 10: under QEMU 7.2, fio in the L2 guest was killed by SIGILL (user-mode clock CSR reads
-/// fault there). One boot per variant, two iterations: 127 s on 2 cores with a built lab (2026-12-01), the
-/// lab's boot included.
+/// The I/O workload on the real path: fio-randread natively in L1 (reading L1's data disk), in an L2 KVM
+/// guest through virtio (a virtio-blk disk that L1's QEMU serves from that disk), and in an L2 KVM guest
+/// through vhost-vdpa (QEMU's virtio-blk-pci with libblkio's virtio-blk-vhost-vdpa driver on
+/// /dev/vhost-vdpa-0, whose vdpa_sim_blk simulator L1 filled from that disk), each reading back and checking
+/// the same 64 MiB. L0 is QEMU 10: under QEMU 7.2, fio in the L2 guest was killed by SIGILL (user-mode clock
+/// CSR reads fault there). One boot per variant, two iterations: 127 s on 2 cores with a built lab for native
+/// and virtio (2026-12-01), the lab's boot included.
 @Suite(.tags(.lab), .serialized) struct FioLabRunTests {
     static let spec = """
         name: labfio
@@ -23,6 +25,10 @@ import Host
             kind: native
           - name: virtio
             kind: virtio
+            vcpus: 1
+            memory_mib: 512
+          - name: vdpa
+            kind: vdpa
             vcpus: 1
             memory_mib: 512
         workloads:
@@ -39,7 +45,7 @@ import Host
           boot: 0
         """
 
-    @Test func randomReadsAreMeasuredAndVerifiedNativelyAndThroughVirtio() async throws {
+    @Test func randomReadsAreMeasuredAndVerifiedNativelyThroughVirtioAndThroughVDPA() async throws {
         let lock = try await LabTestLock.acquire()
         defer { lock.release() }
         let logger = Logger(label: "rvbench.labfio.test")
@@ -53,13 +59,14 @@ import Host
                                                commandLine: ["test"], labProgress: { _ in })
 
         // A boot whose check failed (bytes other than the pattern, or not the manifest's SHA-256) is a failed boot.
-        #expect(outcome.summary.bootsOK == 2, "failures: \(outcome.summary.failures.map(\.reason))")
+        #expect(outcome.summary.bootsOK == 3, "failures: \(outcome.summary.failures.map(\.reason))")
         #expect(outcome.summary.notRun.isEmpty, "\(outcome.summary.notRun)")
-        for variant in ["native", "virtio"] {
+        for variant in ["native", "virtio", "vdpa"] {
             func values(_ metric: String) -> [Double] {
                 outcome.summary.samples.filter { $0.variant == variant && $0.workload == "fio-randread" && $0.metric == metric }
                     .map(\.value)
             }
+            FileHandle.standardError.write(Data("labfio: \(variant) iops \(values("iops"))\n".utf8))
             #expect(values("iops").count == 2 && values("iops").allSatisfy { $0 > 0 }, "\(variant): iops \(values("iops"))")
             #expect(values("clat_p99_ns").count == 2 && values("clat_p99_ns").allSatisfy { $0 > 0 }, "\(variant)")
             #expect(values("ios") == [1024, 1024], "\(variant)")
@@ -72,5 +79,14 @@ import Host
         let device = try #require(manifest.plans["native"]?.dataDisk?.hostDevice)
         #expect(manifest.plans["native"]?.dataDisk == .host(device: device))
         #expect(manifest.plans["virtio"]?.dataDisk == .virtioBlock(hostDevice: device))
+        // The vdpa boot had the vhost-vdpa disk as its data disk, and no virtio data disk.
+        let vdpaPlan = try #require(manifest.plans["vdpa"])
+        let vhost = try #require(vdpaPlan.vdpaDevice)
+        #expect(vdpaPlan.dataDisk == .vhostVDPA(device: vhost))
+        let vdpaXML = try #require(manifest.domains["vdpa"])
+        #expect(vdpaXML.contains("<disk type='vhostvdpa' device='disk'>") && vdpaXML.contains("<source dev='\(vhost)'/>"),
+                "\(vdpaXML)")
+        #expect(vdpaXML.contains("<access mode='shared'/>") && vdpaXML.contains("<serial>rvbench-data</serial>"))
+        #expect(!vdpaXML.contains("<source dev='\(device)'/>"), "\(vdpaXML)")
     }
 }

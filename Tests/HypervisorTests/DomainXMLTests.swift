@@ -40,6 +40,27 @@ import Testing
         try Golden.check(DomainXML.guest(spec), against: "guest-vdpa.xml")
     }
 
+    /// The `vdpa` variant's guest: the data disk as a read-only vhost-vdpa disk with the data disk's serial, and
+    /// guest memory shared through memfd, which libvirt requires for vhost-vdpa.
+    @Test func vdpaDataDiskGuestMatchesFixture() throws {
+        let spec = GuestDomainSpec(
+            name: "rvbench-vdpa-0003", kernel: Self.kernel, initrd: Self.initrd, cmdline: Self.cmdline,
+            disks: [DiskSpec(source: "/dev/vda", target: "vda", type: .block, readOnly: true)],
+            vdpaDevices: [VDPADiskSpec(device: "/dev/vhost-vdpa-0", readOnly: true, serial: "rvbench-data")])
+        try spec.validate()
+        let xml = DomainXML.guest(spec)
+        try Golden.check(xml, against: "guest-vdpa-data.xml")
+        #expect(DomainXML.vdpaDisks(in: xml).map { "\($0.target)=\($0.source)" } == ["vdb=/dev/vhost-vdpa-0"])
+        #expect(DomainXML.hasSharedMemfdMemory(in: xml))
+        #expect(!DomainXML.hasSharedMemfdMemory(in: DomainXML.guest(GuestDomainSpec(name: "x", kernel: "/k", cmdline: ""))))
+    }
+
+    @Test func aVDPADiskDecodesFromAPlainStringOrAnObject() throws {
+        let json = #"{"name":"g","kernel":"/k","cmdline":"","vdpaDevices":["/dev/vhost-vdpa-0",{"device":"/dev/vhost-vdpa-1","readOnly":true,"serial":"s"}]}"#
+        let spec = try JSONDecoder().decode(GuestDomainSpec.self, from: Data(json.utf8))
+        #expect(spec.vdpaDevices == ["/dev/vhost-vdpa-0", VDPADiskSpec(device: "/dev/vhost-vdpa-1", readOnly: true, serial: "s")])
+    }
+
     /// The I/O workloads' data disk: a read-only block device of the host with the host's page cache out of the
     /// way (`cache='none'`) and the serial the workloads' helper and the host lookup know it by.
     @Test func dataDiskGuestMatchesFixture() throws {

@@ -108,6 +108,7 @@ func temporaryDirectory() throws -> URL {
         let attributes = try FileManager.default.attributesOfItem(atPath: image.path)
         #expect((attributes[.size] as? NSNumber)?.int64Value == DataDisk.bytes)
         let hash = try await fileSHA256(image)  // sha256sum: fast for 64 MiB, unlike a debug build's own SHA-256
+        #expect(hash == DataDisk.sha256)  // what the vdpa fill checks the vDPA device's bytes against
         let source = try SourceTree.locate()
         for name in ["fio-randread", "fio-seqread"] {
             let url = source.appendingPathComponent("workloads/\(name)/workload.json")

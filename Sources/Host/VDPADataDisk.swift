@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import RVBenchCore
+
+/// Whether the host has a vhost-vdpa device that serves the data disk of the I/O workloads.
+public enum VDPADataDiskState: Sendable, Equatable {
+    /// The vDPA device `name` holds the data disk's bytes (checked by SHA-256 after a driver rebind) and is
+    /// bound to vhost_vdpa as `device` (`/dev/vhost-vdpa-N`).
+    case ready(name: String, device: String)
+    /// No such device; the reason says what failed, with the host's error text.
+    case unavailable(reason: String)
+}
+
+/// Fills a `vdpa_sim_blk` device with the data disk, over SSH, for the `vdpa` variant.
+///
+/// `vdpa_sim_blk` is a RAM disk (128 MiB, zeroed when the device is created) that keeps its buffer across
+/// driver binds. The command binds the simulator's device to `virtio_vdpa` (the host then sees it as a
+/// virtio-blk disk), copies the data disk (the host's block device whose serial is `DataDisk.serial`) onto it
+/// with direct I/O, binds it to `virtio_vdpa` again and checks the SHA-256 of what it reads back, then binds it
+/// to `vhost_vdpa` for guests and writes a marker in `/run/rvbench` (tmpfs: gone when the host reboots). A
+/// later call finds the marker and does nothing else. Only simulator devices are written: their content is
+/// RAM that nothing else uses.
+enum VDPADataDiskLookup {
+    static let marker = "/run/rvbench/vdpa-data"
+    static let prefix = "rvbench-vdpa-data"
+
+    static var command: String {
+        let mib = DataDisk.bytes >> 20
+        return """
+        m=\(marker)
+        fail() { echo "\(prefix) failed: $*"; exit 0; }
+        if [ -s $m ]; then
+            read -r name dev sum < $m
+            if [ -c "$dev" ] && [ "$sum" = \(DataDisk.sha256) ]; then echo "\(prefix) ready $name $dev"; exit 0; fi
+        fi
+        set -- $(\(DataDiskLookup.command))
+        [ $# -eq 1 ] || fail "want one block device with serial \(DataDisk.serial) to copy from, found $#"
+        data=$1
+        name=$(vdpa dev show 2>/dev/null | awk '/ mgmtdev vdpasim_blk /{sub(":","",$1); print $1; exit}')
+        [ -n "$name" ] || fail "no vDPA device of the vdpa_sim_blk simulator (vdpa dev show: $(vdpa dev show 2>&1 | tr '\\n' ' '))"
+        sys=/sys/bus/vdpa/devices/$name
+        err=$(modprobe virtio_vdpa 2>&1) || fail "modprobe virtio_vdpa: $err"
+        bind() {
+            if [ -e $sys/driver ]; then err=$(echo $name 2>&1 > $sys/driver/unbind) || fail "cannot unbind $name: $err"; fi
+            err=$(echo $name 2>&1 > /sys/bus/vdpa/drivers/$1/bind) || fail "cannot bind $name to $1: $err"
+        }
+        node() {
+            for i in 1 2 3 4 5 6 7 8 9 10; do
+                for f in $sys/$1; do [ -e "$f" ] && [ -$2 /dev/${f##*/} ] && { echo /dev/${f##*/}; return; }; done
+                sleep 1
+            done
+        }
+        bind virtio_vdpa
+        blk=$(node 'virtio*/block/*' b); [ -n "$blk" ] || fail "$name bound to virtio_vdpa shows no block device"
+        err=$(dd if=$data of=$blk bs=1M count=\(mib) iflag=direct oflag=direct 2>&1) || fail "dd from $data to $blk: $err"
+        bind virtio_vdpa
+        blk=$(node 'virtio*/block/*' b); [ -n "$blk" ] || fail "$name bound to virtio_vdpa again shows no block device"
+        sum=$(dd if=$blk bs=1M count=\(mib) iflag=direct 2>/dev/null | sha256sum | cut -d' ' -f1)
+        bind vhost_vdpa
+        [ "$sum" = \(DataDisk.sha256) ] || fail "$name read back sha256 $sum after the copy from $data and a driver rebind, not the data disk's \(DataDisk.sha256)"
+        dev=$(node 'vhost-vdpa-*' c); [ -n "$dev" ] || fail "$name bound to vhost_vdpa shows no /dev/vhost-vdpa-N"
+        mkdir -p ${m%/*} && echo "$name $dev $sum" > $m.new && mv $m.new $m || fail "cannot write $m"
+        echo "\(prefix) ready $name $dev"
+        """
+    }
+
+    /// The state the command's output reports; output without its line is a failure quoting the output.
+    static func state(fromOutput output: String) -> VDPADataDiskState {
+        let lines = output.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard let line = lines.last(where: { $0.hasPrefix(prefix + " ") }) else {
+            let text = output.trimmingCharacters(in: .whitespacesAndNewlines)
+            return .unavailable(reason: "filling the vDPA device printed no result" + (text.isEmpty ? "" : ": \(text.suffix(400))"))
+        }
+        let rest = line.dropFirst(prefix.count + 1)
+        if rest.hasPrefix("failed: ") { return .unavailable(reason: String(rest.dropFirst("failed: ".count))) }
+        let words = rest.split(separator: " ").map(String.init)
+        guard words.count == 3, words[0] == "ready", !words[1].isEmpty, words[2].hasPrefix("/dev/vhost-vdpa-"),
+              words[2].dropFirst("/dev/vhost-vdpa-".count).allSatisfy(\.isNumber) else {
+            return .unavailable(reason: "filling the vDPA device printed an unexpected line: \(line.prefix(200))")
+        }
+        return .ready(name: words[1], device: words[2])
+    }
+}
