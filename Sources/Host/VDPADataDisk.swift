@@ -80,3 +80,15 @@ enum VDPADataDiskLookup {
         return .ready(name: words[1], device: words[2])
     }
 }
+
+/// What a `vdpa` result measured, for the manifest's and the reports' notes.
+public enum VDPADatapath {
+    /// The datapath of a vdpa variant's boots on `device`: the device is always a `vdpa_sim_blk` simulator,
+    /// since `VDPADataDiskLookup` fills no other kind.
+    public static func note(variant: String, device: String) -> String {
+        "variant \(variant) (vdpa): the guest's data disk is QEMU's virtio-blk-pci device with libblkio's "
+            + "virtio-blk-vhost-vdpa block driver over \(device), backed by the vdpa_sim_blk simulator in the host's "
+            + "kernel, a simulated device (a RAM disk the host filled with the data disk): the figures show the "
+            + "software vDPA path, not vDPA hardware"
+    }
+}

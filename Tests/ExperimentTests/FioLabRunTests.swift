@@ -88,5 +88,6 @@ import Host
                 "\(vdpaXML)")
         #expect(vdpaXML.contains("<access mode='shared'/>") && vdpaXML.contains("<serial>rvbench-data</serial>"))
         #expect(!vdpaXML.contains("<source dev='\(device)'/>"), "\(vdpaXML)")
+        #expect(manifest.notes.contains(VDPADatapath.note(variant: "vdpa", device: vhost)), "\(manifest.notes)")
     }
 }
