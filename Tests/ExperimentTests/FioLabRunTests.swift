@@ -13,7 +13,7 @@ import Host
 /// /dev/vhost-vdpa-0, whose vdpa_sim_blk simulator L1 filled from that disk), each reading back and checking
 /// the same 64 MiB. L0 is QEMU 10: under QEMU 7.2, fio in the L2 guest was killed by SIGILL (user-mode clock
 /// CSR reads fault there). One boot per variant, two iterations: 127 s on 2 cores with a built lab for native
-/// and virtio alone (2026-12-01), the lab's boot included; with vdpa, 434 s and 582 s on the same, but
+/// and virtio alone (2026-12-01), the lab's boot included; with vdpa, 434 s to 582 s on the same, but
 /// heavily loaded, machine (the vDPA fill and a third boot added).
 @Suite(.tags(.lab), .serialized) struct FioLabRunTests {
     static let spec = """
