@@ -97,9 +97,12 @@ public struct ManifestHost: Sendable {
     public var domains: [String: String]
     /// What preflight resolved for each variant that ran.
     public var plans: [String: VariantPlan]
+    /// The driver that held the host's assignable device in each boot attempt, by domain name.
+    public var deviceBindings: [String: DeviceBinding]
 
-    public init(facts: HostFacts, domains: [String: String] = [:], plans: [String: VariantPlan] = [:]) {
-        self.facts = facts; self.domains = domains; self.plans = plans
+    public init(facts: HostFacts, domains: [String: String] = [:], plans: [String: VariantPlan] = [:],
+                deviceBindings: [String: DeviceBinding] = [:]) {
+        self.facts = facts; self.domains = domains; self.plans = plans; self.deviceBindings = deviceBindings
     }
 }
 
@@ -111,6 +114,7 @@ public protocol ManifestedExecutor: VariantExecutor {
 
 extension HostBackedExecutor: ManifestedExecutor {
     public var manifestHost: ManifestHost? {
-        host.hostFacts.map { ManifestHost(facts: $0, domains: host.generatedDomainXML, plans: host.variantPlans) }
+        host.hostFacts.map { ManifestHost(facts: $0, domains: host.generatedDomainXML, plans: host.variantPlans,
+                                          deviceBindings: host.deviceBindings) }
     }
 }

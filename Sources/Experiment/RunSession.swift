@@ -113,6 +113,7 @@ public enum RunSession {
             notes.append(deterministicNotice)
         }
         notes += counterOverheadNotes(spec: spec, samples: summary.samples, options: options)
+        notes += passthroughNotes((try? dir.readManifest())?.plans ?? [:])
         let results = ResultsDocument(
             experiment: spec.name,
             hostKind: hostKind,
@@ -210,6 +211,14 @@ public enum RunSession {
         }
     }
 
+    /// One note per passthrough variant that ran: its interrupt mode and whether MSIs were isolated.
+    static func passthroughNotes(_ plans: [String: VariantPlan]) -> [String] {
+        plans.keys.sorted().compactMap { name in
+            guard let interrupts = plans[name]?.interrupts else { return nil }
+            return "\(name): \(interrupts.note)"
+        }
+    }
+
     /// Writes `manifest.json`: the spec, its seed and overrides, artifact hashes, host facts, versions, the
     /// variants' plans and domain XML.
     static func writeManifest(spec: ExperimentSpec, directory: URL, host: ManifestHost?, commandLine: [String]) throws {
@@ -240,7 +249,7 @@ public enum RunSession {
         let spec0 = SpecRecord(path: spec.source?.path, yaml: spec.source?.yaml ?? "", overrides: spec.overrides)
         let manifest = Manifest(experiment: spec.name, spec: spec0, seed: spec.seed, artifacts: artifacts, host: facts,
                                 tools: tools, domains: host?.domains ?? [:], plans: host?.plans ?? [:],
-                                createdAt: ISO8601Time.string(fromEpochSeconds: Date().timeIntervalSince1970),
+                                deviceBindings: host?.deviceBindings ?? [:], createdAt: ISO8601Time.string(fromEpochSeconds: Date().timeIntervalSince1970),
                                 commandLine: commandLine, notes: notes)
         try dir.writeManifest(manifest)
     }

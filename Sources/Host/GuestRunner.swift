@@ -20,6 +20,8 @@ struct GuestRunner: Sendable {
     /// The probe's path on the host, when counters are asked for.
     let remoteProbe: String?
     let logger: Logger
+    /// Records which driver held the assigned device once the paused domain exists (passthrough boots).
+    var recordBinding: (@Sendable (DeviceBinding) -> Void)? = nil
 
     /// The domain of one boot attempt. Refuses a plan that lacks its variant's device: a `passthrough`
     /// guest without a resolved `<hostdev>` would measure a plain virtio guest under the wrong label.
@@ -56,6 +58,12 @@ struct GuestRunner: Sendable {
                                            cache: "none", serial: DataDisk.serial))
             case .vhostVDPA(let device) where plan.kind == .vdpa && device == plan.vdpaDevice:
                 break // the vDPA disk below is the data disk
+            case .assignedDevice(let address):
+                // The assigned device is the data disk: the guest finds it by its pattern, with no disk of its own.
+                guard plan.kind == .passthrough, plan.hostdev == address else {
+                    throw RVBenchError(.internal, "variant \(variant.name)'s data disk is the assigned device \(address), "
+                        + "but its plan assigns \(plan.hostdev.map(\.description) ?? "none"); report this as a bug")
+                }
             case .host, .vhostVDPA, nil:
                 throw RVBenchError(.internal, "variant \(variant.name) runs I/O workloads, but its plan gives a guest no "
                     + "data disk: preflight must refuse it; report this as a bug")
@@ -68,6 +76,10 @@ struct GuestRunner: Sendable {
                     + "preflight must resolve one before a boot; report this as a bug")
             }
             spec.hostdevs = [hostdev]
+            if plan.interrupts?.mode == "INTx" {
+                // MSIs of the assigned device fault in the RISC-V IOMMU: the guest uses INTx.
+                spec.cmdline += " pci=nomsi"
+            }
         case .vdpa:
             guard let vdpa = plan.vdpaDevice else {
                 throw RVBenchError(.internal, "variant \(variant.name) is vdpa, but its plan has no vhost-vdpa device: "
@@ -134,6 +146,13 @@ struct GuestRunner: Sendable {
             logger.info("guest created", metadata: ["vm.name": "\(request.domainName)"])
             let console = try await libvirt.run { try domain.openConsole() }
             defer { console.close() }
+            if request.plan.kind == .passthrough, let address = request.plan.hostdev, let recordBinding {
+                // libvirt (managed='yes') moved the device to vfio-pci when it created the domain.
+                let driver = (try? await LabPassthrough.driver(of: address, on: target)) ?? "unknown"
+                recordBinding(DeviceBinding(variant: request.variant.name, device: address, driver: driver))
+                logger.info("assigned device", metadata: ["vm.name": "\(request.domainName)", "pci.device": "\(address)",
+                                                         "pci.driver": "\(driver)"])
+            }
             // Host counters on every thread of the guest's QEMU, from before it runs.
             var counterSource: (any CounterSource)?
             var counterProblem: String?

@@ -62,6 +62,7 @@ public final class HostExecutor: @unchecked Sendable {
     private var facts: HostFacts?
     private var domainXML: [String: String] = [:]
     private var plans: [String: VariantPlan] = [:]
+    private var bindings: [String: DeviceBinding] = [:]
     /// Native boot attempts whose runner exited by itself (no clean-up round trip needed).
     private var cleanNativeBoots = Set<String>()
 
@@ -90,6 +91,33 @@ public final class HostExecutor: @unchecked Sendable {
     public var generatedDomainXML: [String: String] { locked { domainXML } }
     /// What preflight resolved for each variant that can run.
     public var variantPlans: [String: VariantPlan] { locked { plans } }
+    /// Which driver held the host's assignable device (the lab's NVMe) in each boot attempt, by domain name.
+    public var deviceBindings: [String: DeviceBinding] { locked { bindings } }
+
+    /// Before a native or virtio boot that reads the data disk from the host's managed device (the lab's NVMe):
+    /// gives the device back to its host driver if a passthrough boot or a failed run left it elsewhere, checks
+    /// that the planned block device is back, and records the driver.
+    private func bindDataDeviceToHost(_ request: BootRequest, host: AttachedHost) async throws {
+        let device: String
+        switch request.plan.dataDisk {
+        case .host(let d), .virtioBlock(let d): device = d
+        case .vhostVDPA, .assignedDevice, nil: return
+        }
+        guard request.runner.dataDisk, let managed = host.offer.managedDevice, host.offer.dataDeviceAddress == managed
+        else { return }
+        let driver = try await LabPassthrough.restore(managed, driver: "nvme", blockDevice: device, on: host.target)
+        let binding = DeviceBinding(variant: request.variant.name, device: managed, driver: driver)
+        locked { bindings[request.domainName] = binding }
+        guard driver == "nvme" else {
+            throw RVBenchError(.guest, "the data disk's NVMe \(managed) is bound to \(driver), not nvme, before a "
+                + "\(request.variant.name) boot; check dmesg in the lab (rvbench lab ssh dmesg)")
+        }
+        let found = DataDiskLookup.device(fromOutput: try await host.target.shell(DataDiskLookup.command, timeout: 60))
+        guard found == device else {
+            throw RVBenchError(.guest, "the data disk is \(found ?? "missing") after the NVMe \(managed) went back to nvme, "
+                + "but the plan of \(request.variant.name) reads \(device); no boot is started")
+        }
+    }
     /// True when this executor started the lab (and `finish` will stop it).
     public var labStartedHere: Bool { locked { opened?.startedLab ?? false } }
 
@@ -208,6 +236,9 @@ public final class HostExecutor: @unchecked Sendable {
             let task = Task {
                 defer { try? recording?.close() }
                 do {
+                    if request.variant.kind != .passthrough {
+                        try await self.bindDataDeviceToHost(request, host: host)
+                    }
                     switch request.variant.kind {
                     case .native:
                         let runner = NativeRunner(target: host.target, layout: self.layout, remoteProbe: remoteProbe)
@@ -218,7 +249,9 @@ public final class HostExecutor: @unchecked Sendable {
                     case .virtio, .vdpa, .passthrough:
                         let runner = GuestRunner(hypervisor: host.hypervisor, libvirt: self.libvirt, target: host.target,
                                                  layout: self.layout, probe: host.probe, remoteProbe: remoteProbe,
-                                                 logger: logger)
+                                                 logger: logger, recordBinding: { binding in
+                            self.locked { self.bindings[request.domainName] = binding }
+                        })
                         let xml = try runner.domainXML(request)
                         self.locked { if self.domainXML[request.variant.name] == nil { self.domainXML[request.variant.name] = xml } }
                         try await runner.run(request, xml: xml, translator: translator, continuation: continuation)

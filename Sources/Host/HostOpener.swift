@@ -30,6 +30,19 @@ struct HostOpener: Sendable {
         func attach(layout: HostLayout, logger: Logger) async throws -> AttachedHost {
             let hv = hypervisor
             let probe = RemoteHostFacts(sshTarget: target)
+            var labManifest: LabManifest?
+            if lab != nil {
+                do {
+                    labManifest = try LabManifest.load(from: LabPaths.fromEnvironment().manifest)
+                } catch {
+                    logger.warning("no lab manifest: the guest kernel's AIA support is not checked", metadata: ["error": "\(error)"])
+                }
+            }
+            // The own L1 kernel's NVMe serves passthrough: VFIO's modules must be loaded before the probe looks.
+            let ownKernelLab = labManifest?.l1KernelChoice == .own
+            if ownKernelLab {
+                try await LabPassthrough.loadVFIO(target)
+            }
             async let versionsTask = LibvirtQueue(label: "rvbench.libvirt.versions").run { try hv.versions() }
             async let mountsTask = target.shell("awk '$2==\"\(layout.workloadRoot)\"{print $1}' /proc/mounts", timeout: 60)
             async let dataTask = target.shell(DataDiskLookup.command, timeout: 60)
@@ -45,16 +58,15 @@ struct HostOpener: Sendable {
                                                  qemuVersion: versions?.hypervisor, libvirtVersion: versions?.libvirtDaemon,
                                                  emulator: emulator)
             // The lab's L2 kernel, when it is the lab's: its version decides whether AIA guests can boot.
-            var guestKernel: String?
-            if lab != nil {
-                do {
-                    guestKernel = try LabManifest.load(from: LabPaths.fromEnvironment().manifest).guestKernel.sourceVersion
-                } catch {
-                    logger.warning("no lab manifest: the guest kernel's AIA support is not checked", metadata: ["error": "\(error)"])
+            let guestKernel = labManifest?.guestKernel.sourceVersion
+            var offer = HostOffer(facts: probed, workloadDevice: device.isEmpty ? nil : device, layout: layout,
+                                  labGuestKernel: guestKernel, dataDevice: dataDevice)
+            if ownKernelLab {
+                offer.managedDevice = PCIAddress(string: LabDevices.nvme.pciAddress)
+                if let dataDevice {
+                    offer.dataDeviceAddress = try? await LabPassthrough.pciAddress(of: dataDevice, on: target)
                 }
             }
-            let offer = HostOffer(facts: probed, workloadDevice: device.isEmpty ? nil : device, layout: layout,
-                                  labGuestKernel: guestKernel, dataDevice: dataDevice)
             return AttachedHost(hypervisor: hv, target: target, probe: probe, facts: facts, offer: offer)
         }
 
@@ -104,6 +116,50 @@ struct HostOpener: Sendable {
             return Opened(hypervisor: hv, target: target, uri: remote.uri, kind: "riscv64 host \(target.host)",
                           emulated: false, lab: nil, startedLab: false, emulator: nil)
         }
+    }
+}
+
+/// The lab's NVMe with the own L1 kernel: the device that `native` reads with L1's nvme driver, `virtio` through
+/// a virtio-blk disk backed by it, and `passthrough` through VFIO. libvirt's `managed='yes'` moves it to vfio-pci
+/// for each passthrough boot and back to nvme after; native and virtio boots check (and if need be restore) nvme.
+enum LabPassthrough {
+    /// Loads VFIO type1 with `allow_unsafe_interrupts=1` (the RISC-V IOMMU v1.0 cannot remap MSIs; VFIO refuses
+    /// the device otherwise) and vfio-pci. Also sets the parameter when type1 was loaded without it.
+    static func loadVFIO(_ target: SSHTarget) async throws {
+        let p = "/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts"
+        let out = try await target.shell("modprobe vfio_iommu_type1 allow_unsafe_interrupts=1 && echo Y > \(p) && "
+            + "modprobe vfio-pci && cat \(p)", timeout: 60)
+        guard out.trimmingCharacters(in: .whitespacesAndNewlines) == "Y" else {
+            throw RVBenchError(.guest, "could not load VFIO type1 with allow_unsafe_interrupts=1 in the lab's L1: \(out)")
+        }
+    }
+
+    /// The PCI device of a block device (`/sys/block/NAME/device/device`), e.g. the NVMe controller's.
+    static func pciAddress(of blockDevice: String, on target: SSHTarget) async throws -> PCIAddress? {
+        let name = blockDevice.split(separator: "/").last.map(String.init) ?? blockDevice
+        let out = try await target.shell("readlink -f /sys/block/\(shellQuote(name))/device/device; true", timeout: 60)
+        let last = out.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "/").last.map(String.init) ?? ""
+        return PCIAddress(string: last)
+    }
+
+    /// The driver bound to `address` ("none" for no driver).
+    static func driver(of address: PCIAddress, on target: SSHTarget) async throws -> String {
+        let out = try await target.shell("d=$(readlink /sys/bus/pci/devices/\(address)/driver) && echo \"${d##*/}\" "
+            + "|| echo none", timeout: 60)
+        return out.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Gives `address` back to its host driver `driver` (clearing a `driver_override` that libvirt or a failed
+    /// run left) and waits up to 60 s for `blockDevice` to appear. Returns the driver that holds it now.
+    static func restore(_ address: PCIAddress, driver: String, blockDevice: String, on target: SSHTarget) async throws -> String {
+        let dev = "/sys/bus/pci/devices/\(address)"
+        let script = "a=\(address); d=\(dev); cur=$(readlink $d/driver); cur=${cur##*/}; "
+            + "if [ \"$cur\" != \(driver) ]; then echo > $d/driver_override; "
+            + "[ -e $d/driver ] && echo $a > $d/driver/unbind; echo $a > /sys/bus/pci/drivers_probe; fi; "
+            + "i=0; while [ $i -lt 60 ] && [ ! -b \(shellQuote(blockDevice)) ]; do sleep 1; i=$((i+1)); done; "
+            + "cur=$(readlink $d/driver); echo \"${cur##*/}\""
+        let out = try await target.shell(script, timeout: 120).trimmingCharacters(in: .whitespacesAndNewlines)
+        return out.isEmpty ? "none" : out
     }
 }
 

@@ -23,11 +23,18 @@ public struct HostOffer: Sendable {
     /// The vhost-vdpa device that serves the data disk, as `VDPADataDiskLookup` found or made it; nil when the
     /// host was not asked (no vdpa variant).
     public var vdpaDataDisk: VDPADataDiskState?
+    /// The PCI device behind `dataDevice` (the lab's NVMe with the own L1 kernel); nil for none or unknown.
+    public var dataDeviceAddress: PCIAddress?
+    /// A device that libvirt may take from its host driver for each passthrough boot and give back after
+    /// (`managed='yes'`): the lab's NVMe with the own L1 kernel; nil on other hosts.
+    public var managedDevice: PCIAddress?
 
     public init(facts: ProbeFacts, workloadDevice: String?, layout: HostLayout, labGuestKernel: String? = nil,
-                dataDevice: String? = nil, vdpaDataDisk: VDPADataDiskState? = nil) {
+                dataDevice: String? = nil, vdpaDataDisk: VDPADataDiskState? = nil, dataDeviceAddress: PCIAddress? = nil,
+                managedDevice: PCIAddress? = nil) {
         self.facts = facts; self.workloadDevice = workloadDevice; self.layout = layout; self.labGuestKernel = labGuestKernel
-        self.dataDevice = dataDevice; self.vdpaDataDisk = vdpaDataDisk
+        self.dataDevice = dataDevice; self.vdpaDataDisk = vdpaDataDisk; self.dataDeviceAddress = dataDeviceAddress
+        self.managedDevice = managedDevice
     }
 }
 
@@ -42,7 +49,7 @@ public enum Preflight {
     public static func plan(_ variant: VariantSetup, on host: HostOffer, dataDisk: Bool = false) -> PreflightVerdict {
         let verdict = planDevices(variant, on: host)
         guard case .runnable(var plan) = verdict else { return verdict }
-        plan.dataDisk = dataDiskSource(variant.kind, on: host)
+        plan.dataDisk = variant.kind == .passthrough ? assignedDataDisk(plan, on: host) : dataDiskSource(variant.kind, on: host)
         if dataDisk, plan.dataDisk == nil {
             return .notRun(variant: variant.name, reason: dataDiskProblem(variant.kind, on: host))
         }
@@ -62,11 +69,22 @@ public enum Preflight {
         }
     }
 
+    /// The data disk of a passthrough guest: the assigned device itself, when it is the one that carries it.
+    static func assignedDataDisk(_ plan: VariantPlan, on host: HostOffer) -> DataDiskSource? {
+        guard let address = plan.hostdev, address == host.dataDeviceAddress else { return nil }
+        return .assignedDevice(address)
+    }
+
     /// Why a variant that must run I/O workloads has no data disk.
     static func dataDiskProblem(_ kind: VariantKind, on host: HostOffer) -> String {
         if host.dataDevice == nil {
             return "the spec's I/O workloads need the data disk, and the host has no block device with serial "
                 + "\(DataDisk.serial) (rebuild the lab: rvbench lab build)"
+        }
+        if kind == .passthrough {
+            return "the spec's I/O workloads need the data disk, and a passthrough guest cannot reach it: the assigned "
+                + "device is not the one that carries it (only the lab's NVMe does, with the own L1 kernel: "
+                + "rvbench lab build --l1-kernel own --qemu trixie, device 1b36:0010)"
         }
         return "the spec's I/O workloads need the data disk, and a \(kind.rawValue) guest cannot reach it yet: "
             + "its datapath does not serve the data disk's bytes in this version"
@@ -94,10 +112,11 @@ public enum Preflight {
             }
         case .passthrough:
             guard let selector = variant.device else { return notRun("no device named in the spec (variants[].device)") }
-            switch PassthroughPreflight.check(facts: facts, device: selector) {
+            switch PassthroughPreflight.check(facts: facts, device: selector, managed: host.managedDevice) {
             case .runnable(let address, let group):
                 plan.hostdev = address
                 plan.iommuGroup = group
+                plan.interrupts = passthroughInterrupts(facts: facts)
             case .notRun(let reasons):
                 return notRun(reasons.joined(separator: "; "))
             }
@@ -116,6 +135,22 @@ public enum Preflight {
             plan.vdpaDevice = vhost
         }
         return .runnable(plan)
+    }
+
+    /// How an assigned device interrupts the guest. On riscv64 the guest uses INTx (`pci=nomsi`): the RISC-V
+    /// IOMMU v1.0 does not remap MSIs (VFIO type1 needs `allow_unsafe_interrupts=1`), and in the lab the device's
+    /// MSI writes into an L2 guest fault in the IOMMU (`Fault 15`) and the NVMe times out.
+    static func passthroughInterrupts(facts: ProbeFacts) -> PassthroughInterrupts {
+        guard facts.isRISCV64 else {
+            return PassthroughInterrupts(mode: "MSI", msiIsolation: facts.vfio.unsafeInterrupts != "Y",
+                                         note: "passthrough interrupts: MSI")
+        }
+        let unsafe = facts.vfio.unsafeInterrupts == "Y"
+        return PassthroughInterrupts(
+            mode: "INTx", msiIsolation: false,
+            note: "the assigned device interrupts the guest with INTx (guest kernel: pci=nomsi); MSI isolation is absent "
+                + "(the RISC-V IOMMU v1.0 does not remap MSIs"
+                + (unsafe ? "; vfio_iommu_type1 allow_unsafe_interrupts=1)" : ")"))
     }
 
     /// Why a guest with an AIA interrupt controller cannot run here, or nil.

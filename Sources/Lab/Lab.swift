@@ -196,11 +196,19 @@ public struct Lab: Sendable {
         }
         if manifest.l1KernelChoice == .own {
             // The own L1 kernel has the RISC-V IOMMU driver: add the IOMMU, the NVMe controller to assign and
-            // the virtio-blk device for vp_vdpa, each backed by a fresh sparse file in the run directory.
+            // the virtio-blk device for vp_vdpa, each backed by a fresh file in the run directory. The NVMe carries
+            // the data disk (a copy of its image, serial `DataDisk.serial`): `native` reads it with L1's nvme driver,
+            // `virtio` through a virtio-blk disk backed by it, `passthrough` through VFIO. L0's virtio-blk data disk
+            // is then left out, so that one device in L1 has the serial and the pattern.
             spec.iommu = true
             let nvme = paths.runDirectory.appendingPathComponent(LabDevices.nvme.imageName)
             let vdpa = paths.runDirectory.appendingPathComponent(LabDevices.vdpaBlock.imageName)
-            try LabDevices.createImage(at: nvme)
+            if let data = spec.dataDisk {
+                try LabDevices.copyDataDisk(from: data, to: nvme)
+                spec.dataDisk = nil
+            } else {
+                try LabDevices.createImage(at: nvme)
+            }
             try LabDevices.createImage(at: vdpa)
             spec.nvmeImage = nvme.path
             spec.vdpaBlockImage = vdpa.path

@@ -154,10 +154,22 @@ public enum LabDevices {
     public static let nvme = Slot(id: "nvme0", slot: 0x10)
     /// The virtio-blk-pci device that L1 binds to `vp_vdpa`: a vDPA datapath over PCI.
     public static let vdpaBlock = Slot(id: "vdpablk0", slot: 0x11)
-    /// The NVMe's serial number (`/sys/class/nvme/nvme0/serial` in L1, `nvme id-ctrl` in L2).
-    public static let nvmeSerial = "rvbench-nvme0"
+    /// The NVMe's serial number (`/sys/class/nvme/nvme0/serial` in L1, `nvme id-ctrl` in L2): the data disk's,
+    /// since its backing image is a copy of the data disk (the virtio-blk data disk is then left out, so that
+    /// one device in L1 carries the serial and the pattern).
+    public static let nvmeSerial = DataDisk.serial
     /// The virtio-blk device's serial number.
     public static let vdpaBlockSerial = "rvbench-vdpa0"
+    /// Copies the data disk image to `url`: the NVMe's backing file, fresh for each `lab up`.
+    static func copyDataDisk(from source: String, to url: URL) throws {
+        try? FileManager.default.removeItem(at: url)
+        do {
+            try FileManager.default.copyItem(atPath: source, toPath: url.path)
+        } catch {
+            throw RVBenchError(.library, "cannot copy the data disk \(source) to \(url.path): \(error)", cause: error)
+        }
+    }
+
     /// Size of each backing file (sparse), created for each `lab up`.
     public static let imageBytes: Int64 = 64 << 20
 

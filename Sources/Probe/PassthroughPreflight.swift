@@ -29,7 +29,14 @@ public enum PassthroughPreflight {
     /// the device exists; an IOMMU is present and the device is in a group; the group is viable
     /// (each device bound to vfio-pci, unbound, or a bridge); vfio-pci is loaded; VFIO type1 or
     /// iommufd is available; /dev/kvm and KVM's VFIO device exist; MSIs can be routed (AIA/IMSIC on riscv64).
-    public static func check(facts: ProbeFacts, device selector: PCIDeviceSelector) -> PreflightResult {
+    ///
+    /// `managed` names a device that libvirt may take from its host driver for each boot and give back after
+    /// (`<hostdev managed='yes'>`): the lab's own NVMe. For it, a host driver is no failure, and KVM without a
+    /// VFIO device is none either as long as VFIO type1 serves QEMU's legacy container path (QEMU then only
+    /// warns "Failed to create KVM VFIO device"; its iommufd backend would fail), provided type1 accepts
+    /// interrupts without MSI isolation (`allow_unsafe_interrupts`) where the IOMMU cannot remap them.
+    public static func check(facts: ProbeFacts, device selector: PCIDeviceSelector,
+                             managed: PCIAddress? = nil) -> PreflightResult {
         var reasons: [String] = []
         let device = facts.device(selector)
         if device == nil {
@@ -52,8 +59,11 @@ public enum PassthroughPreflight {
             }
         }
 
+        let isManaged = device.flatMap { PCIAddress(string: $0.name) }.map { $0 == managed } ?? false
+        let type1Container = facts.vfio.module("vfio_iommu_type1").isPresent && facts.vfio.container
+
         // The device's own driver.
-        if let device, let driver = device.driver, driver != "vfio-pci" {
+        if let device, let driver = device.driver, driver != "vfio-pci", !isManaged {
             reasons.append("\(device.name) is bound to \(driver), not vfio-pci: the host driver owns it and rvbench does not "
                 + "take a device from a host driver; bind it to vfio-pci first "
                 + "(echo vfio-pci > /sys/bus/pci/devices/\(device.name)/driver_override; "
@@ -104,8 +114,15 @@ public enum PassthroughPreflight {
             reasons.append("no usable /dev/kvm (\(facts.kvm.error ?? "cannot be opened")): no KVM guest can run; "
                 + "load KVM on a CPU with the H extension")
         }
+        if isManaged, type1Container, facts.vfio.unsafeInterrupts != "Y" {
+            reasons.append("vfio_iommu_type1 does not allow interrupts without MSI isolation (allow_unsafe_interrupts="
+                + "\(facts.vfio.unsafeInterrupts ?? "unknown")): the RISC-V IOMMU v1.0 cannot remap MSIs, so VFIO refuses "
+                + "to attach the device; modprobe vfio_iommu_type1 allow_unsafe_interrupts=1")
+        }
         switch facts.vfio.kvmVFIODevice {
         case .yes:
+            break
+        case .no where isManaged && type1Container:
             break
         case .no:
             reasons.append("KVM has no VFIO device (\(facts.vfio.kvmVFIODetail)): QEMU cannot register the assigned "

@@ -86,13 +86,18 @@ public enum DataDiskSource: Sendable, Codable, Equatable {
     /// `virtio-blk-vhost-vdpa` block driver over this vhost-vdpa character device, whose vDPA device the host
     /// filled with the data disk's bytes and checked (the lab: `vdpa_sim_blk`, a simulator in L1's kernel).
     case vhostVDPA(device: String)
+    /// The guest reads the disk of a PCI device assigned to it through VFIO (`passthrough`): the lab's NVMe,
+    /// whose backing image is the data disk.
+    case assignedDevice(PCIAddress)
 
-    /// The host's device behind the source: a block device, or the vhost-vdpa character device.
+    /// The host's device behind the source: a block device, the vhost-vdpa character device, or the assigned
+    /// PCI device's address.
     public var hostDevice: String {
         switch self {
         case .host(let device): return device
         case .virtioBlock(let device): return device
         case .vhostVDPA(let device): return device
+        case .assignedDevice(let address): return address.description
         }
     }
 }

@@ -27,6 +27,9 @@ public struct Manifest: Codable, Sendable, Equatable {
     /// What preflight resolved for each variant that could run (its devices), by variant name. Left out
     /// when empty, so manifests of runs without a probed host read as before.
     @OmittedWhenEmpty public var plans: [String: VariantPlan]
+    /// The driver that held the host's assignable device (the lab's NVMe) in each boot attempt, by the
+    /// attempt's domain name; left out when no boot used one.
+    @OmittedWhenEmpty public var deviceBindings: [String: DeviceBinding]
     /// ISO-8601 UTC time the run started, e.g. "2026-11-26T15:00:00Z".
     public var createdAt: String
     /// The command line that produced the directory, one element per argument.
@@ -37,10 +40,12 @@ public struct Manifest: Codable, Sendable, Equatable {
     public init(schemaVersion: String = SchemaVersion.string, rvbenchVersion: String = RVBenchVersion.string,
                 experiment: String, spec: SpecRecord, seed: UInt64, artifacts: [String: Artifact] = [:],
                 host: HostFacts, tools: [String: String] = [:], domains: [String: String] = [:],
-                plans: [String: VariantPlan] = [:], createdAt: String, commandLine: [String], notes: [String] = []) {
+                plans: [String: VariantPlan] = [:], deviceBindings: [String: DeviceBinding] = [:], createdAt: String,
+                commandLine: [String], notes: [String] = []) {
         self.schemaVersion = schemaVersion; self.rvbenchVersion = rvbenchVersion
         self.experiment = experiment; self.spec = spec; self.seed = seed; self.artifacts = artifacts
         self.host = host; self.tools = tools; self.domains = domains; self.plans = plans
+        self.deviceBindings = deviceBindings
         self.createdAt = createdAt; self.commandLine = commandLine; self.notes = notes
     }
 
@@ -48,6 +53,7 @@ public struct Manifest: Codable, Sendable, Equatable {
         case schemaVersion = "schema_version"
         case rvbenchVersion = "rvbench_version"
         case experiment, spec, seed, artifacts, host, tools, domains, plans
+        case deviceBindings = "device_bindings"
         case createdAt = "created_at"
         case commandLine = "command_line"
         case notes
@@ -66,6 +72,7 @@ public struct Manifest: Codable, Sendable, Equatable {
         tools = try container.decodeIfPresent([String: String].self, forKey: .tools) ?? [:]
         domains = try container.decodeIfPresent([String: String].self, forKey: .domains) ?? [:]
         plans = try container.decodeIfPresent([String: VariantPlan].self, forKey: .plans) ?? [:]
+        deviceBindings = try container.decodeIfPresent([String: DeviceBinding].self, forKey: .deviceBindings) ?? [:]
         createdAt = try container.decode(String.self, forKey: .createdAt)
         commandLine = try container.decodeIfPresent([String].self, forKey: .commandLine) ?? []
         notes = try container.decodeIfPresent([String].self, forKey: .notes) ?? []

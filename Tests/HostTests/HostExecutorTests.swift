@@ -140,8 +140,10 @@ enum HostFixtures {
         ]
         let verdicts = Preflight.plan(variants, on: offer)
         #expect(verdicts[0] == .runnable(VariantPlan(variant: "native", kind: .native, workloadDevice: "/dev/vdb")))
-        #expect(verdicts[1] == .runnable(VariantPlan(variant: "pt", kind: .passthrough, workloadDevice: "/dev/vdb",
-                                                     hostdev: Self.address, iommuGroup: "2")))
+        var pt = VariantPlan(variant: "pt", kind: .passthrough, workloadDevice: "/dev/vdb", hostdev: Self.address,
+                             iommuGroup: "2")
+        pt.interrupts = Preflight.passthroughInterrupts(facts: offer.facts)
+        #expect(verdicts[1] == .runnable(pt))
         guard case .notRun(_, let missing) = verdicts[2] else { Issue.record("a missing device was planned"); return }
         #expect(missing.hasPrefix("no PCI device 1b36:0010#1 on the host"))
         #expect(verdicts[3] == .notRun(variant: "pt-unnamed", reason: "no device named in the spec (variants[].device)"))
@@ -198,9 +200,9 @@ enum HostFixtures {
                                                      dataDisk: .host(device: "/dev/vdb"))))
         #expect(verdicts[1] == .runnable(VariantPlan(variant: "virtio", kind: .virtio, workloadDevice: "/dev/vda",
                                                      dataDisk: .virtioBlock(hostDevice: "/dev/vdb"))))
-        // The assigned device does not serve the data disk's bytes yet: not run, rather than read through virtio.
+        // The assigned device does not carry the data disk here: not run, rather than read through virtio.
         guard case .notRun(_, let reason) = verdicts[2] else { Issue.record("passthrough ran I/O workloads"); return }
-        #expect(reason.contains("a passthrough guest cannot reach it yet"))
+        #expect(reason.contains("a passthrough guest cannot reach it") && reason.contains("--l1-kernel own"))
         // Without I/O workloads, passthrough is planned as before.
         guard case .runnable(let plan) = Preflight.plan(variants[2], on: try Self.offer(dataDevice: "/dev/vdb")) else {
             Issue.record("passthrough refused without I/O workloads"); return
@@ -260,5 +262,77 @@ enum HostFixtures {
         #expect(DataDiskLookup.command.contains("= rvbench-data ]"))
         #expect(DataDiskLookup.command.contains("$d/device/serial"))
         #expect(!DataDiskLookup.command.contains("cat "))
+    }
+}
+
+/// The lab's own-kernel NVMe: it carries the data disk, libvirt takes it from nvme for passthrough boots
+/// (managed='yes'), and the passthrough guest reads the data disk through it, with INTx.
+@Suite struct AssignedDataDiskTests {
+    static let address = PCIAddress(domain: 0, bus: 0, slot: 3, function: 0)!
+
+    /// The host-can facts as the lab's L1 shows them: the NVMe on nvme, no KVM VFIO device, type1 unsafe.
+    static func labFacts(unsafe: String? = "Y") throws -> ProbeFacts {
+        var f = try HostFixtures.hostCan()
+        for i in f.pci.indices where f.pci[i].name == address.description { f.pci[i].driver = "nvme" }
+        f.vfio.kvmVFIODevice = .no
+        f.vfio.kvmVFIODetail = "KVM_CREATE_DEVICE_TEST: ENODEV"
+        f.vfio.unsafeInterrupts = unsafe
+        return f
+    }
+
+    static func offer(_ facts: ProbeFacts, managed: Bool = true) -> HostOffer {
+        HostOffer(facts: facts, workloadDevice: "/dev/vda", layout: .lab, dataDevice: "/dev/nvme0n1",
+                  dataDeviceAddress: address, managedDevice: managed ? address : nil)
+    }
+
+    static let variants = [
+        VariantSetup(name: "native", kind: .native), VariantSetup(name: "virtio", kind: .virtio),
+        VariantSetup(name: "pt", kind: .passthrough, device: PCIDeviceSelector(string: "1b36:0010")),
+    ]
+
+    @Test func everyVariantReadsTheNVMeAndPassthroughGetsItAssigned() throws {
+        let verdicts = Preflight.plan(Self.variants, on: Self.offer(try Self.labFacts()), dataDisk: true)
+        #expect(verdicts[0] == .runnable(VariantPlan(variant: "native", kind: .native, workloadDevice: "/dev/vda",
+                                                     dataDisk: .host(device: "/dev/nvme0n1"))))
+        #expect(verdicts[1] == .runnable(VariantPlan(variant: "virtio", kind: .virtio, workloadDevice: "/dev/vda",
+                                                     dataDisk: .virtioBlock(hostDevice: "/dev/nvme0n1"))))
+        guard case .runnable(let plan) = verdicts[2] else { Issue.record("passthrough not planned: \(verdicts[2])"); return }
+        #expect(plan.hostdev == Self.address && plan.iommuGroup == "2")
+        #expect(plan.dataDisk == .assignedDevice(Self.address))
+        #expect(plan.interrupts?.mode == "INTx" && plan.interrupts?.msiIsolation == false)
+        #expect(plan.interrupts?.note.contains("allow_unsafe_interrupts=1") == true)
+
+        var request = DataDiskPlanTests.ioRequest(plan, kind: .passthrough)
+        request.variant = Self.variants[2]
+        let spec = try GuestRunner.domainSpec(request, layout: .lab)
+        #expect(spec.disks.count == 1, "the assigned NVMe is the data disk; the guest gets no second disk")
+        #expect(spec.cmdline.hasSuffix(" pci=nomsi"))
+        let xml = DomainXML.guest(spec)
+        #expect(xml.contains("<hostdev mode='subsystem' type='pci' managed='yes'>"))
+        try GuestRunner.verify(xml: xml, plan: plan, dataDisk: true)
+        var without = spec
+        without.hostdevs = []
+        #expect(throws: RVBenchError.self) { try GuestRunner.verify(xml: DomainXML.guest(without), plan: plan, dataDisk: true) }
+    }
+
+    @Test func aDeviceOnAHostDriverIsTakenOnlyWhenManaged() throws {
+        let selector = try #require(PCIDeviceSelector(string: "1b36:0010"))
+        let facts = try Self.labFacts()
+        #expect(PassthroughPreflight.check(facts: facts, device: selector, managed: Self.address)
+            == .runnable(device: Self.address, iommuGroup: "2"))
+        let unmanaged = PassthroughPreflight.check(facts: facts, device: selector).reasons
+        #expect(unmanaged.contains { $0.contains("bound to nvme, not vfio-pci") })
+        #expect(unmanaged.contains { $0.hasPrefix("KVM has no VFIO device") })
+        let safe = PassthroughPreflight.check(facts: try Self.labFacts(unsafe: "N"), device: selector, managed: Self.address)
+        #expect(safe.reasons.count == 1 && safe.reasons[0].contains("allow_unsafe_interrupts=N"))
+    }
+
+    @Test func aPassthroughGuestWhoseDeviceIsNotTheDataDiskRunsNoIOWorkloads() throws {
+        var offer = Self.offer(try Self.labFacts())
+        offer.dataDeviceAddress = PCIAddress(domain: 0, bus: 0, slot: 4, function: 0)
+        guard case .notRun(_, let reason) = Preflight.plan(Self.variants[2], on: offer, dataDisk: true) else {
+            Issue.record("planned without the data disk"); return
+        }
+        #expect(reason.contains("a passthrough guest cannot reach it"))
     }
 }

@@ -145,7 +145,7 @@ import Testing
         let iommu = args.firstIndex(of: "riscv-iommu-pci")
         #expect(iommu != nil && args[iommu! - 1] == "-device")
         #expect(args.contains("file=/run/nvme0.img,if=none,format=raw,id=nvme0"))
-        #expect(args.contains("nvme,drive=nvme0,serial=rvbench-nvme0,addr=0x10"))
+        #expect(args.contains("nvme,drive=nvme0,serial=rvbench-data,addr=0x10"))
         #expect(args.contains("file=/run/vdpablk0.img,if=none,format=raw,id=vdpablk0"))
         #expect(args.contains("virtio-blk-pci,drive=vdpablk0,disable-legacy=on,serial=rvbench-vdpa0,addr=0x11"))
         // The workload disk and the network are still there.
