@@ -41,7 +41,10 @@ struct HostOpener: Sendable {
             // The own L1 kernel's NVMe serves passthrough: VFIO's modules must be loaded before the probe looks.
             let ownKernelLab = labManifest?.l1KernelChoice == .own
             if ownKernelLab {
-                try await LabPassthrough.loadVFIO(target)
+                do { try await LabPassthrough.loadVFIO(target) } catch {
+                    // Preflight then reports passthrough as not run, with what the probe finds missing.
+                    logger.warning("could not load VFIO in the lab's L1", metadata: ["error": "\(error)"])
+                }
             }
             async let versionsTask = LibvirtQueue(label: "rvbench.libvirt.versions").run { try hv.versions() }
             async let mountsTask = target.shell("awk '$2==\"\(layout.workloadRoot)\"{print $1}' /proc/mounts", timeout: 60)
