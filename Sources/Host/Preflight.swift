@@ -84,7 +84,7 @@ public enum Preflight {
         if kind == .passthrough {
             return "the spec's I/O workloads need the data disk, and a passthrough guest cannot reach it: the assigned "
                 + "device is not the one that carries it (only the lab's NVMe does, with the own L1 kernel: "
-                + "rvbench lab build --l1-kernel own --qemu trixie, device 1b36:0010)"
+                + "rvbench lab build --l1-kernel own --qemu trixie, device 0000:00:10.0)"
         }
         return "the spec's I/O workloads need the data disk, and a \(kind.rawValue) guest cannot reach it yet: "
             + "its datapath does not serve the data disk's bytes in this version"

@@ -34,7 +34,7 @@ struct PassthroughLabRunTests {
             memory_mib: 512
           - name: passthrough
             kind: passthrough
-            device: "1b36:0010"
+            device: "0000:00:10.0"
             vcpus: 1
             memory_mib: 512
         workloads:
