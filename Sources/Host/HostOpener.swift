@@ -25,6 +25,9 @@ struct HostOpener: Sendable {
         var startedLab: Bool
         /// The lab's L0 (e.g. "QEMU 10.0.13, run as a process, -icount shift=0,sleep=off, 1 hart"); nil for a board.
         var emulator: String?
+        /// The lab's L0 is Debian 12's QEMU 7.2 (a libvirt domain), under which a guest's user-mode `time` CSR
+        /// reads fault; false for QEMU 10 and for a board.
+        var userTimeCSRFaults = false
 
         /// Probes the host (in parallel: each SSH session costs a handshake) and plans nothing yet.
         func attach(layout: HostLayout, logger: Logger) async throws -> AttachedHost {
@@ -64,6 +67,7 @@ struct HostOpener: Sendable {
             let guestKernel = labManifest?.guestKernel.sourceVersion
             var offer = HostOffer(facts: probed, workloadDevice: device.isEmpty ? nil : device, layout: layout,
                                   labGuestKernel: guestKernel, dataDevice: dataDevice)
+            offer.guestUserTimeCSRFaults = userTimeCSRFaults
             if ownKernelLab {
                 offer.managedDevice = PCIAddress(string: LabDevices.nvme.pciAddress)
                 if let dataDevice {
@@ -110,7 +114,8 @@ struct HostOpener: Sendable {
             }
             return Opened(hypervisor: hv, target: lab.sshTarget(up.state), uri: up.state.libvirtURI,
                           kind: "emulated RISC-V host (QEMU TCG)", emulated: true, lab: lab,
-                          startedLab: !up.reused || adopted, emulator: l0)
+                          startedLab: !up.reused || adopted, emulator: l0,
+                          userTimeCSRFaults: QEMUFlavour(rawValue: up.state.qemu) == .debian12)
         case .remote(let remote):
             guard let target = remote.resolvedSSH else {
                 throw RVBenchError(.badInput, "host.ssh is required for a remote host: the native variant and the probe run over SSH")

@@ -28,6 +28,9 @@ public struct HostOffer: Sendable {
     /// A device that libvirt may take from its host driver for each passthrough boot and give back after
     /// (`managed='yes'`): the lab's NVMe with the own L1 kernel; nil on other hosts.
     public var managedDevice: PCIAddress?
+    /// True when user-mode reads of the `time` CSR fault in a guest on this host: the lab whose L0 is Debian 12's
+    /// QEMU 7.2. fio reads it, so the I/O workloads die of SIGILL in a guest there (natively they run).
+    public var guestUserTimeCSRFaults = false
 
     public init(facts: ProbeFacts, workloadDevice: String?, layout: HostLayout, labGuestKernel: String? = nil,
                 dataDevice: String? = nil, vdpaDataDisk: VDPADataDiskState? = nil, dataDeviceAddress: PCIAddress? = nil,
@@ -52,6 +55,11 @@ public enum Preflight {
         plan.dataDisk = variant.kind == .passthrough ? assignedDataDisk(plan, on: host) : dataDiskSource(variant.kind, on: host)
         if dataDisk, plan.dataDisk == nil {
             return .notRun(variant: variant.name, reason: dataDiskProblem(variant.kind, on: host))
+        }
+        if dataDisk, variant.kind.isGuest, host.guestUserTimeCSRFaults {
+            return .notRun(variant: variant.name, reason: "the spec's I/O workloads run fio, which reads the time CSR "
+                + "from user mode; in a guest of the lab with QEMU 7.2 as L0 that read faults and fio dies of SIGILL: "
+                + "use the lab with QEMU 10 (qemu: trixie in the spec, or rvbench lab build --qemu trixie)")
         }
         return .runnable(plan)
     }

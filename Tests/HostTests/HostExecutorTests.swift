@@ -210,6 +210,22 @@ enum HostFixtures {
         #expect(plan.dataDisk == nil)
     }
 
+    @Test func guestsOfALabWithQEMU7RunNoIOWorkloads() throws {
+        var offer = try Self.offer(dataDevice: "/dev/vdb")
+        offer.guestUserTimeCSRFaults = true
+        let variants = [VariantSetup(name: "native", kind: .native), VariantSetup(name: "virtio", kind: .virtio)]
+        let verdicts = Preflight.plan(variants, on: offer, dataDisk: true)
+        // Natively fio runs; in a guest it would die of SIGILL, so the variant is not run, with the fix.
+        #expect(verdicts[0] == .runnable(VariantPlan(variant: "native", kind: .native, workloadDevice: "/dev/vda",
+                                                     dataDisk: .host(device: "/dev/vdb"))))
+        guard case .notRun(_, let reason) = verdicts[1] else { Issue.record("a virtio guest was planned for fio"); return }
+        #expect(reason.contains("SIGILL") && reason.contains("qemu: trixie"))
+        // Workloads that do not read the data disk still run in guests there.
+        guard case .runnable = Preflight.plan(variants[1], on: offer, dataDisk: false) else {
+            Issue.record("a virtio guest was refused without I/O workloads"); return
+        }
+    }
+
     @Test func aHostWithoutTheDataDiskRunsNoIOWorkloads() throws {
         let offer = try Self.offer(dataDevice: nil)
         let verdict = Preflight.plan(VariantSetup(name: "native", kind: .native), on: offer, dataDisk: true)
