@@ -23,6 +23,14 @@ private let libvirtRuntime: Void = {
     virSetErrorFunc(nil, { _, _ in })
     if virEventRegisterDefaultImpl() == 0 {
         let thread = Thread {
+            // Keepalive messages are written from this thread. When the peer has gone (a lab whose L0 was
+            // stopped while a connection to its libvirtd was still open), that write would raise SIGPIPE and
+            // end the whole process. Blocked here, the write fails with EPIPE and libvirt closes the
+            // connection, as it does itself around the writes it makes on the callers' threads.
+            var pipe = sigset_t()
+            sigemptyset(&pipe)
+            sigaddset(&pipe, SIGPIPE)
+            pthread_sigmask(SIG_BLOCK, &pipe, nil)
             while virEventRunDefaultImpl() == 0 {}
         }
         thread.name = "rvbench-libvirt-events"
