@@ -21,8 +21,8 @@ struct LabBuild: AsyncParsableCommand, LabSubcommand {
     var qemu: QEMUFlavour = .debian12
 
     @Option(name: .customLong("l1-kernel"), help: ArgumentHelp(
-        "L1's kernel: debian (Debian 13's 6.12, the default) or own (cross-built from Debian sid's linux-source-7.2).",
-        discussion: "own adds the RISC-V IOMMU, VFIO type1, NVMe, vdpa_sim_blk and vp_vdpa; its first build takes minutes. Without the option, RVBENCH_L1_KERNEL decides."))
+        "L1's kernel: own (the default: cross-built from Debian sid's linux-source-7.2) or debian (Debian 13's 6.12, a fallback without VFIO).",
+        discussion: "own has the RISC-V IOMMU, VFIO type1, NVMe, vdpa_sim_blk and vp_vdpa; its first build takes about 10 minutes on 2 cores. Without the option, RVBENCH_L1_KERNEL decides."))
     var l1Kernel: LabL1Kernel?
 
     func run() async throws {

@@ -4,17 +4,18 @@ import RVBenchCore
 
 /// Which kernel the lab's KVM host (L1) boots.
 public enum LabL1Kernel: String, Sendable, Codable, CaseIterable {
-    /// Debian 13's `linux-image-riscv64` (6.12), plus the vDPA simulator modules built out of tree.
-    /// It has no RISC-V IOMMU driver, so the lab cannot assign devices with VFIO.
+    /// Fallback: Debian 13's `linux-image-riscv64` (6.12), plus the vDPA simulator modules built out of
+    /// tree, for when the archive no longer serves the own kernel's source. It has no RISC-V IOMMU driver,
+    /// so the lab cannot assign devices with VFIO.
     case debian
-    /// The lab's own kernel, cross-built from Debian sid's `linux-source-7.2` with a trimmed
+    /// The default: the lab's own kernel, cross-built from Debian sid's `linux-source-7.2` with a trimmed
     /// configuration (`workloads/lab/host-kernel.config`) and the patches in `workloads/lab/patches/`:
     /// the RISC-V IOMMU, VFIO with type1, NVMe, vhost-vdpa, `vdpa_sim_blk` and `vp_vdpa`.
     case own
 
-    /// The choice from `RVBENCH_L1_KERNEL` (`debian` or `own`), else `debian`.
+    /// The choice from `RVBENCH_L1_KERNEL` (`debian` or `own`), else `own`.
     public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> LabL1Kernel {
-        guard let raw = env["RVBENCH_L1_KERNEL"], !raw.isEmpty else { return .debian }
+        guard let raw = env["RVBENCH_L1_KERNEL"], !raw.isEmpty else { return .own }
         guard let value = LabL1Kernel(rawValue: raw) else {
             throw RVBenchError(.badInput, "RVBENCH_L1_KERNEL=\(raw) is not a lab L1 kernel; use debian or own")
         }

@@ -16,13 +16,13 @@ public struct LabBuilder: Sendable {
     public var workloadsOut: URL?
     /// Parallel jobs of the kernel build (the machine is shared: at most 2).
     public var jobs: Int
-    /// Which kernel L1 boots: Debian's (the default) or the lab's own (`--l1-kernel own`).
+    /// Which kernel L1 boots: the lab's own (the default) or Debian's (`--l1-kernel debian`, the fallback).
     public var l1Kernel: LabL1Kernel
     public var logger: Logger
     /// One line per phase, for the terminal.
     public var progress: @Sendable (String) -> Void
 
-    public init(paths: LabPaths, source: URL, workloadsOut: URL?, jobs: Int = 2, l1Kernel: LabL1Kernel = .debian,
+    public init(paths: LabPaths, source: URL, workloadsOut: URL?, jobs: Int = 2, l1Kernel: LabL1Kernel = .own,
                 logger: Logger, progress: @escaping @Sendable (String) -> Void) {
         self.paths = paths
         self.source = source

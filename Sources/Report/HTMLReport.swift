@@ -68,6 +68,12 @@ public enum HTMLReport {
             }
             let counters = group.results.filter(\.isCounter)
             if !counters.isEmpty { out += counterTable(counters) }
+            if let cost = input.datapathCost(for: group.workload) {
+                let h = Escape.markup
+                out.append("<h3>What the datapath costs, per MB read</h3>")
+                out += table((["variant"] + DatapathCostTable.columns.map(\.title)).map(h), cost.rows.map { $0.map(h) })
+                out.append("<ul>" + cost.notes.map { "<li>\(h($0))</li>" }.joined() + "</ul>")
+            }
             out.append("</section>")
         }
         out.append("<footer>The boot is the unit: ratios are candidate / baseline over per-boot means with log-ratio Welch t "

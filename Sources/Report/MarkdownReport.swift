@@ -65,6 +65,11 @@ public enum MarkdownReport {
             if !counters.isEmpty {
                 out += counterTable(counters)
             }
+            if let cost = input.datapathCost(for: group.workload) {
+                out += ["### what the datapath costs, per MB read", ""]
+                    + table((["variant"] + DatapathCostTable.columns.map(\.title)).map(e), cost.rows.map { $0.map(e) })
+                out += cost.notes.map { "- \(e($0))" } + [""]
+            }
         }
         return out.joined(separator: "\n")
     }

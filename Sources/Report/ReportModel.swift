@@ -260,3 +260,78 @@ extension ReportInput {
         (journal?.samples ?? []).filter { $0.workload == workload && $0.metric == metric && $0.variant == variant }
     }
 }
+
+/// What an I/O datapath costs, per MB the workload read from its data disk, side by side per variant: the
+/// guest's user-space MMIO exits and all its KVM exits, the interrupts the kernel that ran the workload took,
+/// and the host CPU time of the guest's QEMU (natively: of the runner and its children). Built from the
+/// per-MB normalisations of the counters (`PerUnitOfWork`), so it exists only for a workload whose work is
+/// counted in MB. The host counters are per boot: their figure is the boot's count over the MB its measured
+/// iterations read, and it also covers the guest's own boot.
+struct DatapathCostTable: Equatable {
+    struct Column: Equatable {
+        var title: String
+        /// The workload label of the result (`boot` for per-boot host counters) and its metric.
+        var workload: String
+        var metric: String
+        /// Multiplies the per-MB value (task-clock is in ns; shown in ms).
+        var scale: Double
+    }
+
+    static let columns: [Column] = [
+        Column(title: "user-space MMIO exits / MB", workload: "boot", metric: "host.kvm.mmio_exit_user", scale: 1),
+        Column(title: "KVM exits / MB", workload: "boot", metric: "host.kvm.exits", scale: 1),
+        Column(title: "interrupts / MB", workload: "", metric: "interrupts", scale: 1),
+        Column(title: "host CPU ms / MB (guest's QEMU; native: the runner)", workload: "boot", metric: "host.perf.task-clock",
+               scale: 1e-6),
+    ]
+
+    var workload: String
+    /// Variant name, then one cell per column, unescaped.
+    var rows: [[String]]
+    var notes: [String]
+}
+
+extension ReportInput {
+    /// The datapath cost table of `workload`, or nil when its work is not counted in MB or nothing was counted.
+    func datapathCost(for workload: String, bootLabel: String = "boot") -> DatapathCostTable? {
+        let all = results.workloads
+        let own = all.filter { $0.workload == workload }
+        guard let primary = own.first(where: { $0.kind == .primary }) ?? own.first else { return nil }
+        let workloadsRun = Set(all.map(\.workload)).subtracting([bootLabel])
+        func result(_ column: DatapathCostTable.Column) -> WorkloadResult? {
+            let label = column.workload.isEmpty ? workload : bootLabel
+            // A per-boot counter is divided by this workload's MB only when it was the boot's only workload.
+            if label == bootLabel, workloadsRun != [workload] { return nil }
+            return all.first { $0.workload == label && $0.metric == column.metric }
+        }
+        let found = DatapathCostTable.columns.map(result)
+        guard found.contains(where: { $0?.perUnit?.unit == "MB" }) else { return nil }
+        var rows: [[String]] = []
+        for variant in primary.variants {
+            var cells = [variant.variant]
+            if let reason = variant.status.notRunReason {
+                cells += Array(repeating: "not run: \(reason)", count: found.count)
+                rows.append(cells)
+                continue
+            }
+            for (column, r) in zip(DatapathCostTable.columns, found) {
+                if let value = r?.perUnit?.value(for: variant.variant), r?.perUnit?.unit == "MB" {
+                    cells.append(Num.sig(value * column.scale))
+                } else {
+                    cells.append("—")
+                }
+            }
+            rows.append(cells)
+        }
+        var notes = ["MB: 10^6 bytes the measured iterations read from the data disk (the workload's reads and its read-back check)."]
+        if workloadsRun != [workload] {
+            notes.append("KVM exits and host CPU time are counted per boot; this run's boots ran more than one workload, "
+                + "so they are not divided by this workload's MB.")
+        } else {
+            notes.append("KVM exits and host CPU time are counted per boot: the boot's count over the MB of its measured "
+                + "iterations, the guest's own boot and warm-up included. Interrupts are counted per iteration.")
+        }
+        notes.append("—: not counted (a native variant has no VM, so no KVM exits; other gaps are listed as unavailable metrics).")
+        return DatapathCostTable(workload: workload, rows: rows, notes: notes)
+    }
+}

@@ -6,15 +6,17 @@ import RVBenchCore
 import Testing
 @testable import Experiment
 import Host
+import GuestWire
+import Hypervisor
 
-/// The I/O workload on the real path: fio-randread natively in L1 (reading L1's data disk), in an L2 KVM
-/// guest through virtio (a virtio-blk disk that L1's QEMU serves from that disk), and in an L2 KVM guest
-/// through vhost-vdpa (QEMU's virtio-blk-pci with libblkio's virtio-blk-vhost-vdpa driver on
-/// /dev/vhost-vdpa-0, whose vdpa_sim_blk simulator L1 filled from that disk), each reading back and checking
-/// the same 64 MiB. L0 is QEMU 10: under QEMU 7.2, fio in the L2 guest was killed by SIGILL (user-mode clock
-/// CSR reads fault there). One boot per variant, two iterations: 127 s on 2 cores with a built lab for native
-/// and virtio alone (2026-12-01), the lab's boot included; with vdpa, 434 s to 582 s on the same, but
-/// heavily loaded, machine (the vDPA fill and a third boot added).
+/// The I/O workload on the real path, with every datapath the lab has: fio-randread natively in L1 (L1's nvme
+/// driver on L0's NVMe, whose image is the data disk), in an L2 KVM guest through virtio (a virtio-blk disk that
+/// L1's QEMU serves from that NVMe), through vhost-vdpa (libblkio's virtio-blk-vhost-vdpa driver on the
+/// vdpa_sim_blk device that L1 filled from the data disk) and through VFIO passthrough (the NVMe itself,
+/// `<hostdev managed='yes'>`, INTx), each reading back and checking the same 64 MiB.
+///
+/// L0 is QEMU 10 (under QEMU 7.2, fio in the L2 guest dies of SIGILL: user-mode clock CSR reads fault there)
+/// and L1 boots the lab's own kernel (the RISC-V IOMMU and VFIO type1). One boot per variant, two iterations.
 @Suite(.tags(.lab), .serialized) struct FioLabRunTests {
     static let spec = """
         name: labfio
@@ -32,21 +34,26 @@ import Host
             kind: vdpa
             vcpus: 1
             memory_mib: 512
+          - name: passthrough
+            kind: passthrough
+            device: "0000:00:10.0"
+            vcpus: 1
+            memory_mib: 512
         workloads:
           - name: fio-randread
         repetitions:
           boots: 1
           iterations: 2
           warmup: 0
-        counters: none
+        counters: [task-clock]
         timeouts:
           boot_s: 300
-          workload_s: 600
+          workload_s: 900
         retries:
           boot: 0
         """
 
-    @Test func randomReadsAreMeasuredAndVerifiedNativelyThroughVirtioAndThroughVDPA() async throws {
+    @Test func randomReadsAreMeasuredAndVerifiedThroughEveryDatapath() async throws {
         let lock = try await LabTestLock.acquire()
         defer { lock.release() }
         let logger = Logger(label: "rvbench.labfio.test")
@@ -60,26 +67,50 @@ import Host
                                                commandLine: ["test"], labProgress: { _ in })
 
         // A boot whose check failed (bytes other than the pattern, or not the manifest's SHA-256) is a failed boot.
-        #expect(outcome.summary.bootsOK == 3, "failures: \(outcome.summary.failures.map(\.reason))")
+        #expect(outcome.summary.bootsOK == 4, "failures: \(outcome.summary.failures.map(\.reason))")
         #expect(outcome.summary.notRun.isEmpty, "\(outcome.summary.notRun)")
-        for variant in ["native", "virtio", "vdpa"] {
-            func values(_ metric: String) -> [Double] {
-                outcome.summary.samples.filter { $0.variant == variant && $0.workload == "fio-randread" && $0.metric == metric }
-                    .map(\.value)
-            }
-            FileHandle.standardError.write(Data("labfio: \(variant) iops \(values("iops"))\n".utf8))
-            #expect(values("iops").count == 2 && values("iops").allSatisfy { $0 > 0 }, "\(variant): iops \(values("iops"))")
-            #expect(values("clat_p99_ns").count == 2 && values("clat_p99_ns").allSatisfy { $0 > 0 }, "\(variant)")
-            #expect(values("ios") == [1024, 1024], "\(variant)")
-            #expect(values("verified_bytes") == [67_108_864, 67_108_864], "\(variant)")
+        func values(_ variant: String, _ metric: String, workload: String = "fio-randread") -> [Double] {
+            outcome.summary.samples.filter { $0.variant == variant && $0.workload == workload && $0.metric == metric }
+                .map(\.value)
         }
+        /// A host counter of the variant's boot over the megabytes its iterations read from the data disk.
+        func perMB(_ variant: String, _ counter: String) -> Double? {
+            let mb = values(variant, "data_mb").reduce(0, +)
+            guard let total = values(variant, counter, workload: BootSample.bootLabel).first, mb > 0 else { return nil }
+            return total / mb
+        }
+        let variants = ["native", "virtio", "vdpa", "passthrough"]
+        for variant in variants {
+            FileHandle.standardError.write(Data(("labfio: \(variant) iops \(values(variant, "iops")) clat_p99_ns "
+                + "\(values(variant, "clat_p99_ns")) interrupts \(values(variant, "interrupts")) per MB: mmio_exit_user "
+                + "\(perMB(variant, "host.kvm.mmio_exit_user") ?? .nan) exits \(perMB(variant, "host.kvm.exits") ?? .nan) "
+                + "task-clock \(perMB(variant, "host.perf.task-clock") ?? .nan)\n").utf8))
+            #expect(values(variant, "iops").count == 2 && values(variant, "iops").allSatisfy { $0 > 0 }, "\(variant)")
+            #expect(values(variant, "clat_p99_ns").count == 2 && values(variant, "clat_p99_ns").allSatisfy { $0 > 0 }, "\(variant)")
+            #expect(values(variant, "ios") == [1024, 1024], "\(variant)")
+            #expect(values(variant, "verified_bytes") == [67_108_864, 67_108_864], "\(variant)")
+            #expect(values(variant, "data_mb") == [71.303168, 71.303168], "\(variant)")
+            #expect(values(variant, "interrupts").count == 2, "\(variant)")
+        }
+        // What the datapaths cost: the guests' KVM exits and their QEMU's CPU time, per MB read.
+        for variant in ["virtio", "vdpa", "passthrough"] {
+            #expect(perMB(variant, "host.kvm.exits").map { $0 > 0 } == true, "\(variant)")
+            #expect(perMB(variant, "host.perf.task-clock").map { $0 > 0 } == true, "\(variant)")
+        }
+        let virtioMMIO = try #require(perMB("virtio", "host.kvm.mmio_exit_user"))
+        for variant in ["vdpa", "passthrough"] {
+            let mmio = try #require(perMB(variant, "host.kvm.mmio_exit_user"))
+            #expect(mmio < virtioMMIO, "\(variant): \(mmio) user-space MMIO exits per MB, virtio \(virtioMMIO)")
+        }
+
         let manifest = try ResultsDirectory(url: dir).readManifest()
-        let xml = try #require(manifest.domains["virtio"])
-        #expect(xml.contains("<serial>rvbench-data</serial>") && xml.contains("cache='none'"), "\(xml)")
         #expect(manifest.artifacts.keys.contains("lab/data-disk"))
+        // native and virtio read L1's NVMe through L1's nvme driver.
         let device = try #require(manifest.plans["native"]?.dataDisk?.hostDevice)
         #expect(manifest.plans["native"]?.dataDisk == .host(device: device))
         #expect(manifest.plans["virtio"]?.dataDisk == .virtioBlock(hostDevice: device))
+        let xml = try #require(manifest.domains["virtio"])
+        #expect(xml.contains("<serial>rvbench-data</serial>") && xml.contains("cache='none'"), "\(xml)")
         // The vdpa boot had the vhost-vdpa disk as its data disk, and no virtio data disk.
         let vdpaPlan = try #require(manifest.plans["vdpa"])
         let vhost = try #require(vdpaPlan.vdpaDevice)
@@ -90,5 +121,22 @@ import Host
         #expect(vdpaXML.contains("<access mode='shared'/>") && vdpaXML.contains("<serial>rvbench-data</serial>"))
         #expect(!vdpaXML.contains("<source dev='\(device)'/>"), "\(vdpaXML)")
         #expect(manifest.notes.contains(VDPADatapath.note(variant: "vdpa", device: vhost)), "\(manifest.notes)")
+        // The passthrough boot had the NVMe as a <hostdev>, with INTx.
+        let plan = try #require(manifest.plans["passthrough"])
+        let address = try #require(plan.hostdev)
+        #expect(address.description == LabDevices.nvme.pciAddress)
+        #expect(plan.iommuGroup != nil)
+        #expect(plan.dataDisk == .assignedDevice(address))
+        #expect(plan.interrupts?.mode == "INTx" && plan.interrupts?.msiIsolation == false)
+        let passXML = try #require(manifest.domains["passthrough"])
+        #expect(passXML.contains("<hostdev mode='subsystem' type='pci' managed='yes'>"), "\(passXML)")
+        #expect(DomainXML.hostdevAddresses(in: passXML) == [address])
+        #expect(passXML.contains("pci=nomsi"))
+        #expect(DomainXML.hostdevAddresses(in: xml).isEmpty && DomainXML.hostdevAddresses(in: vdpaXML).isEmpty)
+        // Which driver held the NVMe in each boot: nvme for native, virtio and vdpa, vfio-pci for passthrough.
+        let drivers = Dictionary(grouping: manifest.deviceBindings.values, by: \.variant).mapValues { $0.map(\.driver) }
+        #expect(drivers["native"] == ["nvme"] && drivers["virtio"] == ["nvme"] && drivers["passthrough"] == ["vfio-pci"],
+                "\(manifest.deviceBindings)")
+        #expect(outcome.results.notes.contains { $0.contains("INTx") && $0.contains("allow_unsafe_interrupts=1") })
     }
 }

@@ -44,7 +44,7 @@ import Testing
             #expect(randread.metricKinds[latency]?.kind == .secondary && randread.metricKinds[latency]?.unit == "ns")
             #expect(randread.metricKinds[latency]?.direction == .lowerIsBetter)
         }
-        #expect(randread.work == WorkUnit(metric: "ios", unit: "I/O"))
+        #expect(randread.work == WorkUnit(metric: "data_mb", unit: "MB"))
         let seqread = try #require(catalogue.entry(named: "fio-seqread"))
         #expect(seqread.defaultMetric == "bw_mib_s" && seqread.metricKinds["bw_mib_s"]?.unit == "MiB/s")
         #expect(catalogue.entries.filter(\.readsDataDisk).map(\.name) == ["fio-randread", "fio-seqread"])

@@ -96,6 +96,10 @@ struct WorkloadsUserModeTests {
         }
         #expect(results["fio-randread"]?.metrics["ios"] == 1024)
         #expect(results["fio-seqread"]?.metrics["io_bytes"] == 67_108_864)
+        // The per-MB denominator: fio's bytes plus the read-back's, in 10^6 bytes; and an interrupt count.
+        #expect(results["fio-randread"]?.metrics["data_mb"] == Double(4_194_304 + 67_108_864) / 1e6)
+        #expect(results["fio-seqread"]?.metrics["data_mb"] == Double(67_108_864 + 67_108_864) / 1e6)
+        #expect(results["fio-randread"]?.metrics["interrupts"].map { $0 >= 0 } == true)
         let s = try #require(summary)
         #expect(s.results == names.count)
         #expect(s.checksumFailures == 0)

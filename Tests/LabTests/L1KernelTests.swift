@@ -111,8 +111,8 @@ import Testing
         #expect(LabBuilder.hostPackages(listed, l1Kernel: .own) == ["busybox-static", "qemu-block-extra", "linux-perf"])
     }
 
-    @Test func theChoiceComesFromTheEnvironmentOrDefaultsToDebian() throws {
-        #expect(try LabL1Kernel.fromEnvironment([:]) == .debian)
+    @Test func theChoiceComesFromTheEnvironmentOrDefaultsToTheOwnKernel() throws {
+        #expect(try LabL1Kernel.fromEnvironment([:]) == .own)
         #expect(try LabL1Kernel.fromEnvironment(["RVBENCH_L1_KERNEL": "own"]) == .own)
         #expect(throws: RVBenchError.self) { _ = try LabL1Kernel.fromEnvironment(["RVBENCH_L1_KERNEL": "sid"]) }
     }
