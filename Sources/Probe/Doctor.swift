@@ -253,6 +253,11 @@ public enum Doctor {
         switch f.vfio.kvmVFIODevice {
         case .yes:
             out.append(DoctorCheck(host: host, name: "KVM VFIO device", status: .ok, detail: f.vfio.kvmVFIODetail))
+        case .no where f.vfio.module("vfio_iommu_type1").isPresent && f.vfio.container:
+            out.append(DoctorCheck(host: host, name: "KVM VFIO device", status: .warning,
+                                   detail: f.vfio.kvmVFIODetail + "; QEMU's legacy VFIO container path (libvirt's default "
+                                       + "<hostdev>) only warns without it, its iommufd backend fails",
+                                   prevents: "nothing rvbench uses: passthrough goes through VFIO type1's container"))
         case .no:
             out.append(DoctorCheck(host: host, name: "KVM VFIO device", status: .missing, detail: f.vfio.kvmVFIODetail,
                                    prevents: "the passthrough variant: QEMU cannot register the assigned device with KVM",

@@ -49,7 +49,7 @@ public enum PassthroughPreflight {
         if !facts.iommu.present {
             reasons.append("no IOMMU: the device's DMA cannot be confined to the guest, so VFIO refuses it; "
                 + "enable the IOMMU (RISC-V IOMMU driver, Linux 6.13 or later, on a platform that has one; "
-                + "the lab's L1 runs Debian 13's 6.12, which has none)")
+                + "in the lab, the own L1 kernel has it and Debian 13's 6.12, --l1-kernel debian, has none)")
         } else if let device {
             if let id = device.iommuGroup, let g = facts.iommuGroup(id) {
                 group = g
@@ -122,7 +122,9 @@ public enum PassthroughPreflight {
         switch facts.vfio.kvmVFIODevice {
         case .yes:
             break
-        case .no where isManaged && type1Container:
+        case .no where type1Container:
+            // QEMU's legacy group/container path (libvirt's default <hostdev>) only warns ("Failed to create KVM
+            // VFIO device"); its iommufd backend would fail, and rvbench does not use it.
             break
         case .no:
             reasons.append("KVM has no VFIO device (\(facts.vfio.kvmVFIODetail)): QEMU cannot register the assigned "

@@ -92,16 +92,19 @@ import Hypervisor
             #expect(values(variant, "data_mb") == [71.303168, 71.303168], "\(variant)")
             #expect(values(variant, "interrupts").count == 2, "\(variant)")
         }
-        // What the datapaths cost: the guests' KVM exits and their QEMU's CPU time, per MB read.
+        // What the datapaths cost: every guest's KVM exits (user-space MMIO ones among them) and its QEMU's CPU
+        // time, per MB read; the native runner's CPU time too. Not asserted: that vdpa and passthrough take fewer
+        // user-space MMIO exits than virtio. In this lab they do not (about 120 to 145 per MB each on 2026-12-01):
+        // L2 has QEMU's user-space PLIC, so every interrupt costs MMIO exits to QEMU whatever the datapath;
+        // libvirt's vhostvdpa disk keeps QEMU's virtio-blk-pci device in front of the guest; and with INTx QEMU
+        // traps the assigned device's BARs after each interrupt to see its end.
         for variant in ["virtio", "vdpa", "passthrough"] {
-            #expect(perMB(variant, "host.kvm.exits").map { $0 > 0 } == true, "\(variant)")
-            #expect(perMB(variant, "host.perf.task-clock").map { $0 > 0 } == true, "\(variant)")
+            for counter in ["host.kvm.exits", "host.kvm.mmio_exit_user", "host.perf.task-clock"] {
+                #expect(perMB(variant, counter).map { $0 > 0 } == true, "\(variant): \(counter)")
+            }
         }
-        let virtioMMIO = try #require(perMB("virtio", "host.kvm.mmio_exit_user"))
-        for variant in ["vdpa", "passthrough"] {
-            let mmio = try #require(perMB(variant, "host.kvm.mmio_exit_user"))
-            #expect(mmio < virtioMMIO, "\(variant): \(mmio) user-space MMIO exits per MB, virtio \(virtioMMIO)")
-        }
+        #expect(perMB("native", "host.perf.task-clock").map { $0 > 0 } == true)
+        #expect(perMB("native", "host.kvm.exits") == nil, "a native boot has no VM, so no KVM exits")
 
         let manifest = try ResultsDirectory(url: dir).readManifest()
         #expect(manifest.artifacts.keys.contains("lab/data-disk"))

@@ -80,9 +80,9 @@ import Remote
     }
 
     /// Runs `body` with the lab up (started here unless it already ran) and brings it down after if started here.
-    static func withLab(_ body: (Lab, LabState) async throws -> Void) async throws {
+    static func withLab(qemu: QEMUFlavour = .debian12, _ body: (Lab, LabState) async throws -> Void) async throws {
         let lab = Lab(paths: LabPaths.fromEnvironment(), logger: logger)
-        let up = try await lab.up()
+        let up = try await lab.up(qemu: qemu)
         do {
             try await body(lab, up.state)
         } catch {
@@ -120,6 +120,69 @@ import Remote
             #expect(failures.count == 1, "\(outcome.summary.failures.map(\.reason))")
             #expect(outcome.summary.bootsOK == 2 && outcome.summary.bootsFailed == 0)
             try Self.expectCompleteAndUnique(outcome.summary, directory: dir, workload: "x264-320", boots: 1)
+            try await Self.expectNothingLeftInL1(lab, state)
+        }
+    }
+
+    /// A passthrough guest whose QEMU dies mid-run: libvirt gives the NVMe back to nvme, the retry gets it through
+    /// vfio-pci again, and after the run nvme holds it and no domain is left in L1.
+    @Test func passthroughGuestKilledMidRunGivesTheNVMeBackAndIsRetried() async throws {
+        let lock = try await LabTestLock.acquire()
+        defer { lock.release() }
+        let yaml = """
+            name: labptkill
+            seed: 7
+            host: lab
+            qemu: trixie
+            variants:
+              - name: native
+                kind: native
+              - name: passthrough
+                kind: passthrough
+                device: "\(LabDevices.nvme.pciAddress)"
+                vcpus: 1
+                memory_mib: 512
+            workloads:
+              - name: fio-randread
+            repetitions:
+              boots: 1
+              iterations: 2
+              warmup: 0
+            counters: none
+            timeouts:
+              boot_s: 300
+              workload_s: 900
+            retries:
+              boot: 1
+            """
+        let spec = try await LabTestSupport.prepare(yaml, file: "labptkill.yaml")
+        let dir = LabTestSupport.temporaryDirectory("labptkill")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try await Self.withLab(qemu: .trixie) { lab, state in
+            let progress = EventProgress()
+            let killer = Task { () -> Bool in
+                guard await progress.wait(seconds: 1200, for: { $0.isSample(variant: "passthrough", boot: 0, attempt: 1) }) else {
+                    return false
+                }
+                let out = try? await lab.ssh(state, "pkill -KILL -f 'guest=rvbench-[0-9a-f]*-passthrough-b0-a1' && echo killed",
+                                             timeout: 30)
+                return out?.contains("killed") == true
+            }
+            let outcome = try await RunSession.run(spec: spec, directory: dir, progress: progress, logger: Self.logger,
+                                                   commandLine: ["test"], labProgress: { _ in })
+            killer.cancel()
+            #expect(await killer.value, "the passthrough guest's QEMU was not killed in the middle of its first attempt")
+            #expect(outcome.summary.failures.filter { $0.variant == "passthrough" }.count == 1,
+                    "\(outcome.summary.failures.map(\.reason))")
+            #expect(outcome.summary.bootsOK == 2 && outcome.summary.bootsFailed == 0)
+            #expect(outcome.summary.samples.filter { $0.variant == "passthrough" && $0.metric == "verified_bytes" }.count == 2)
+            // Both attempts had the NVMe on vfio-pci; after the run nvme holds it again.
+            let manifest = try ResultsDirectory(url: dir).readManifest()
+            #expect(manifest.deviceBindings.values.filter { $0.variant == "passthrough" }.map(\.driver) == ["vfio-pci", "vfio-pci"],
+                    "\(manifest.deviceBindings)")
+            let driver = try await lab.ssh(state, "basename \"$(readlink /sys/bus/pci/devices/\(LabDevices.nvme.pciAddress)/driver)\"",
+                                           timeout: 60)
+            #expect(driver.trimmingCharacters(in: .whitespacesAndNewlines) == "nvme")
             try await Self.expectNothingLeftInL1(lab, state)
         }
     }

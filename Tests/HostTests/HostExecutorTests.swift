@@ -338,7 +338,12 @@ enum HostFixtures {
             == .runnable(device: Self.address, iommuGroup: "2"))
         let unmanaged = PassthroughPreflight.check(facts: facts, device: selector).reasons
         #expect(unmanaged.contains { $0.contains("bound to nvme, not vfio-pci") })
-        #expect(unmanaged.contains { $0.hasPrefix("KVM has no VFIO device") })
+        // Without KVM's VFIO device, QEMU's legacy container path only warns: not a reason while type1 has a container.
+        #expect(!unmanaged.contains { $0.hasPrefix("KVM has no VFIO device") })
+        var noContainer = facts
+        noContainer.vfio.container = false
+        #expect(PassthroughPreflight.check(facts: noContainer, device: selector, managed: Self.address).reasons
+            .contains { $0.hasPrefix("KVM has no VFIO device") })
         let safe = PassthroughPreflight.check(facts: try Self.labFacts(unsafe: "N"), device: selector, managed: Self.address)
         #expect(safe.reasons.count == 1 && safe.reasons[0].contains("allow_unsafe_interrupts=N"))
     }

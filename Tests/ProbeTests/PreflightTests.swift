@@ -39,7 +39,7 @@ struct PreflightTests {
         let reasons = result.reasons
         #expect(reasons.count == 6)
         #expect(reasons[0].hasPrefix("no IOMMU: the device's DMA cannot be confined to the guest"))
-        #expect(reasons[0].contains("Linux 6.13 or later") && reasons[0].contains("Debian 13's 6.12, which has none"))
+        #expect(reasons[0].contains("Linux 6.13 or later") && reasons[0].contains("Debian 13's 6.12, --l1-kernel debian, has none"))
         #expect(reasons.contains { $0.hasPrefix("0000:00:03.0 is bound to nvme, not vfio-pci") })
         #expect(reasons.contains { $0.hasPrefix("vfio-pci is not loaded") && $0.hasSuffix("modprobe vfio-pci") })
         #expect(reasons.contains { $0.hasPrefix("neither VFIO type1 nor iommufd is available (vfio_iommu_type1 absent") })
