@@ -338,7 +338,7 @@ public enum Doctor {
         if (vhost.isPresent || vhost == .available) && (sim.isPresent || sim == .available) {
             return DoctorCheck(host: host, name: "vhost-vdpa", status: .warning, detail: "\(modules); \(devices)",
                                prevents: "the vdpa variant until the modules are loaded",
-                               fix: "modprobe vhost_vdpa vdpa_sim_blk (rvbench loads them for a vdpa run)")
+                               fix: "modprobe vhost_vdpa vdpa_sim_blk && vdpa dev add mgmtdev vdpasim_blk name vdpa-blk0 (the lab's L1 does this when it boots; rvbench does not load them)")
         }
         return DoctorCheck(host: host, name: "vhost-vdpa", status: .missing, detail: modules,
                            prevents: "the vdpa variant",

@@ -37,7 +37,8 @@ struct DoctorLinesTests {
         #expect(advice.contains("remote root@10.0.0.2:22: vfio-pci warning: the passthrough variant until it is loaded; "
             + "modprobe vfio-pci"))
         #expect(advice.contains("remote root@10.0.0.2:22: vhost-vdpa warning: the vdpa variant until the modules are "
-            + "loaded; modprobe vhost_vdpa vdpa_sim_blk (rvbench loads them for a vdpa run)"))
+            + "loaded; modprobe vhost_vdpa vdpa_sim_blk && vdpa dev add mgmtdev vdpasim_blk name vdpa-blk0 "
+            + "(the lab's L1 does this when it boots; rvbench does not load them)"))
         #expect(try check(checks, "remote root@10.0.0.2:22", "KVM VFIO device").status == .missing)
         // Optional features only: the host can still run native and virtio.
         #expect(!Doctor.somethingNeededIsMissing(checks))
