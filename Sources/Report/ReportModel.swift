@@ -270,18 +270,18 @@ extension ReportInput {
 struct DatapathCostTable: Equatable {
     struct Column: Equatable {
         var title: String
-        /// The workload label of the result (`boot` for per-boot host counters) and its metric.
-        var workload: String
+        /// True for a host counter recorded per boot (workload label `boot`); false for the workload's own metric.
+        var perBoot: Bool
         var metric: String
         /// Multiplies the per-MB value (task-clock is in ns; shown in ms).
         var scale: Double
     }
 
     static let columns: [Column] = [
-        Column(title: "user-space MMIO exits / MB", workload: "boot", metric: "host.kvm.mmio_exit_user", scale: 1),
-        Column(title: "KVM exits / MB", workload: "boot", metric: "host.kvm.exits", scale: 1),
-        Column(title: "interrupts / MB", workload: "", metric: "interrupts", scale: 1),
-        Column(title: "host CPU ms / MB (guest's QEMU; native: the runner)", workload: "boot", metric: "host.perf.task-clock",
+        Column(title: "user-space MMIO exits / MB", perBoot: true, metric: "host.kvm.mmio_exit_user", scale: 1),
+        Column(title: "KVM exits / MB", perBoot: true, metric: "host.kvm.exits", scale: 1),
+        Column(title: "interrupts / MB", perBoot: false, metric: "interrupts", scale: 1),
+        Column(title: "host CPU ms / MB (guest's QEMU; native: the runner)", perBoot: true, metric: "host.perf.task-clock",
                scale: 1e-6),
     ]
 
@@ -298,14 +298,15 @@ extension ReportInput {
         let own = all.filter { $0.workload == workload }
         guard let primary = own.first(where: { $0.kind == .primary }) ?? own.first else { return nil }
         let workloadsRun = Set(all.map(\.workload)).subtracting([bootLabel])
-        func result(_ column: DatapathCostTable.Column) -> WorkloadResult? {
-            let label = column.workload.isEmpty ? workload : bootLabel
+        /// The column's normalisation per MB, if the run has one.
+        func perMB(_ column: DatapathCostTable.Column) -> PerUnitOfWork? {
             // A per-boot counter is divided by this workload's MB only when it was the boot's only workload.
-            if label == bootLabel, workloadsRun != [workload] { return nil }
-            return all.first { $0.workload == label && $0.metric == column.metric }
+            if column.perBoot, workloadsRun != [workload] { return nil }
+            let label = column.perBoot ? bootLabel : workload
+            return all.first { $0.workload == label && $0.metric == column.metric }?.perUnit.flatMap { $0.unit == "MB" ? $0 : nil }
         }
-        let found = DatapathCostTable.columns.map(result)
-        guard found.contains(where: { $0?.perUnit?.unit == "MB" }) else { return nil }
+        let found = DatapathCostTable.columns.map(perMB)
+        guard found.contains(where: { $0 != nil }) else { return nil }
         var rows: [[String]] = []
         for variant in primary.variants {
             var cells = [variant.variant]
@@ -314,12 +315,8 @@ extension ReportInput {
                 rows.append(cells)
                 continue
             }
-            for (column, r) in zip(DatapathCostTable.columns, found) {
-                if let value = r?.perUnit?.value(for: variant.variant), r?.perUnit?.unit == "MB" {
-                    cells.append(Num.sig(value * column.scale))
-                } else {
-                    cells.append("—")
-                }
+            for (column, per) in zip(DatapathCostTable.columns, found) {
+                cells.append(per?.value(for: variant.variant).map { Num.sig($0 * column.scale) } ?? "—")
             }
             rows.append(cells)
         }

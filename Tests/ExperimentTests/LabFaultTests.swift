@@ -95,6 +95,27 @@ import Remote
         }
     }
 
+    /// Once the first attempt of `variant`'s boot 0 has a measured result (more are to come), runs `script` in L1;
+    /// the task's value is whether its output contains `done`.
+    static func inL1AfterFirstSample(of variant: String, _ progress: EventProgress, lab: Lab, state: LabState,
+                                     waitSeconds: Double = 900, run script: String, done: String,
+                                     timeout: Double = 30) -> Task<Bool, Never> {
+        Task {
+            guard await progress.wait(seconds: waitSeconds, for: { $0.isSample(variant: variant, boot: 0, attempt: 1) }) else {
+                return false
+            }
+            let out = try? await lab.ssh(state, script, timeout: timeout)
+            return out?.contains(done) == true
+        }
+    }
+
+    /// Kills the QEMU of `variant`'s first attempt in L1 once that attempt has a measured result.
+    static func killFirstAttempt(of variant: String, _ progress: EventProgress, lab: Lab, state: LabState,
+                                 waitSeconds: Double = 900) -> Task<Bool, Never> {
+        inL1AfterFirstSample(of: variant, progress, lab: lab, state: state, waitSeconds: waitSeconds,
+                             run: "pkill -KILL -f 'guest=rvbench-[0-9a-f]*-\(variant)-b0-a1' && echo killed", done: "killed")
+    }
+
     @Test func guestQEMUKilledMidRunIsRecordedAndRetried() async throws {
         let lock = try await LabTestLock.acquire()
         defer { lock.release() }
@@ -102,16 +123,8 @@ import Remote
         let dir = LabTestSupport.temporaryDirectory("labkill")
         defer { try? FileManager.default.removeItem(at: dir) }
         try await Self.withLab { lab, state in
-            // Kills the first attempt's QEMU in L1 once its first measured result arrived (more are to come).
             let progress = EventProgress()
-            let killer = Task { () -> Bool in
-                guard await progress.wait(seconds: 900, for: { $0.isSample(variant: "virtio", boot: 0, attempt: 1) }) else {
-                    return false
-                }
-                let out = try? await lab.ssh(state, "pkill -KILL -f 'guest=rvbench-[0-9a-f]*-virtio-b0-a1' && echo killed",
-                                             timeout: 30)
-                return out?.contains("killed") == true
-            }
+            let killer = Self.killFirstAttempt(of: "virtio", progress, lab: lab, state: state)
             let outcome = try await RunSession.run(spec: spec, directory: dir, progress: progress, logger: Self.logger,
                                                    commandLine: ["test"], labProgress: { _ in })
             killer.cancel()
@@ -160,14 +173,7 @@ import Remote
         defer { try? FileManager.default.removeItem(at: dir) }
         try await Self.withLab(qemu: .trixie) { lab, state in
             let progress = EventProgress()
-            let killer = Task { () -> Bool in
-                guard await progress.wait(seconds: 1200, for: { $0.isSample(variant: "passthrough", boot: 0, attempt: 1) }) else {
-                    return false
-                }
-                let out = try? await lab.ssh(state, "pkill -KILL -f 'guest=rvbench-[0-9a-f]*-passthrough-b0-a1' && echo killed",
-                                             timeout: 30)
-                return out?.contains("killed") == true
-            }
+            let killer = Self.killFirstAttempt(of: "passthrough", progress, lab: lab, state: state, waitSeconds: 1200)
             let outcome = try await RunSession.run(spec: spec, directory: dir, progress: progress, logger: Self.logger,
                                                    commandLine: ["test"], labProgress: { _ in })
             killer.cancel()
@@ -197,15 +203,10 @@ import Remote
             // Restarts L1's libvirtd once the guest's first measured result arrived, and waits (bounded) until
             // the new daemon answers. The guest's QEMU keeps running; the run's connection and console break.
             let progress = EventProgress()
-            let restarter = Task { () -> Bool in
-                guard await progress.wait(seconds: 900, for: { $0.isSample(variant: "virtio", boot: 0, attempt: 1) }) else {
-                    return false
-                }
-                let script = "pkill -x libvirtd; for i in $(seq 50); do pgrep -x libvirtd >/dev/null || break; sleep 0.2; done; "
-                    + "libvirtd --listen -d && pgrep -x libvirtd >/dev/null && echo restarted"
-                let out = try? await lab.ssh(state, script, timeout: 120)
-                return out?.contains("restarted") == true
-            }
+            let script = "pkill -x libvirtd; for i in $(seq 50); do pgrep -x libvirtd >/dev/null || break; sleep 0.2; done; "
+                + "libvirtd --listen -d && pgrep -x libvirtd >/dev/null && echo restarted"
+            let restarter = Self.inL1AfterFirstSample(of: "virtio", progress, lab: lab, state: state, run: script,
+                                                      done: "restarted", timeout: 120)
             let outcome = try await RunSession.run(spec: spec, directory: dir, progress: progress, logger: Self.logger,
                                                    commandLine: ["test"], labProgress: { _ in })
             restarter.cancel()
