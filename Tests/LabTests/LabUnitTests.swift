@@ -412,6 +412,8 @@ func temporaryDirectory() throws -> URL {
         let joined = plain.joined(separator: " ")
         #expect(joined.contains("-name guest=rvbench-lab,debug-threads=on"))
         #expect(joined.contains("-machine virt,aia=aplic-imsic"))
+        // Named extensions, not `max` (which ran L1 at half speed), and no V.
+        #expect(joined.contains("-cpu rv64,h=true,sscofpmf=true,smaia=true,ssaia=true "))
         #expect(joined.contains("-bios /cache/qemu-trixie/k/root/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"))
         #expect(joined.contains("hostfwd=tcp:127.0.0.1:41000-:16509,hostfwd=tcp:127.0.0.1:41001-:22"))
         #expect(joined.contains("-daemonize -pidfile /run/qemu.pid"))
