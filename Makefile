@@ -7,7 +7,7 @@ export PATH := $(PATH):/opt/swift/usr/bin
 SWIFT ?= swift
 RVBENCH := .build/release/rvbench
 
-.PHONY: deps build release workloads test unit-test demo clean 
+.PHONY: deps build release workloads test test-phases unit-test demo clean
 
 deps:
 	@scripts/deps.sh
@@ -25,17 +25,25 @@ workloads: deps
 
 # Unit tests only: no lab, no cross-built workloads.
 unit-test: build
-	$(SWIFT) test --skip '.*(Lab(Integration|Run|Fault|Deterministic)|FreshInstall)Tests.*'
+	$(SWIFT) test --skip '.*(Lab(Integration|Run|Fault|Deterministic|Doctor)|FioLabRun|FreshInstall|KubeVirtLabRun)Tests.*'
 
-test: deps workloads
-	$(SWIFT) build --build-tests
+# scripts/phase.sh times each phase; the summary comes last, failures included.
+test: deps
+	@scripts/phase.sh --reset
+	@rc=0; $(MAKE) test-phases || rc=$$?; scripts/phase.sh --summary; exit $$rc
+
+test-phases:
+	scripts/phase.sh workloads $(MAKE) workloads
+	scripts/phase.sh "swift build" $(SWIFT) build --build-tests
 	# Build the lab's artifacts before the tests (cached by content hash; the lab tests then reuse
 	# them): mmdebstrap run from inside the test process has died of SIGPIPE.
-	RVBENCH_WORKLOADS=$(CURDIR)/workloads/build/out .build/debug/rvbench lab build --qemu trixie
+	RVBENCH_WORKLOADS=$(CURDIR)/workloads/build/out scripts/phase.sh "lab build" \
+	  .build/debug/rvbench lab build --qemu trixie
 	# The fresh-install test's clean Debian 12 root, also prebuilt (cached by the packages file's hash).
-	if [ "$$(id -u)" = 0 ]; then scripts/fresh-root.sh >/dev/null; fi
+	if [ "$$(id -u)" = 0 ]; then scripts/phase.sh "fresh root" scripts/fresh-root.sh >/dev/null; fi
 	# services.sh run stops the services it started on every exit path, failures included.
-	RVBENCH_WORKLOADS=$(CURDIR)/workloads/build/out scripts/services.sh run $(SWIFT) test --skip-build
+	RVBENCH_WORKLOADS=$(CURDIR)/workloads/build/out scripts/phase.sh "swift test" \
+	  scripts/services.sh run $(SWIFT) test --skip-build
 
 demo: release workloads
 	@scripts/services.sh run sh -c 'rc=0; $(RVBENCH) lab build && $(RVBENCH) run analysis/quickstart.yaml || rc=$$?; \

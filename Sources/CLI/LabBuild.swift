@@ -22,7 +22,7 @@ struct LabBuild: AsyncParsableCommand, LabSubcommand {
 
     @Option(name: .customLong("l1-kernel"), help: ArgumentHelp(
         "L1's kernel: own (the default: cross-built from Debian sid's linux-source-7.2) or debian (Debian 13's 6.12, a fallback without VFIO).",
-        discussion: "own has the RISC-V IOMMU, VFIO type1, NVMe, vdpa_sim_blk and vp_vdpa; its first build takes about 10 minutes on 2 cores. Without the option, RVBENCH_L1_KERNEL decides."))
+        discussion: "own has the RISC-V IOMMU, VFIO type1, NVMe, vdpa_sim_blk and vp_vdpa, and L2 guests run it too; its first build takes about 13 minutes on 2 cores. With debian, L2's kernel is built from Debian 12's linux-source-6.1 (apt-get install linux-source-6.1). Without the option, RVBENCH_L1_KERNEL decides."))
     var l1Kernel: LabL1Kernel?
 
     func run() async throws {

@@ -84,6 +84,8 @@ struct BuiltL1Kernel {
     var dir: URL
     var record: L1KernelRecord
     var image: URL { dir.appendingPathComponent("Image") }
+    /// The same tree and configuration built once more for L2: only the vDSO differs (no time functions).
+    var guestImage: URL { dir.appendingPathComponent("guest-Image") }
     var config: URL { dir.appendingPathComponent("config") }
     /// `lib/modules/<release>` below this directory (`make modules_install INSTALL_MOD_PATH=...`).
     var modulesRoot: URL { dir.appendingPathComponent("modroot") }
@@ -198,7 +200,7 @@ extension LabBuilder {
             "fragmentSHA256": fragmentSHA256,
             "patches": patches.map { "\($0.name)=\($0.sha256)" }.joined(separator: ","),
             "compiler": compiler, "localVersion": l1LocalVersion,
-            "recipe": "tinyconfig+patches+merge_config+olddefconfig+Image+modules v1",
+            "recipe": "tinyconfig+patches+merge_config+olddefconfig+Image+modules, guest Image with a vDSO without time functions v2",
         ])
     }
 
@@ -247,6 +249,17 @@ extension LabBuilder {
             try fm.copyItem(at: work.appendingPathComponent("arch/riscv/boot/Image"), to: out.appendingPathComponent("Image"))
             try fm.copyItem(at: work.appendingPathComponent(".config"), to: out.appendingPathComponent("config"))
             try Data((release + "\n").utf8).write(to: out.appendingPathComponent("release"))
+            // L2's kernel is this one, so that native and guest variants run the same kernel and the lab
+            // compiles one. Only its vDSO differs: no time functions, because with QEMU 7.2 as L0 reading
+            // the `time` CSR from user mode in a KVM guest raises an illegal-instruction exception (the C
+            // library then uses the clock_gettime system call). Kbuild rebuilds the vDSO and relinks.
+            self.progress("L1 kernel: the guest's Image (vDSO without time functions)")
+            try await Subprocess.check(["sed", "-i", "/-DHAS_VGETTIMEOFDAY/d", "arch/riscv/kernel/vdso/Makefile"],
+                                       directory: work.path, timeout: 60)
+            try await self.runWithProgress(["make", "-j\(self.jobs)", "Image"], environment: env, directory: work.path,
+                                           timeout: 1800, label: "guest kernel", counting: "  CC ")
+            try fm.copyItem(at: work.appendingPathComponent("arch/riscv/boot/Image"),
+                            to: out.appendingPathComponent("guest-Image"))
             // rm, not FileManager: removing the tree's 80,000 files file by file took minutes.
             try await Subprocess.check(["rm", "-rf", work.path], timeout: 1200)
         }

@@ -53,9 +53,15 @@ public struct LabBuilder: Sendable {
         let release = try await archiveRelease(mirror: mirror)
         progress("archive: \(release.suite) \(release.version ?? "") dated \(release.date ?? "?") (InRelease \(release.sha256.prefix(12)))")
 
-        let guestKernel = try await buildGuestKernel(steps: &steps)
-        // The lab's own L1 kernel replaces Debian's kernel package in the host root.
+        // The lab's own L1 kernel replaces Debian's kernel package in the host root and is L2's kernel too;
+        // with Debian's L1 kernel, L2's is built from bookworm's linux-source-6.1.
         let ownKernel = l1Kernel == .own ? try await buildL1Kernel(mirror: mirror, steps: &steps) : nil
+        let guestKernel: GuestKernelRecord
+        if let ownKernel {
+            guestKernel = try await guestKernelRecord(of: ownKernel)
+        } else {
+            guestKernel = try await buildGuestKernel(steps: &steps)
+        }
         let hostPackages = Self.hostPackages(try PackageList.read(labDir.appendingPathComponent("host-packages.txt")),
                                              l1Kernel: l1Kernel)
         let hostRoot = try await buildRoot(name: "host-root", kind: "host", packages: hostPackages, mirror: mirror,
@@ -130,6 +136,15 @@ public struct LabBuilder: Sendable {
     }
 
     // MARK: - Steps
+    /// L2's kernel when the lab builds its own L1 kernel: that build's guest image (see `BuiltL1Kernel.guestImage`).
+    func guestKernelRecord(of kernel: BuiltL1Kernel) async throws -> GuestKernelRecord {
+        let r = kernel.record
+        return GuestKernelRecord(
+            key: r.key, sourcePackage: r.sourcePackage, sourceVersion: r.sourceVersion, sourceSHA256: r.sourceSHA256,
+            fragmentSHA256: r.fragmentSHA256, compiler: r.compiler, configSHA256: r.configSHA256,
+            droppedOptions: r.droppedOptions, image: try await artifact(kernel.guestImage))
+    }
+
 
     func ensureSSHKey() async throws {
         if FileManager.default.fileExists(atPath: paths.sshKey.path),
@@ -492,7 +507,8 @@ public struct LabBuilder: Sendable {
         let src = URL(fileURLWithPath: "/usr/src")
         let names = (try? FileManager.default.contentsOfDirectory(atPath: src.path)) ?? []
         guard let name = names.filter({ $0.hasPrefix("linux-source-") && $0.hasSuffix(".tar.xz") }).sorted().last else {
-            throw RVBenchError(.notFound, "no /usr/src/linux-source-*.tar.xz; install linux-source-6.1 (make deps)")
+            throw RVBenchError(.notFound, "no /usr/src/linux-source-*.tar.xz: with --l1-kernel debian, L2's kernel is built "
+                + "from Debian 12's kernel source; run: apt-get install linux-source-6.1")
         }
         return src.appendingPathComponent(name)
     }

@@ -49,7 +49,8 @@ public struct LabBuildStep: Sendable, Codable, Equatable {
     public var seconds: Double
 }
 
-/// The guest (L2) kernel and how it was made.
+/// The guest (L2) kernel and how it was made. With the lab's own L1 kernel, these are that build's fields
+/// (same key, source, fragment and configuration); its image differs only in the vDSO.
 public struct GuestKernelRecord: Sendable, Codable, Equatable {
     public var key: String
     public var sourcePackage: String

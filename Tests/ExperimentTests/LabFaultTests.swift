@@ -17,7 +17,8 @@ import Remote
     static let source = LabTestSupport.source
     static let logger = Logger(label: "rvbench.labfault.test")
 
-    static func spec(name: String, workload: String, boots: Int = 1, workloadSeconds: Int = 400) -> String {
+    /// micro-timer (3,000 sleeps an iteration): light, so that the faults, not the workload, take the time.
+    static func spec(name: String, boots: Int = 1, iterations: Int = 2, workloadSeconds: Int = 400) -> String {
         """
         name: \(name)
         seed: 5
@@ -30,10 +31,10 @@ import Remote
             vcpus: 1
             memory_mib: 768
         workloads:
-          - name: \(workload)
+          - name: micro-timer
         repetitions:
           boots: \(boots)
-          iterations: 2
+          iterations: \(iterations)
           warmup: 0
         counters: none
         timeouts:
@@ -45,21 +46,22 @@ import Remote
     }
 
     /// Every (variant, workload, boot, iteration, metric) appears once, in the summary and on disk, and each
-    /// variant has `boots × 2` wall-time samples of `workload`.
-    static func expectCompleteAndUnique(_ summary: RunSummary, directory: URL, workload: String, boots: Int) throws {
-        try expectCompleteAndUnique(summary.samples, workload: workload, boots: boots)
+    /// variant has `boots × iterations` wall-time samples of micro-timer.
+    static func expectCompleteAndUnique(_ summary: RunSummary, directory: URL, boots: Int = 1, iterations: Int = 2) throws {
+        try expectCompleteAndUnique(summary.samples, boots: boots, iterations: iterations)
         let replayed = try ResultsDirectory(url: directory).readSamples().samples
         #expect(replayed.count == summary.samples.count, "samples.jsonl holds \(replayed.count), the summary \(summary.samples.count)")
     }
 
-    static func expectCompleteAndUnique(_ samples: [Sample], workload: String, boots: Int) throws {
+    static func expectCompleteAndUnique(_ samples: [Sample], boots: Int, iterations: Int = 2) throws {
         var seen = Set<String>()
         for s in samples {
             #expect(seen.insert("\(s.variant)/\(s.workload)/\(s.boot)/\(s.iteration)/\(s.metric)").inserted, "duplicate \(s)")
         }
         for variant in ["native", "virtio"] {
-            let walls = samples.filter { $0.variant == variant && $0.workload == workload && $0.metric == "wall_ns" }
-            #expect(walls.count == boots * 2, "\(variant) has \(walls.count) wall_ns samples, expected \(boots * 2)")
+            let walls = samples.filter { $0.variant == variant && $0.workload == "micro-timer" && $0.metric == "wall_ns" }
+            #expect(walls.count == boots * iterations,
+                    "\(variant) has \(walls.count) wall_ns samples, expected \(boots * iterations)")
         }
     }
 
@@ -119,7 +121,8 @@ import Remote
     @Test func guestQEMUKilledMidRunIsRecordedAndRetried() async throws {
         let lock = try await LabTestLock.acquire()
         defer { lock.release() }
-        let spec = try await LabTestSupport.prepare(Self.spec(name: "labkill", workload: "x264-320"), file: "labkill.yaml")
+        // Ten iterations: the kill lands while iterations are left.
+        let spec = try await LabTestSupport.prepare(Self.spec(name: "labkill", iterations: 10), file: "labkill.yaml")
         let dir = LabTestSupport.temporaryDirectory("labkill")
         defer { try? FileManager.default.removeItem(at: dir) }
         try await Self.withLab { lab, state in
@@ -132,7 +135,7 @@ import Remote
             let failures = outcome.summary.failures.filter { $0.variant == "virtio" }
             #expect(failures.count == 1, "\(outcome.summary.failures.map(\.reason))")
             #expect(outcome.summary.bootsOK == 2 && outcome.summary.bootsFailed == 0)
-            try Self.expectCompleteAndUnique(outcome.summary, directory: dir, workload: "x264-320", boots: 1)
+            try Self.expectCompleteAndUnique(outcome.summary, directory: dir, iterations: 10)
             try await Self.expectNothingLeftInL1(lab, state)
         }
     }
@@ -196,7 +199,7 @@ import Remote
     @Test func l1LibvirtdRestartedMidGuestBootFailsThatBootCleanlyAndRetriesIt() async throws {
         let lock = try await LabTestLock.acquire()
         defer { lock.release() }
-        let spec = try await LabTestSupport.prepare(Self.spec(name: "labvirtd", workload: "x264-320"), file: "labvirtd.yaml")
+        let spec = try await LabTestSupport.prepare(Self.spec(name: "labvirtd", iterations: 10), file: "labvirtd.yaml")
         let dir = LabTestSupport.temporaryDirectory("labvirtd")
         defer { try? FileManager.default.removeItem(at: dir) }
         try await Self.withLab { lab, state in
@@ -215,7 +218,7 @@ import Remote
             let failures = outcome.summary.failures.filter { $0.variant == "virtio" }
             #expect(failures.count <= 1, "\(outcome.summary.failures.map(\.reason))")
             #expect(outcome.summary.bootsOK == 2 && outcome.summary.bootsFailed == 0, "\(outcome.summary.failures.map(\.reason))")
-            try Self.expectCompleteAndUnique(outcome.summary, directory: dir, workload: "x264-320", boots: 1)
+            try Self.expectCompleteAndUnique(outcome.summary, directory: dir, iterations: 10)
             try await Self.expectNothingLeftInL1(lab, state)
         }
     }
@@ -223,8 +226,7 @@ import Remote
     @Test func hangingWorkloadTimesOutAndIsRetried() async throws {
         let lock = try await LabTestLock.acquire()
         defer { lock.release() }
-        let spec = try await LabTestSupport.prepare(Self.spec(name: "labhang", workload: "micro-timer", workloadSeconds: 40),
-                                          file: "labhang.yaml")
+        let spec = try await LabTestSupport.prepare(Self.spec(name: "labhang", workloadSeconds: 30), file: "labhang.yaml")
         let dir = LabTestSupport.temporaryDirectory("labhang")
         defer { try? FileManager.default.removeItem(at: dir) }
         try await Self.withLab { lab, state in
@@ -234,9 +236,9 @@ import Remote
             let failures = outcome.summary.failures
             #expect(failures.count == 1, "\(failures.map(\.reason))")
             #expect(failures.first?.variant == "virtio")
-            #expect(failures.first?.reason.contains("timed out after 40 s") == true, "\(failures.map(\.reason))")
+            #expect(failures.first?.reason.contains("timed out after 30 s") == true, "\(failures.map(\.reason))")
             #expect(outcome.summary.bootsOK == 2 && outcome.summary.bootsFailed == 0)
-            try Self.expectCompleteAndUnique(outcome.summary, directory: dir, workload: "micro-timer", boots: 1)
+            try Self.expectCompleteAndUnique(outcome.summary, directory: dir)
             try await Self.expectNothingLeftInL1(lab, state)
         }
     }
@@ -244,7 +246,7 @@ import Remote
     @Test func guestPrintingGarbageIsRejectedStrictlyAndRetried() async throws {
         let lock = try await LabTestLock.acquire()
         defer { lock.release() }
-        let spec = try await LabTestSupport.prepare(Self.spec(name: "labgarbage", workload: "micro-timer"), file: "labgarbage.yaml")
+        let spec = try await LabTestSupport.prepare(Self.spec(name: "labgarbage"), file: "labgarbage.yaml")
         let dir = LabTestSupport.temporaryDirectory("labgarbage")
         defer { try? FileManager.default.removeItem(at: dir) }
         try await Self.withLab { lab, state in
@@ -257,7 +259,7 @@ import Remote
             #expect(Set(failures.map(\.variant)) == ["native", "virtio"], "\(failures.map(\.reason))")
             #expect(failures.allSatisfy { $0.reason.contains("malformed protocol lines") }, "\(failures.map(\.reason))")
             #expect(outcome.summary.bootsOK == 2 && outcome.summary.bootsFailed == 0)
-            try Self.expectCompleteAndUnique(outcome.summary, directory: dir, workload: "micro-timer", boots: 1)
+            try Self.expectCompleteAndUnique(outcome.summary, directory: dir)
             // The forged lines (markup, a wrong protocol version, negative times) produced nothing.
             #expect(!outcome.summary.samples.contains { $0.workload.contains("<") || $0.value < 0 })
             for file in ["report.html", "report.md", "results.json", "samples.csv", "junit.xml"] {
@@ -276,7 +278,7 @@ import Remote
         let paths = LabPaths.fromEnvironment()
         // The killed run starts the lab itself, so that resume must take it over and stop it.
         _ = try await Lab(paths: paths, logger: Self.logger).down()
-        let yaml = Self.spec(name: "labsigkill", workload: "micro-timer", boots: 2)
+        let yaml = Self.spec(name: "labsigkill", boots: 2)
         _ = try await LabTestSupport.prepare(yaml, file: "labsigkill.yaml")
         let dir = LabTestSupport.temporaryDirectory("labsigkill")
         let specFile = LabTestSupport.temporaryDirectory("labsigkill-spec.yaml")
@@ -339,7 +341,7 @@ import Remote
         for s in before {
             #expect(after.contains("\(s.variant)/\(s.workload)/\(s.boot)/\(s.iteration)/\(s.metric)"), "lost \(s)")
         }
-        try Self.expectCompleteAndUnique(samples, workload: "micro-timer", boots: 2)
+        try Self.expectCompleteAndUnique(samples, boots: 2)
         // Resume took the lab over and brought it down; no domain survives on the controller either.
         #expect(LabStateStore(url: paths.stateFile).load().state == nil)
         try await Self.expectLabDown()
