@@ -32,18 +32,21 @@ test: deps
 	@scripts/phase.sh --reset
 	@rc=0; $(MAKE) test-phases || rc=$$?; scripts/phase.sh --summary; exit $$rc
 
+# rvbench and the tests run without this sub-make's MAKEFLAGS and MAKELEVEL (NOMAKE): a kernel build
+# below them would inherit its print-directory flag and jobserver.
+NOMAKE := env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES
 test-phases:
 	scripts/phase.sh workloads $(MAKE) workloads
 	scripts/phase.sh "swift build" $(SWIFT) build --build-tests
 	# Build the lab's artifacts before the tests (cached by content hash; the lab tests then reuse
 	# them): mmdebstrap run from inside the test process has died of SIGPIPE.
 	RVBENCH_WORKLOADS=$(CURDIR)/workloads/build/out scripts/phase.sh "lab build" \
-	  .build/debug/rvbench lab build --qemu trixie
+	  $(NOMAKE) .build/debug/rvbench lab build --qemu trixie
 	# The fresh-install test's clean Debian 12 root, also prebuilt (cached by the packages file's hash).
-	if [ "$$(id -u)" = 0 ]; then scripts/phase.sh "fresh root" scripts/fresh-root.sh >/dev/null; fi
+	if [ "$$(id -u)" = 0 ]; then scripts/phase.sh "fresh root" $(NOMAKE) scripts/fresh-root.sh >/dev/null; fi
 	# services.sh run stops the services it started on every exit path, failures included.
 	RVBENCH_WORKLOADS=$(CURDIR)/workloads/build/out scripts/phase.sh "swift test" \
-	  scripts/services.sh run $(SWIFT) test --skip-build
+	  $(NOMAKE) scripts/services.sh run $(SWIFT) test --skip-build
 
 demo: release workloads
 	@scripts/services.sh run sh -c 'rc=0; $(RVBENCH) lab build && $(RVBENCH) run analysis/quickstart.yaml || rc=$$?; \

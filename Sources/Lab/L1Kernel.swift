@@ -98,6 +98,18 @@ extension LabBuilder {
     /// The kernel's local version (`CONFIG_LOCALVERSION`), so `uname -r` says whose kernel it is.
     static let l1LocalVersion = "-rvbench"
 
+    /// The environment of a kernel build: the cross compiler, and none of an enclosing make's variables. Run
+    /// from `make test`, MAKEFLAGS and MAKELEVEL made the kernel's make print "Entering directory" lines into
+    /// the output of `make kernelrelease`.
+    static let kernelMakeEnvironment = ["ARCH": "riscv", "CROSS_COMPILE": "riscv64-linux-gnu-",
+                                        "MAKEFLAGS": "", "MFLAGS": "", "MAKELEVEL": "", "MAKEOVERRIDES": ""]
+
+    /// `uname -r` material: one word of letters, digits, dots, pluses, minuses and underscores.
+    static func isKernelRelease(_ text: String) -> Bool {
+        !text.isEmpty && text.count <= 64
+            && text.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) && $0.isASCII || ".+-_".unicodeScalars.contains($0) }
+    }
+
     /// A private apt state for one suite under the cache (its lists survive between builds, so apt
     /// fetches index diffs, not whole indexes).
     func aptOptions(suite: String) -> (dir: URL, options: [String]) {
@@ -233,16 +245,20 @@ extension LabBuilder {
                 try await Subprocess.check(["patch", "-p1", "--forward", "--batch", "-i", patch.path],
                                            directory: work.path, timeout: 60)
             }
-            let env = ["ARCH": "riscv", "CROSS_COMPILE": "riscv64-linux-gnu-", "LOCALVERSION": Self.l1LocalVersion]
+            let env = Self.kernelMakeEnvironment.merging(["LOCALVERSION": Self.l1LocalVersion]) { $1 }
             try await Subprocess.check(["make", "-s", "tinyconfig"], environment: env, directory: work.path, timeout: 300)
             try await Subprocess.check(["scripts/kconfig/merge_config.sh", "-m", ".config", fragment.path],
                                        environment: env, directory: work.path, timeout: 300)
             try await Subprocess.check(["make", "-s", "olddefconfig"], environment: env, directory: work.path, timeout: 300)
             try await self.runWithProgress(["make", "-j\(self.jobs)", "Image", "modules"], environment: env,
                                            directory: work.path, timeout: 7200, label: "L1 kernel", counting: "  CC ")
-            let release = try await Subprocess.check(["make", "-s", "kernelrelease"], environment: env,
-                                                     directory: work.path, timeout: 120)
+            let release = try await Subprocess.check(["make", "-s", "--no-print-directory", "kernelrelease"],
+                                                     environment: env, directory: work.path, timeout: 120)
                 .trimmingCharacters(in: .whitespacesAndNewlines)
+            guard Self.isKernelRelease(release) else {
+                throw RVBenchError(.process, "`make kernelrelease` in \(work.path) printed \(release.debugDescription), "
+                    + "not a kernel release like 7.2.13\(Self.l1LocalVersion)")
+            }
             try await Subprocess.check(["make", "-s", "modules_install", "INSTALL_MOD_PATH=\(out.path)/modroot",
                                         "INSTALL_MOD_STRIP=1", "DEPMOD=true"],
                                        environment: env, directory: work.path, timeout: 600)

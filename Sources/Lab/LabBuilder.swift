@@ -207,7 +207,7 @@ public struct LabBuilder: Sendable {
             // library uses the clock_gettime system call.
             try await Subprocess.check(["sed", "-i", "/-DHAS_VGETTIMEOFDAY/d", "arch/riscv/kernel/vdso/Makefile"],
                                        directory: work.path, timeout: 60)
-            let env = ["ARCH": "riscv", "CROSS_COMPILE": "riscv64-linux-gnu-"]
+            let env = Self.kernelMakeEnvironment
             try await Subprocess.check(["make", "-s", "tinyconfig"], environment: env, directory: work.path, timeout: 300)
             try await Subprocess.check(["scripts/kconfig/merge_config.sh", "-m", ".config", fragment.path],
                                        environment: env, directory: work.path, timeout: 300)

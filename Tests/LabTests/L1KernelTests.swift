@@ -105,6 +105,18 @@ import Testing
         #expect(key != LabBuilder.l1KernelKey(source: source, fragmentSHA256: "f", patches: patches, compiler: "gcc 14.2.0"))
     }
 
+    /// A sub-make's "Entering directory" lines once landed in the release (and so in the modules' path).
+    @Test func aKernelReleaseIsOneWordAndTheBuildRunsWithoutAnEnclosingMakesVariables() {
+        #expect(LabBuilder.isKernelRelease("7.2.13-rvbench"))
+        #expect(LabBuilder.isKernelRelease("6.12.57+deb13-riscv64"))
+        #expect(!LabBuilder.isKernelRelease(""))
+        #expect(!LabBuilder.isKernelRelease("make[2]: Entering directory '/x'\n7.2.13-rvbench"))
+        #expect(!LabBuilder.isKernelRelease("7.2.13 rvbench"))
+        let env = LabBuilder.kernelMakeEnvironment
+        #expect(env["ARCH"] == "riscv" && env["CROSS_COMPILE"] == "riscv64-linux-gnu-")
+        for name in ["MAKEFLAGS", "MFLAGS", "MAKELEVEL"] { #expect(env[name] == "", "\(name)") }
+    }
+
     @Test func theOwnKernelReplacesDebiansKernelPackage() {
         let listed = ["busybox-static", "qemu-block-extra", "linux-image-riscv64", "linux-perf"]
         #expect(LabBuilder.hostPackages(listed, l1Kernel: .debian) == listed)
