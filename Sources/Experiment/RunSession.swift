@@ -19,7 +19,15 @@ public struct RunOutcome: Sendable {
 
     /// The exit status a CLI should return: run failed when nothing was measured.
     public var exitStatus: ExitStatus {
-        results.workloads.contains { w in w.variants.contains { $0.descriptive != nil } } ? .success : .runFailed
+        Self.exitStatus(anyDescriptive: results.workloads.contains { w in w.variants.contains { $0.descriptive != nil } },
+                        samples: summary.samples)
+    }
+
+    /// Success when a variant has statistics or any workload gave a finite value: a run of one boot and one
+    /// iteration per variant (no statistics from a single value) measured something. Boot-level counters
+    /// alone are not a measurement of a workload.
+    static func exitStatus(anyDescriptive: Bool, samples: [Sample]) -> ExitStatus {
+        anyDescriptive || samples.contains { $0.workload != BootSample.bootLabel && $0.value.isFinite } ? .success : .runFailed
     }
 }
 

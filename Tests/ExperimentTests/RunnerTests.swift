@@ -19,6 +19,19 @@ import Stats
         return (summary, try Journal.replay(dir))
     }
 
+    /// One boot and one iteration per variant gives no statistics, but it measured: the run succeeded.
+    @Test func aRunWithOneValuePerVariantSucceedsAndOneWithoutValuesFails() {
+        func sample(_ workload: String, _ value: Double) -> Sample {
+            Sample(experiment: "unit", variant: "virtio", workload: workload, boot: 0, iteration: 0, metric: "iops",
+                   value: value, unit: "IO/s", timestamp: 0)
+        }
+        #expect(RunOutcome.exitStatus(anyDescriptive: false, samples: [sample("fio-randread", 99)]) == .success)
+        #expect(RunOutcome.exitStatus(anyDescriptive: true, samples: []) == .success)
+        #expect(RunOutcome.exitStatus(anyDescriptive: false, samples: []) == .runFailed)
+        #expect(RunOutcome.exitStatus(anyDescriptive: false, samples: [sample(BootSample.bootLabel, 5)]) == .runFailed)
+        #expect(RunOutcome.exitStatus(anyDescriptive: false, samples: [sample("fio-randread", .nan)]) == .runFailed)
+    }
+
     @Test func aCleanRunJournalsEverySampleOnce() async throws {
         let spec = Fixtures.spec(workloads: 2, boots: 2, iterations: 3)
         let recorder = Recorder()
