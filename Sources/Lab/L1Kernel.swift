@@ -266,12 +266,9 @@ extension LabBuilder {
             try fm.copyItem(at: work.appendingPathComponent(".config"), to: out.appendingPathComponent("config"))
             try Data((release + "\n").utf8).write(to: out.appendingPathComponent("release"))
             // L2's kernel is this one, so that native and guest variants run the same kernel and the lab
-            // compiles one. Only its vDSO differs: no time functions, because with QEMU 7.2 as L0 reading
-            // the `time` CSR from user mode in a KVM guest raises an illegal-instruction exception (the C
-            // library then uses the clock_gettime system call). Kbuild rebuilds the vDSO and relinks.
+            // compiles one. Only its vDSO differs (see removeVDSOTimeFunctions); the relink is short.
             self.progress("L1 kernel: the guest's Image (vDSO without time functions)")
-            try await Subprocess.check(["sed", "-i", "/-DHAS_VGETTIMEOFDAY/d", "arch/riscv/kernel/vdso/Makefile"],
-                                       directory: work.path, timeout: 60)
+            try await Self.removeVDSOTimeFunctions(in: work)
             try await self.runWithProgress(["make", "-j\(self.jobs)", "Image"], environment: env, directory: work.path,
                                            timeout: 1800, label: "guest kernel", counting: "  CC ")
             try fm.copyItem(at: work.appendingPathComponent("arch/riscv/boot/Image"),

@@ -145,6 +145,13 @@ public struct LabBuilder: Sendable {
             droppedOptions: r.droppedOptions, image: try await artifact(kernel.guestImage))
     }
 
+    /// Every L2 kernel's vDSO offers no time functions: with QEMU 7.2 as L0, reading the `time` CSR from
+    /// user mode in a KVM guest raises an illegal-instruction exception. Without them the C library uses the
+    /// clock_gettime system call. Kbuild notices the changed flags and rebuilds the vDSO.
+    static func removeVDSOTimeFunctions(in tree: URL) async throws {
+        try await Subprocess.check(["sed", "-i", "/-DHAS_VGETTIMEOFDAY/d", "arch/riscv/kernel/vdso/Makefile"],
+                                   directory: tree.path, timeout: 60)
+    }
 
     func ensureSSHKey() async throws {
         if FileManager.default.fileExists(atPath: paths.sshKey.path),
@@ -202,11 +209,7 @@ public struct LabBuilder: Sendable {
             try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
             self.progress("guest kernel: unpacking \(tarball.lastPathComponent)")
             try await Subprocess.check(["tar", "-xf", tarball.path, "-C", work.path, "--strip-components=1"], timeout: 600)
-            // The vDSO must not offer time functions: with QEMU 7.2 as L0, reading the `time` CSR from
-            // user mode in a KVM guest raises an illegal-instruction exception. Without them the C
-            // library uses the clock_gettime system call.
-            try await Subprocess.check(["sed", "-i", "/-DHAS_VGETTIMEOFDAY/d", "arch/riscv/kernel/vdso/Makefile"],
-                                       directory: work.path, timeout: 60)
+            try await Self.removeVDSOTimeFunctions(in: work)
             let env = Self.kernelMakeEnvironment
             try await Subprocess.check(["make", "-s", "tinyconfig"], environment: env, directory: work.path, timeout: 300)
             try await Subprocess.check(["scripts/kconfig/merge_config.sh", "-m", ".config", fragment.path],
