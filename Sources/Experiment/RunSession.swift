@@ -249,7 +249,9 @@ public enum RunSession {
         }
         if let l0 = host?.facts.emulator { tools["lab/l0-qemu"] = l0 }
         for (name, plan) in (host?.plans ?? [:]).sorted(by: { $0.key < $1.key }) where plan.kind == .vdpa {
-            if let device = plan.vdpaDevice { notes.append(VDPADatapath.note(variant: name, device: device)) }
+            if let device = plan.vdpaDevice {
+                notes.append(VDPADatapath.note(variant: name, device: device, source: plan.vdpaSource ?? .simulator))
+            }
         }
         // Before the host was probed, only what the spec says is known; the AIA mode is the host's, never a guest's.
         let facts = host?.facts ?? HostFacts(kind: spec.host.isLab ? "emulated RISC-V host (QEMU TCG)" : "riscv64 host",

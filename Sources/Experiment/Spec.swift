@@ -102,9 +102,10 @@ public struct VariantSpec: Sendable, Equatable {
 
     public init(name: String, kind: VariantKind, vcpus: Int = VariantSpec.defaultVCPUs,
                 memoryMiB: Int = VariantSpec.defaultMemoryMiB, cpu: String = "host-passthrough", aia: AIAMode = .none,
-                machine: String = "virt", device: PCIDeviceSelector? = nil, baseline: Bool = false) {
+                machine: String = "virt", device: PCIDeviceSelector? = nil, vdpaSource: VDPASource = .simulator,
+                baseline: Bool = false) {
         setup = VariantSetup(name: name, kind: kind, vcpus: vcpus, memoryMiB: memoryMiB, cpu: cpu, aia: aia,
-                             machine: machine, device: device)
+                             machine: machine, device: device, vdpaSource: vdpaSource)
         self.baseline = baseline
     }
 

@@ -421,7 +421,8 @@ final class SpecReader {
 
     // MARK: Variants
 
-    static let variantKeys = ["name", "kind", "vcpus", "memory_mib", "cpu", "aia", "machine", "device", "baseline"]
+    static let variantKeys = ["name", "kind", "vcpus", "memory_mib", "cpu", "aia", "machine", "device", "vdpa_source",
+                              "baseline"]
     static let guestOnlyKeys = ["vcpus", "memory_mib", "cpu", "aia", "machine"]
 
     func readVariants(_ node: Node) -> [VariantSpec]? {
@@ -458,7 +459,7 @@ final class SpecReader {
             }
             var variant = VariantSpec(name: name, kind: kind)
             if kind == .native {
-                for key in Self.guestOnlyKeys + ["device"] where f[key] != nil {
+                for key in Self.guestOnlyKeys + ["device", "vdpa_source"] where f[key] != nil {
                     report(f[key]!.key, "\(key) does not apply to the native variant \"\(name)\"; remove it")
                 }
             } else {
@@ -485,6 +486,14 @@ final class SpecReader {
                     }
                 } else if let entry = f["device"] {
                     report(entry.key, "device applies only to passthrough variants; remove it from \"\(name)\"")
+                }
+                if kind == .vdpa {
+                    if let node = f["vdpa_source"]?.value,
+                       let value = choice(node, path: "\(path).vdpa_source", as: VDPASource.self) {
+                        variant.vdpaSource = value
+                    }
+                } else if let entry = f["vdpa_source"] {
+                    report(entry.key, "vdpa_source applies only to vdpa variants; remove it from \"\(name)\"")
                 }
             }
             variant.baseline = isBaseline

@@ -18,11 +18,14 @@ public struct VariantSetup: Sendable, Equatable {
     public var machine: String
     /// The device the spec names (`passthrough` only); preflight resolves it to an address.
     public var device: PCIDeviceSelector?
+    /// Where the vDPA device comes from (`vdpa` only).
+    public var vdpaSource: VDPASource
 
     public init(name: String, kind: VariantKind, vcpus: Int = 1, memoryMiB: Int = 512, cpu: String = "host-passthrough",
-                aia: AIAMode = .none, machine: String = "virt", device: PCIDeviceSelector? = nil) {
+                aia: AIAMode = .none, machine: String = "virt", device: PCIDeviceSelector? = nil,
+                vdpaSource: VDPASource = .simulator) {
         self.name = name; self.kind = kind; self.vcpus = vcpus; self.memoryMiB = memoryMiB; self.cpu = cpu
-        self.aia = aia; self.machine = machine; self.device = device
+        self.aia = aia; self.machine = machine; self.device = device; self.vdpaSource = vdpaSource
     }
 }
 

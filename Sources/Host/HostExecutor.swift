@@ -157,8 +157,9 @@ public final class HostExecutor: @unchecked Sendable {
                 locked { remoteProbe = installed }
             }
         }
-        if host.offer.vdpaDataDisk == nil, request.variants.contains(where: { $0.kind == .vdpa }) {
-            host.offer.vdpaDataDisk = await Self.vdpaDataDisk(on: host.target, logger: logger)
+        let sources = Set(request.variants.filter { $0.kind == .vdpa }.map(\.vdpaSource))
+        for source in VDPASource.allCases where sources.contains(source) && host.offer.vdpaDataDisks[source] == nil {
+            host.offer.vdpaDataDisks[source] = await Self.vdpaDataDisk(source, on: host.target, logger: logger)
             locked { attached = host }
         }
         let verdicts = Preflight.plan(request.variants, on: host.offer, dataDisk: request.dataDisk)
@@ -169,19 +170,23 @@ public final class HostExecutor: @unchecked Sendable {
         return verdicts
     }
 
-    /// Finds, or makes by filling the host's `vdpa_sim_blk` device, the vhost-vdpa device that serves the data disk.
-    static func vdpaDataDisk(on target: SSHTarget, logger: Logger) async -> VDPADataDiskState {
+    /// Finds the vhost-vdpa device of `source` that serves the data disk: the simulator's is filled with it
+    /// first, a PCI device's is only checked.
+    static func vdpaDataDisk(_ source: VDPASource, on target: SSHTarget, logger: Logger) async -> VDPADataDiskState {
         let state: VDPADataDiskState
         do {
-            state = VDPADataDiskLookup.state(fromOutput: try await target.shell(VDPADataDiskLookup.command, timeout: 900))
+            let command = VDPADataDiskLookup.command(source)
+            state = VDPADataDiskLookup.state(fromOutput: try await target.shell(command, timeout: 900))
         } catch {
             state = .unavailable(reason: "the command that fills the vDPA device failed: \(error)")
         }
         switch state {
         case .ready(let name, let device):
-            logger.info("vDPA device serves the data disk", metadata: ["vdpa.name": "\(name)", "vdpa.device": "\(device)"])
+            logger.info("vDPA device serves the data disk",
+                        metadata: ["vdpa.source": "\(source.rawValue)", "vdpa.name": "\(name)", "vdpa.device": "\(device)"])
         case .unavailable(let reason):
-            logger.warning("no vDPA device serves the data disk", metadata: ["reason": "\(reason)"])
+            logger.warning("no vDPA device serves the data disk",
+                           metadata: ["vdpa.source": "\(source.rawValue)", "reason": "\(reason)"])
         }
         return state
     }

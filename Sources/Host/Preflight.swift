@@ -20,9 +20,9 @@ public struct HostOffer: Sendable {
     public var labGuestKernel: String?
     /// The host's block device whose serial is `DataDisk.serial`: the data disk of the I/O workloads; nil for none.
     public var dataDevice: String?
-    /// The vhost-vdpa device that serves the data disk, as `VDPADataDiskLookup` found or made it; nil when the
-    /// host was not asked (no vdpa variant).
-    public var vdpaDataDisk: VDPADataDiskState?
+    /// The vhost-vdpa devices that serve the data disk, by source, as `VDPADataDiskLookup` found or made them;
+    /// a source is missing when the host was not asked for it (no vdpa variant with that source).
+    public var vdpaDataDisks: [VDPASource: VDPADataDiskState]
     /// The PCI device behind `dataDevice` (the lab's NVMe with the own L1 kernel); nil for none or unknown.
     public var dataDeviceAddress: PCIAddress?
     /// A device that libvirt may take from its host driver for each passthrough boot and give back after
@@ -33,10 +33,10 @@ public struct HostOffer: Sendable {
     public var guestUserTimeCSRFaults = false
 
     public init(facts: ProbeFacts, workloadDevice: String?, layout: HostLayout, labGuestKernel: String? = nil,
-                dataDevice: String? = nil, vdpaDataDisk: VDPADataDiskState? = nil, dataDeviceAddress: PCIAddress? = nil,
+                dataDevice: String? = nil, vdpaDataDisks: [VDPASource: VDPADataDiskState] = [:], dataDeviceAddress: PCIAddress? = nil,
                 managedDevice: PCIAddress? = nil) {
         self.facts = facts; self.workloadDevice = workloadDevice; self.layout = layout; self.labGuestKernel = labGuestKernel
-        self.dataDevice = dataDevice; self.vdpaDataDisk = vdpaDataDisk; self.dataDeviceAddress = dataDeviceAddress
+        self.dataDevice = dataDevice; self.vdpaDataDisks = vdpaDataDisks; self.dataDeviceAddress = dataDeviceAddress
         self.managedDevice = managedDevice
     }
 }
@@ -52,7 +52,7 @@ public enum Preflight {
     public static func plan(_ variant: VariantSetup, on host: HostOffer, dataDisk: Bool = false) -> PreflightVerdict {
         let verdict = planDevices(variant, on: host)
         guard case .runnable(var plan) = verdict else { return verdict }
-        plan.dataDisk = variant.kind == .passthrough ? assignedDataDisk(plan, on: host) : dataDiskSource(variant.kind, on: host)
+        plan.dataDisk = variant.kind == .passthrough ? assignedDataDisk(plan, on: host) : dataDiskSource(variant, on: host)
         if dataDisk, plan.dataDisk == nil {
             return .notRun(variant: variant.name, reason: dataDiskProblem(variant.kind, on: host))
         }
@@ -65,13 +65,13 @@ public enum Preflight {
     }
 
     /// How a variant of this kind reaches the host's data disk, or nil.
-    static func dataDiskSource(_ kind: VariantKind, on host: HostOffer) -> DataDiskSource? {
+    static func dataDiskSource(_ variant: VariantSetup, on host: HostOffer) -> DataDiskSource? {
         guard let device = host.dataDevice else { return nil }
-        switch kind {
+        switch variant.kind {
         case .native: return .host(device: device)
         case .virtio: return .virtioBlock(hostDevice: device)
         case .vdpa:
-            if case .ready(_, let vhost) = host.vdpaDataDisk { return .vhostVDPA(device: vhost) }
+            if case .ready(_, let vhost)? = host.vdpaDataDisks[variant.vdpaSource] { return .vhostVDPA(device: vhost) }
             return nil
         case .passthrough: return nil
         }
@@ -124,7 +124,7 @@ public enum Preflight {
             case .runnable(let address, let group):
                 plan.hostdev = address
                 plan.iommuGroup = group
-                plan.interrupts = passthroughInterrupts(facts: facts)
+                plan.interrupts = passthroughInterrupts(facts: facts, group: group)
             case .notRun(let reasons):
                 return notRun(reasons.joined(separator: "; "))
             }
@@ -134,31 +134,42 @@ public enum Preflight {
         case .vdpa:
             // The vdpa guest is a virtio guest whose data disk (vdb) is the vhost-vdpa disk; it has it for every
             // workload, so the label always names a boot that had the vDPA datapath.
-            if let reason = vdpaProblem(facts: facts, state: host.vdpaDataDisk) { return notRun(reason) }
+            let state = host.vdpaDataDisks[variant.vdpaSource]
+            if let reason = vdpaProblem(facts: facts, source: variant.vdpaSource, state: state) { return notRun(reason) }
             if !facts.kvm.openable { return notRun("no usable /dev/kvm on the host: KVM guests cannot run") }
             if host.workloadDevice == nil {
                 return notRun("no workload disk on the host (nothing mounted at \(host.layout.workloadRoot)); rebuild the lab")
             }
-            guard case .ready(_, let vhost) = host.vdpaDataDisk else { return notRun("no vhost-vdpa device resolved") }
+            guard case .ready(_, let vhost)? = state else { return notRun("no vhost-vdpa device resolved") }
             plan.vdpaDevice = vhost
+            plan.vdpaSource = variant.vdpaSource
         }
         return .runnable(plan)
     }
 
-    /// How an assigned device interrupts the guest. On riscv64 the guest uses INTx (`pci=nomsi`): the RISC-V
-    /// IOMMU v1.0 does not remap MSIs (VFIO type1 needs `allow_unsafe_interrupts=1`), and in the lab the device's
-    /// MSI writes into an L2 guest fault in the IOMMU (`Fault 15`) and the NVMe times out.
-    static func passthroughInterrupts(facts: ProbeFacts) -> PassthroughInterrupts {
+    /// How an assigned device interrupts the guest. On riscv64 the RISC-V IOMMU v1.0 does not remap MSIs (VFIO
+    /// type1 needs `allow_unsafe_interrupts=1`), and without more the device's MSI writes are translated like its
+    /// DMA: they fault in the IOMMU (`Fault 15`) and the device times out. So the guest uses INTx (`pci=nomsi`)
+    /// unless the device's IOMMU group reports an `msi` reserved region: the IOMMU driver then maps the IMSIC
+    /// interrupt files into VFIO's domain (the lab kernel's patch 0003), and the guest keeps MSIs.
+    static func passthroughInterrupts(facts: ProbeFacts, group: String?) -> PassthroughInterrupts {
         guard facts.isRISCV64 else {
             return PassthroughInterrupts(mode: "MSI", msiIsolation: facts.vfio.unsafeInterrupts != "Y",
                                          note: "passthrough interrupts: MSI")
         }
         let unsafe = facts.vfio.unsafeInterrupts == "Y"
+        let isolation = "MSI isolation is absent (the RISC-V IOMMU v1.0 does not remap MSIs"
+            + (unsafe ? "; vfio_iommu_type1 allow_unsafe_interrupts=1)" : ")")
+        if let id = group, facts.iommuGroup(id)?.msiRegion == true {
+            return PassthroughInterrupts(
+                mode: "MSI", msiIsolation: false,
+                note: "the assigned device interrupts the guest with MSIs: the host's IOMMU maps the IMSIC interrupt "
+                    + "files 1:1 into the device's domain (IOMMU group \(id) reports an msi reserved region); " + isolation)
+        }
         return PassthroughInterrupts(
             mode: "INTx", msiIsolation: false,
-            note: "the assigned device interrupts the guest with INTx (guest kernel: pci=nomsi); MSI isolation is absent "
-                + "(the RISC-V IOMMU v1.0 does not remap MSIs"
-                + (unsafe ? "; vfio_iommu_type1 allow_unsafe_interrupts=1)" : ")"))
+            note: "the assigned device interrupts the guest with INTx (guest kernel: pci=nomsi; IOMMU group "
+                + "\(group ?? "?") reports no msi reserved region, so MSIs would fault in the IOMMU); " + isolation)
     }
 
     /// Why a guest with an AIA interrupt controller cannot run here, or nil.
@@ -180,11 +191,11 @@ public enum Preflight {
     }
 
     /// Why a vdpa variant cannot run here, or nil: it needs a vhost-vdpa device that serves the data disk.
-    static func vdpaProblem(facts: ProbeFacts, state: VDPADataDiskState?) -> String? {
+    static func vdpaProblem(facts: ProbeFacts, source: VDPASource, state: VDPADataDiskState?) -> String? {
         switch state {
         case .ready: return nil
         case .unavailable(let reason):
-            return "no vhost-vdpa device serves the data disk: \(reason)"
+            return "no vhost-vdpa device (vdpa_source: \(source.rawValue)) serves the data disk: \(reason)"
         case nil where facts.vdpa.vhostVDPADevices.isEmpty:
             return "no vhost-vdpa device on the host (needs the vhost_vdpa module and a vDPA device such as vdpa_sim_blk; "
                 + "Debian's riscv64 kernel has no VDPA_SIM_BLK, which the lab builds out of tree)"

@@ -10,33 +10,63 @@ public enum VDPADataDiskState: Sendable, Equatable {
     case unavailable(reason: String)
 }
 
-/// Fills a `vdpa_sim_blk` device with the data disk, over SSH, for the `vdpa` variant.
+/// Finds the vhost-vdpa device that serves the data disk, over SSH, for the `vdpa` variants of one source.
 ///
-/// `vdpa_sim_blk` is a RAM disk (128 MiB, zeroed when the device is created) that keeps its buffer across
-/// driver binds. The command binds the simulator's device to `virtio_vdpa` (the host then sees it as a
+/// `simulator`: `vdpa_sim_blk` is a RAM disk (128 MiB, zeroed when the device is created) that keeps its buffer
+/// across driver binds. The command binds the simulator's device to `virtio_vdpa` (the host then sees it as a
 /// virtio-blk disk), copies the data disk (the host's block device whose serial is `DataDisk.serial`) onto it
-/// with direct I/O, binds it to `virtio_vdpa` again and checks the SHA-256 of what it reads back, then binds it
-/// to `vhost_vdpa` for guests and writes a marker in `/run/rvbench` (tmpfs: gone when the host reboots). A
-/// later call finds the marker and does nothing else. Only simulator devices are written: their content is
+/// with direct I/O, and binds it to `virtio_vdpa` again. Only simulator devices are written: their content is
 /// RAM that nothing else uses.
+///
+/// `pci`: a `vp_vdpa` device (mgmtdev `pci/…`) is a real virtio-blk device with its own medium. The command
+/// never writes it; it binds it to `virtio_vdpa` and reads it. In the lab, L0 backs it with a copy of the data disk.
+///
+/// Either way the command checks the SHA-256 of what it reads back, binds the device to `vhost_vdpa` for
+/// guests and writes a marker in `/run/rvbench` (tmpfs: gone when the host reboots). A later call finds the
+/// marker and does nothing else.
 enum VDPADataDiskLookup {
-    static let marker = "/run/rvbench/vdpa-data"
+    static let markerDirectory = "/run/rvbench"
     static let prefix = "rvbench-vdpa-data"
 
-    static var command: String {
+    static func marker(_ source: VDPASource) -> String {
+        source == .simulator ? "\(markerDirectory)/vdpa-data" : "\(markerDirectory)/vdpa-data-\(source.rawValue)"
+    }
+
+    static func command(_ source: VDPASource) -> String {
         let mib = DataDisk.bytes >> 20
+        let find: String, fill: String
+        switch source {
+        case .simulator:
+            find = """
+            name=$(vdpa dev show 2>/dev/null | awk '/ mgmtdev vdpasim_blk /{sub(":","",$1); print $1; exit}')
+            [ -n "$name" ] || fail "no vDPA device of the vdpa_sim_blk simulator (vdpa dev show: $(vdpa dev show 2>&1 | tr '\\n' ' '))"
+            """
+            fill = """
+            set -- $(\(DataDiskLookup.command))
+            [ $# -eq 1 ] || fail "want one block device with serial \(DataDisk.serial) to copy from, found $#"
+            data=$1
+            err=$(dd if=$data of=$blk bs=1M count=\(mib) iflag=direct oflag=direct 2>&1) || fail "dd from $data to $blk: $err"
+            bind virtio_vdpa
+            blk=$(node 'virtio*/block/*' b); [ -n "$blk" ] || fail "$name bound to virtio_vdpa again shows no block device"
+            from="after the copy from $data and a driver rebind"
+            """
+        case .pci:
+            find = """
+            name=$(vdpa dev show 2>/dev/null | awk '/ type block / && / mgmtdev pci\\//{sub(":","",$1); print $1; exit}')
+            [ -n "$name" ] || fail "no vp_vdpa block device (a vDPA device whose mgmtdev is pci/...; vdpa dev show: $(vdpa dev show 2>&1 | tr '\\n' ' '))"
+            """
+            fill = """
+            from="from the device's own medium (it is never written)"
+            """
+        }
         return """
-        m=\(marker)
+        m=\(marker(source))
         fail() { echo "\(prefix) failed: $*"; exit 0; }
         if [ -s $m ]; then
             read -r name dev sum < $m
             if [ -c "$dev" ] && [ "$sum" = \(DataDisk.sha256) ]; then echo "\(prefix) ready $name $dev"; exit 0; fi
         fi
-        set -- $(\(DataDiskLookup.command))
-        [ $# -eq 1 ] || fail "want one block device with serial \(DataDisk.serial) to copy from, found $#"
-        data=$1
-        name=$(vdpa dev show 2>/dev/null | awk '/ mgmtdev vdpasim_blk /{sub(":","",$1); print $1; exit}')
-        [ -n "$name" ] || fail "no vDPA device of the vdpa_sim_blk simulator (vdpa dev show: $(vdpa dev show 2>&1 | tr '\\n' ' '))"
+        \(find)
         sys=/sys/bus/vdpa/devices/$name
         err=$(modprobe virtio_vdpa 2>&1) || fail "modprobe virtio_vdpa: $err"
         bind() {
@@ -51,12 +81,10 @@ enum VDPADataDiskLookup {
         }
         bind virtio_vdpa
         blk=$(node 'virtio*/block/*' b); [ -n "$blk" ] || fail "$name bound to virtio_vdpa shows no block device"
-        err=$(dd if=$data of=$blk bs=1M count=\(mib) iflag=direct oflag=direct 2>&1) || fail "dd from $data to $blk: $err"
-        bind virtio_vdpa
-        blk=$(node 'virtio*/block/*' b); [ -n "$blk" ] || fail "$name bound to virtio_vdpa again shows no block device"
+        \(fill)
         sum=$(dd if=$blk bs=1M count=\(mib) iflag=direct 2>/dev/null | sha256sum | cut -d' ' -f1)
         bind vhost_vdpa
-        [ "$sum" = \(DataDisk.sha256) ] || fail "$name read back sha256 $sum after the copy from $data and a driver rebind, not the data disk's \(DataDisk.sha256)"
+        [ "$sum" = \(DataDisk.sha256) ] || fail "$name read back sha256 $sum $from, not the data disk's \(DataDisk.sha256)"
         dev=$(node 'vhost-vdpa-*' c); [ -n "$dev" ] || fail "$name bound to vhost_vdpa shows no /dev/vhost-vdpa-N"
         mkdir -p ${m%/*} && echo "$name $dev $sum" > $m.new && mv $m.new $m || fail "cannot write $m"
         echo "\(prefix) ready $name $dev"
@@ -83,12 +111,18 @@ enum VDPADataDiskLookup {
 
 /// What a `vdpa` result measured, for the manifest's and the reports' notes.
 public enum VDPADatapath {
-    /// The datapath of a vdpa variant's boots on `device`: the device is always a `vdpa_sim_blk` simulator,
-    /// since `VDPADataDiskLookup` fills no other kind.
-    public static func note(variant: String, device: String) -> String {
-        "variant \(variant) (vdpa): the guest's data disk is QEMU's virtio-blk-pci device with libblkio's "
-            + "virtio-blk-vhost-vdpa block driver over \(device), backed by the vdpa_sim_blk simulator in the host's "
-            + "kernel, a simulated device (a RAM disk the host filled with the data disk): the figures show the "
-            + "software vDPA path, not vDPA hardware"
+    /// The datapath of a vdpa variant's boots on `device`, by where the vDPA device comes from.
+    public static func note(variant: String, device: String, source: VDPASource = .simulator) -> String {
+        let front = "variant \(variant) (vdpa): the guest's data disk is QEMU's virtio-blk-pci device with libblkio's "
+            + "virtio-blk-vhost-vdpa block driver over \(device), "
+        switch source {
+        case .simulator:
+            return front + "backed by the vdpa_sim_blk simulator in the host's kernel, a simulated device (a RAM disk "
+                + "the host filled with the data disk): the figures show the software vDPA path, not vDPA hardware"
+        case .pci:
+            return front + "backed by a virtio-blk PCI device that the host drives with vp_vdpa, its DMA translated by "
+                + "the host's IOMMU in vhost-vdpa's domain (in the lab, the device is L0 QEMU's emulated virtio-blk-pci, "
+                + "whose image is a copy of the data disk): a PCI vDPA datapath, not vDPA silicon"
+        }
     }
 }

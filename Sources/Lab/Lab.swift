@@ -199,17 +199,19 @@ public struct Lab: Sendable {
             // the virtio-blk device for vp_vdpa, each backed by a fresh file in the run directory. The NVMe carries
             // the data disk (a copy of its image, serial `DataDisk.serial`): `native` reads it with L1's nvme driver,
             // `virtio` through a virtio-blk disk backed by it, `passthrough` through VFIO. L0's virtio-blk data disk
-            // is then left out, so that one device in L1 has the serial and the pattern.
+            // is then left out, so that one device in L1 has the serial and the pattern. The vp_vdpa device gets
+            // its own copy of the data disk (vdpa_source: pci reads it through vhost-vdpa), under its own serial.
             spec.iommu = true
             let nvme = paths.runDirectory.appendingPathComponent(LabDevices.nvme.imageName)
             let vdpa = paths.runDirectory.appendingPathComponent(LabDevices.vdpaBlock.imageName)
             if let data = spec.dataDisk {
                 try LabDevices.copyDataDisk(from: data, to: nvme)
+                try LabDevices.copyDataDisk(from: data, to: vdpa)
                 spec.dataDisk = nil
             } else {
                 try LabDevices.createImage(at: nvme)
+                try LabDevices.createImage(at: vdpa)
             }
-            try LabDevices.createImage(at: vdpa)
             spec.nvmeImage = nvme.path
             spec.vdpaBlockImage = vdpa.path
         }

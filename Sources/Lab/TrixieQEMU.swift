@@ -122,10 +122,12 @@ public enum TrixieL0 {
         }
         if let image = spec.vdpaBlockImage {
             let d = LabDevices.vdpaBlock
-            // Modern only (device 1af4:1042): vp_vdpa drives virtio 1.x devices.
+            // Modern only (device 1af4:1042): vp_vdpa drives virtio 1.x devices. iommu_platform=on: the device's
+            // DMA goes through riscv-iommu-pci (VIRTIO_F_ACCESS_PLATFORM), as vhost-vdpa's domain needs; without it
+            // QEMU would read L1's physical memory at the IOVAs that vhost-vdpa hands the device.
             args += ["-drive", "file=\(image),if=none,format=raw,id=\(d.id)",
-                     "-device", "virtio-blk-pci,drive=\(d.id),disable-legacy=on,serial=\(LabDevices.vdpaBlockSerial),"
-                        + "addr=\(d.slotArgument)"]
+                     "-device", "virtio-blk-pci,drive=\(d.id),disable-legacy=on,iommu_platform=on,"
+                        + "serial=\(LabDevices.vdpaBlockSerial),addr=\(d.slotArgument)"]
         }
         if spec.icount {
             args += ["-icount", "shift=0,sleep=off"]

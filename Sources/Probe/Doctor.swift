@@ -294,7 +294,14 @@ public enum Doctor {
     static func msiIsolationCheck(_ f: ProbeFacts, host: String) -> DoctorCheck? {
         guard f.isRISCV64, f.iommu.present else { return nil }
         let name = "MSI isolation"
-        let absent = "absent: the RISC-V IOMMU (v1.0) does not remap MSIs"
+        // The interrupt mode an assigned device gets: MSI where the group's domains map the IMSIC files.
+        let mapped = f.iommu.groups.filter { $0.msiRegion == true }.map(\.id)
+        let mode = mapped.isEmpty
+            ? "no IOMMU group reports an msi reserved region, so passthrough guests use INTx (pci=nomsi)"
+            : "IOMMU group\(mapped.count == 1 ? "" : "s") \(mapped.joined(separator: ", ")) "
+                + "\(mapped.count == 1 ? "maps" : "map") the IMSIC files "
+                + "(msi reserved region), so passthrough guests of \(mapped.count == 1 ? "that group" : "those groups") keep MSIs"
+        let absent = "absent: the RISC-V IOMMU (v1.0) does not remap MSIs; \(mode)"
         switch f.vfio.unsafeInterrupts {
         case "Y"?:
             return DoctorCheck(host: host, name: name, status: .warning,
@@ -331,7 +338,10 @@ public enum Doctor {
         let devices = (f.vdpa.vhostVDPADevices.isEmpty ? "no /dev/vhost-vdpa-* yet"
             : f.vdpa.vhostVDPADevices.joined(separator: ", "))
             + (f.vdpa.devices.isEmpty ? "" : " (vdpa devices: \(f.vdpa.devices.joined(separator: ", ")))")
+        // PCI devices driven by vp_vdpa: the source of `vdpa_source: pci`.
+        let vp = f.pci.filter { $0.driver == "vp-vdpa" }.map(\.name)
         let modules = "vhost_vdpa \(vhost.rawValue), vdpa_sim_blk \(sim.rawValue)"
+            + (vp.isEmpty ? "" : ", vp_vdpa on \(vp.joined(separator: ", "))")
         if vhost.isPresent && sim.isPresent {
             return DoctorCheck(host: host, name: "vhost-vdpa", status: .ok, detail: "\(modules); \(devices)")
         }

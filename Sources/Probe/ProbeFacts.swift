@@ -187,13 +187,20 @@ public struct IOMMUGroup: Codable, Sendable, Equatable {
     public var id: String
     /// The group's domain type, e.g. "DMA", "identity"; nil when not readable.
     @Nullable public var type: String?
+    /// True when the group's `reserved_regions` has an `msi` region: the IOMMU driver maps an MSI doorbell
+    /// (on the lab's kernel: the IMSIC interrupt files) into the group's domains, so that an assigned
+    /// device's MSIs reach the interrupt controller. Nil when the file was not readable (or an older probe).
+    @NullableOrMissing public var msiRegion: Bool?
     public var devices: [GroupDevice]
 
-    public init(id: String, type: String?, devices: [GroupDevice]) {
-        self.id = id; self.type = type; self.devices = devices
+    public init(id: String, type: String?, msiRegion: Bool? = nil, devices: [GroupDevice]) {
+        self.id = id; self.type = type; self.msiRegion = msiRegion; self.devices = devices
     }
 
-    enum CodingKeys: String, CodingKey { case id, type, devices }
+    enum CodingKeys: String, CodingKey {
+        case id, type, devices
+        case msiRegion = "msi_region"
+    }
 }
 
 /// A device in an IOMMU group.

@@ -15,8 +15,9 @@ public struct VariantPlan: Sendable, Codable, Equatable {
     /// `passthrough`: how the assigned device interrupts the guest, and whether the host isolates its MSIs
     /// (false when VFIO type1 runs with `allow_unsafe_interrupts=1`, as on the RISC-V IOMMU v1.0).
     public var interrupts: PassthroughInterrupts?
-    /// `vdpa`: the vhost-vdpa character device the guest's datapath uses.
+    /// `vdpa`: the vhost-vdpa character device the guest's datapath uses, and where its vDPA device comes from.
     public var vdpaDevice: String?
+    public var vdpaSource: VDPASource?
     /// How the variant's boots reach the data disk of the I/O workloads; nil when the host has none or the
     /// variant's datapath cannot serve it yet.
     public var dataDisk: DataDiskSource?
@@ -27,6 +28,7 @@ public struct VariantPlan: Sendable, Codable, Equatable {
         case iommuGroup = "iommu_group"
         case interrupts
         case vdpaDevice = "vdpa_device"
+        case vdpaSource = "vdpa_source"
         case dataDisk = "data_disk"
     }
 

@@ -22,6 +22,15 @@ public enum AIAMode: String, Sendable, Codable, CaseIterable {
     case aplicIMSIC = "aplic-imsic"
 }
 
+/// Where a `vdpa` variant's vDPA device comes from (the variant key `vdpa_source`).
+public enum VDPASource: String, Sendable, Codable, CaseIterable {
+    /// `vdpa_sim_blk`: the kernel's block simulator, a RAM disk the host fills with the data disk.
+    case simulator
+    /// `vp_vdpa`: a virtio-blk PCI device driven as a vDPA device. Its DMA goes through the host's IOMMU, in
+    /// a domain vhost-vdpa owns; in the lab the device is L0's virtio-blk-pci, whose image is the data disk.
+    case pci
+}
+
 /// Which QEMU emulates the lab's riscv64 host (L0).
 public enum QEMUFlavour: String, Sendable, Codable, CaseIterable {
     /// Debian 12's qemu-system-misc 7.2 (no AIA, no Sscofpmf), as a transient domain of the controller's libvirt.

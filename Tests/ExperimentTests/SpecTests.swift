@@ -241,6 +241,32 @@ import RVBenchCore
         ])
     }
 
+    /// `vdpa_source` picks a vdpa variant's vDPA device: the simulator by default, or a vp_vdpa PCI device.
+    @Test func vdpaSourceAppliesOnlyToVdpaVariants() throws {
+        let base = """
+            name: x
+            seed: 1
+            host: lab
+            variants:
+              - {name: native, kind: native}
+              - {name: v, kind: KIND}
+            workloads: [sbi-call]
+
+            """
+        func parse(_ kind: String) throws -> ExperimentSpec {
+            try ExperimentSpec.parse(yaml: base.replacingOccurrences(of: "KIND", with: kind), file: "x.yaml",
+                                     catalogue: Fixtures.catalogue)
+        }
+        #expect(try parse("vdpa").variants[1].vdpaSource == .simulator)
+        #expect(try parse("vdpa, vdpa_source: pci").variants[1].vdpaSource == .pci)
+        #expect(diagnostics(base.replacingOccurrences(of: "KIND", with: "vdpa, vdpa_source: vp")) == [
+            #"analysis/x.yaml:6:40: unknown value "vp" for variants[1].vdpa_source; expected one of simulator, pci"#,
+        ])
+        #expect(diagnostics(base.replacingOccurrences(of: "KIND", with: "virtio, vdpa_source: pci")) == [
+            #"analysis/x.yaml:6:29: vdpa_source applies only to vdpa variants; remove it from "v""#,
+        ])
+    }
+
     @Test func remoteHosts() {
         func host(_ text: String, extra: String = "") -> [String] {
             diagnostics(Self.minimal.replacingOccurrences(of: "host: lab", with: "host: \(text)") + extra)

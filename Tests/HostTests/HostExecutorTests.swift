@@ -142,7 +142,7 @@ enum HostFixtures {
         #expect(verdicts[0] == .runnable(VariantPlan(variant: "native", kind: .native, workloadDevice: "/dev/vdb")))
         var pt = VariantPlan(variant: "pt", kind: .passthrough, workloadDevice: "/dev/vdb", hostdev: Self.address,
                              iommuGroup: "2")
-        pt.interrupts = Preflight.passthroughInterrupts(facts: offer.facts)
+        pt.interrupts = Preflight.passthroughInterrupts(facts: offer.facts, group: "2")
         #expect(verdicts[1] == .runnable(pt))
         guard case .notRun(_, let missing) = verdicts[2] else { Issue.record("a missing device was planned"); return }
         #expect(missing.hasPrefix("no PCI device 1b36:0010#1 on the host"))
@@ -293,6 +293,8 @@ enum HostFixtures {
         f.vfio.kvmVFIODevice = .no
         f.vfio.kvmVFIODetail = "KVM_CREATE_DEVICE_TEST: ENODEV"
         f.vfio.unsafeInterrupts = unsafe
+        // The upstream riscv IOMMU driver: no msi reserved region, so the guest uses INTx.
+        for i in f.iommu.groups.indices { f.iommu.groups[i].msiRegion = false }
         return f
     }
 
@@ -329,6 +331,25 @@ enum HostFixtures {
         var without = spec
         without.hostdevs = []
         #expect(throws: RVBenchError.self) { try GuestRunner.verify(xml: DomainXML.guest(without), plan: plan, dataDisk: true) }
+    }
+
+    /// With an `msi` reserved region in the NVMe's group (the lab kernel maps the IMSIC files into VFIO's
+    /// domain), the guest keeps MSIs: no pci=nomsi, and the plan says MSI without isolation.
+    @Test func anMSIRegionInTheGroupKeepsTheGuestOnMSIs() throws {
+        var facts = try Self.labFacts()
+        let g = try #require(facts.iommu.groups.firstIndex { $0.id == "2" })
+        facts.iommu.groups[g].msiRegion = true
+        let verdicts = Preflight.plan(Self.variants, on: Self.offer(facts), dataDisk: true)
+        guard case .runnable(let plan) = verdicts[2] else { Issue.record("passthrough not planned: \(verdicts[2])"); return }
+        #expect(plan.interrupts?.mode == "MSI" && plan.interrupts?.msiIsolation == false)
+        #expect(plan.interrupts?.note.contains("group 2 reports an msi reserved region") == true)
+        var request = DataDiskPlanTests.ioRequest(plan, kind: .passthrough)
+        request.variant = Self.variants[2]
+        let spec = try GuestRunner.domainSpec(request, layout: .lab)
+        #expect(!spec.cmdline.contains("pci=nomsi"))
+        // No region (or an older probe that did not read reserved_regions): INTx.
+        facts.iommu.groups[g].msiRegion = nil
+        #expect(Preflight.passthroughInterrupts(facts: facts, group: "2").mode == "INTx")
     }
 
     @Test func aDeviceOnAHostDriverIsTakenOnlyWhenManaged() throws {

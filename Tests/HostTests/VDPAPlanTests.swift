@@ -12,13 +12,20 @@ import Testing
     static let ready = VDPADataDiskState.ready(name: "vdpa-blk0", device: "/dev/vhost-vdpa-0")
 
     /// The recorded host (vhost-vdpa-0, KVM), with the lab's workload and data disks.
-    static func offer(_ state: VDPADataDiskState?) throws -> HostOffer {
-        HostOffer(facts: try HostFixtures.hostCan(), workloadDevice: "/dev/vda", layout: .lab, dataDevice: "/dev/vdb",
-                  vdpaDataDisk: state)
+    static func offer(_ state: VDPADataDiskState?, pci: VDPADataDiskState? = nil) throws -> HostOffer {
+        var disks: [VDPASource: VDPADataDiskState] = [:]
+        disks[.simulator] = state
+        disks[.pci] = pci
+        return HostOffer(facts: try HostFixtures.hostCan(), workloadDevice: "/dev/vda", layout: .lab,
+                         dataDevice: "/dev/vdb", vdpaDataDisks: disks)
     }
 
-    static let plan = VariantPlan(variant: "vdpa", kind: .vdpa, workloadDevice: "/dev/vda",
-                                  vdpaDevice: "/dev/vhost-vdpa-0", dataDisk: .vhostVDPA(device: "/dev/vhost-vdpa-0"))
+    static let plan: VariantPlan = {
+        var plan = VariantPlan(variant: "vdpa", kind: .vdpa, workloadDevice: "/dev/vda",
+                               vdpaDevice: "/dev/vhost-vdpa-0", dataDisk: .vhostVDPA(device: "/dev/vhost-vdpa-0"))
+        plan.vdpaSource = .simulator
+        return plan
+    }()
 
     @Test func aFilledVhostVDPADeviceMakesTheVariantRunnable() throws {
         let variant = VariantSetup(name: "vdpa", kind: .vdpa)
@@ -31,7 +38,8 @@ import Testing
         let variant = VariantSetup(name: "vdpa", kind: .vdpa)
         let failed = VDPADataDiskState.unavailable(reason: "modprobe virtio_vdpa: module not found")
         #expect(Preflight.plan(variant, on: try Self.offer(failed), dataDisk: true)
-            == .notRun(variant: "vdpa", reason: "no vhost-vdpa device serves the data disk: modprobe virtio_vdpa: module not found"))
+            == .notRun(variant: "vdpa", reason: "no vhost-vdpa device (vdpa_source: simulator) serves the data disk: "
+                + "modprobe virtio_vdpa: module not found"))
         var offer = try Self.offer(nil)
         offer.facts.vdpa.vhostVDPADevices = []
         guard case .notRun(_, let reason) = Preflight.plan(variant, on: offer) else { Issue.record("planned"); return }
@@ -83,9 +91,32 @@ import Testing
     }
 
     @Test func theFillCommandChecksTheDataDisksHashAndWritesOnlyASimulator() {
-        let command = VDPADataDiskLookup.command
+        let command = VDPADataDiskLookup.command(.simulator)
         #expect(command.contains(DataDisk.sha256) && command.contains("mgmtdev vdpasim_blk"))
         #expect(command.contains("count=64 iflag=direct oflag=direct"))
         #expect(command.contains("/sys/bus/vdpa/drivers/$1/bind"))
+        // A vp_vdpa device is looked up by its pci/ mgmtdev, checked by hash, and never written.
+        let pci = VDPADataDiskLookup.command(.pci)
+        #expect(pci.contains(DataDisk.sha256) && pci.contains("mgmtdev pci\\/") && !pci.contains("vdpasim_blk"))
+        #expect(!pci.contains("oflag=") && !pci.contains("of="))
+        #expect(pci.contains("m=/run/rvbench/vdpa-data-pci") && command.contains("m=/run/rvbench/vdpa-data\n"))
+    }
+
+    /// Each vdpa variant gets the device of its own source; a source the host lacks is not run with its reason.
+    @Test func aVariantGetsTheDeviceOfItsSource() throws {
+        let pciReady = VDPADataDiskState.ready(name: "vdpa-pci0", device: "/dev/vhost-vdpa-1")
+        let offer = try Self.offer(Self.ready, pci: pciReady)
+        let variant = VariantSetup(name: "vdpa-pci", kind: .vdpa, vdpaSource: .pci)
+        guard case .runnable(let plan) = Preflight.plan(variant, on: offer, dataDisk: true) else {
+            Issue.record("the pci source was not planned"); return
+        }
+        #expect(plan.vdpaDevice == "/dev/vhost-vdpa-1" && plan.vdpaSource == .pci)
+        #expect(plan.dataDisk == .vhostVDPA(device: "/dev/vhost-vdpa-1"))
+        let simulatorOnly = try Self.offer(Self.ready)
+        guard case .notRun(_, let reason) = Preflight.plan(variant, on: simulatorOnly, dataDisk: true) else {
+            Issue.record("a pci variant ran on the simulator's device"); return
+        }
+        #expect(reason.hasPrefix("the host has vhost-vdpa-0, but was not asked"))
+        #expect(VDPADatapath.note(variant: "vdpa-pci", device: "/dev/vhost-vdpa-1", source: .pci).contains("vp_vdpa"))
     }
 }

@@ -55,6 +55,12 @@ struct DoctorLinesTests {
         #expect(lines.allSatisfy { $0?.detail.hasPrefix("absent: the RISC-V IOMMU (v1.0) does not remap MSIs") == true })
         #expect(lines[1]?.detail.hasSuffix("allow_unsafe_interrupts=Y") == true)
         #expect(lines[2]?.prevents?.contains("type1 refuses to attach the group") == true)
+        // The interrupt mode: group 2 maps the IMSIC files (msi reserved region); without it, INTx.
+        #expect(lines[1]?.detail.contains("IOMMU group 2 maps the IMSIC files") == true)
+        var intx = facts
+        for i in intx.iommu.groups.indices { intx.iommu.groups[i].msiRegion = false }
+        let intxLine = Doctor.checks(local: nil, remote: intx, libvirt: nil).first { $0.name == "MSI isolation" }
+        #expect(intxLine?.detail.contains("passthrough guests use INTx (pci=nomsi)") == true)
         let noIOMMU = Doctor.checks(local: nil, remote: try Fixtures.facts("no-iommu"), libvirt: nil)
         #expect(!noIOMMU.contains { $0.name == "MSI isolation" })
         // An NVMe outside any group cannot be assigned.

@@ -30,6 +30,7 @@ struct FactsTests {
         #expect(f.cpu.extensions.contains("sstc"))
         #expect(f.iommu.units == ["riscv-iommu.0"])
         #expect(f.iommu.groups.map(\.id) == ["0", "1", "2"])
+        #expect(f.iommuGroup("2")?.msiRegion == true && f.iommuGroup("1")?.msiRegion == false)
         #expect(f.iommuGroup("2")?.devices == [GroupDevice(name: "0000:00:03.0", driver: "vfio-pci", vendor: "1b36",
                                                            device: "0010", class: "010802")])
         #expect(f.pci.first { $0.name == "0000:00:01.0" }?.iommuGroup == nil)

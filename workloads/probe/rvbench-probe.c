@@ -635,6 +635,21 @@ static void emit_iommu(void)
         j_key("type");
         if (read_attr(dp, type, sizeof type) == 0) j_str(type);
         else j_null();
+        /* An "msi" reserved region: the IOMMU maps an MSI doorbell in the group's domains. */
+        snprintf(dp, sizeof dp, "%s/reserved_regions", p);
+        j_key("msi_region");
+        char *regions = read_all(dp, MAX_SMALL_FILE, NULL);
+        if (regions) {
+            int msi = 0;
+            for (char *line = strtok(regions, "\n"); line; line = strtok(NULL, "\n")) {
+                char *last = strrchr(line, ' ');
+                if (last && strcmp(last + 1, "msi") == 0) msi = 1;
+            }
+            j_bool(msi);
+            free(regions);
+        } else {
+            j_null();
+        }
         snprintf(dp, sizeof dp, "%s/devices", p);
         struct names devs = list_dir(dp);
         j_key("devices");
