@@ -47,7 +47,7 @@ enum VDPADataDiskLookup {
             data=$1
             err=$(dd if=$data of=$blk bs=1M count=\(mib) iflag=direct oflag=direct 2>&1) || fail "dd from $data to $blk: $err"
             bind virtio_vdpa
-            blk=$(node 'virtio*/block/*' b); [ -n "$blk" ] || fail "$name bound to virtio_vdpa again shows no block device"
+            blk=$(node b 'virtio*/block/*' '../virtio*/block/*'); [ -n "$blk" ] || fail "$name bound to virtio_vdpa again shows no block device"
             from="after the copy from $data and a driver rebind"
             """
         case .pci:
@@ -73,19 +73,30 @@ enum VDPADataDiskLookup {
             if [ -e $sys/driver ]; then err=$(echo $name 2>&1 > $sys/driver/unbind) || fail "cannot unbind $name: $err"; fi
             err=$(echo $name 2>&1 > /sys/bus/vdpa/drivers/$1/bind) || fail "cannot bind $name to $1: $err"
         }
+        # The first existing node of type $1 (b or c) under one of the patterns; a vp_vdpa device's virtio
+        # device is a child of its PCI device (virtio_vdpa's parent is the DMA device), so ../ is searched too.
         node() {
+            t=$1; shift
             for i in 1 2 3 4 5 6 7 8 9 10; do
-                for f in $sys/$1; do [ -e "$f" ] && [ -$2 /dev/${f##*/} ] && { echo /dev/${f##*/}; return; }; done
+                for p in "$@"; do
+                    for f in $sys/$p; do [ -e "$f" ] && [ -$t /dev/${f##*/} ] && { echo /dev/${f##*/}; return; }; done
+                done
                 sleep 1
             done
         }
+        # From here a failure leaves the device on vhost_vdpa: bound to virtio_vdpa, the host would see a second
+        # disk with the data pattern.
+        fail() {
+            { [ -e $sys/driver ] && echo $name > $sys/driver/unbind; echo $name > /sys/bus/vdpa/drivers/vhost_vdpa/bind; } 2>/dev/null
+            echo "\(prefix) failed: $*"; exit 0
+        }
         bind virtio_vdpa
-        blk=$(node 'virtio*/block/*' b); [ -n "$blk" ] || fail "$name bound to virtio_vdpa shows no block device"
+        blk=$(node b 'virtio*/block/*' '../virtio*/block/*'); [ -n "$blk" ] || fail "$name bound to virtio_vdpa shows no block device"
         \(fill)
         sum=$(dd if=$blk bs=1M count=\(mib) iflag=direct 2>/dev/null | sha256sum | cut -d' ' -f1)
         bind vhost_vdpa
         [ "$sum" = \(DataDisk.sha256) ] || fail "$name read back sha256 $sum $from, not the data disk's \(DataDisk.sha256)"
-        dev=$(node 'vhost-vdpa-*' c); [ -n "$dev" ] || fail "$name bound to vhost_vdpa shows no /dev/vhost-vdpa-N"
+        dev=$(node c 'vhost-vdpa-*'); [ -n "$dev" ] || fail "$name bound to vhost_vdpa shows no /dev/vhost-vdpa-N"
         mkdir -p ${m%/*} && echo "$name $dev $sum" > $m.new && mv $m.new $m || fail "cannot write $m"
         echo "\(prefix) ready $name $dev"
         """

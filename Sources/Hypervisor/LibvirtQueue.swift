@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 import Dispatch
+import Foundation
 import Logging
 import RVBenchCore
 
@@ -45,8 +46,37 @@ public struct LibvirtQueue: Sendable {
     }
 
     /// Destroys and undefines the domain with this name, if there is one (on the queue).
-    public func removeDomain(named name: String, on hv: any Hypervisor, logger: Logger) async {
+    ///
+    /// The queue is serial, so a libvirt call that never returns holds it: a `virDomainCreateXML` whose QEMU
+    /// waits forever (seen with a vhost-vdpa disk whose device never completes a request) would keep this
+    /// removal, and every later call, waiting. When the queued removal has not run after `stuckAfter`, the
+    /// domain is destroyed through a connection of its own (`reopen`, on a thread of its own): libvirt kills
+    /// its QEMU, the stuck call returns with an error and the queue moves again.
+    public func removeDomain(named name: String, on hv: any Hypervisor, logger: Logger,
+                             stuckAfter: Duration = .seconds(30),
+                             reopen: (@Sendable (String) throws -> any Hypervisor)? = nil) async {
+        let done = DoneFlag()
+        let uri = hv.uri
+        let rescue = Task.detached {
+            try? await Task.sleep(for: stuckAfter)
+            guard !Task.isCancelled, !done.isSet else { return }
+            logger.warning("the libvirt queue is held by a call that has not returned; removing the domain through a connection of its own", metadata: ["vm.name": "\(name)", "libvirt.uri": "\(uri)"])
+            await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
+                DispatchQueue.global().async {
+                    do {
+                        let fresh = try reopen?(uri) ?? LibvirtHypervisor(uri: uri, logger: logger)
+                        Self.remove(name, on: fresh, logger: logger)
+                        (fresh as? LibvirtHypervisor)?.close()
+                    } catch {
+                        logger.error("could not open a second libvirt connection to remove a domain; check with virsh list --all", metadata: ["vm.name": "\(name)", "error": "\(error)"])
+                    }
+                    finished.resume()
+                }
+            }
+        }
         await run { Self.remove(name, on: hv, logger: logger) }
+        done.set()
+        rescue.cancel()
     }
 
     static func remove(_ name: String, on hv: any Hypervisor, logger: Logger) {
@@ -74,4 +104,12 @@ public struct LibvirtQueue: Sendable {
         try await run { try destroyAndUndefine(domain) }
         return result
     }
+}
+
+/// A flag one task sets and another reads.
+final class DoneFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+    func set() { lock.lock(); value = true; lock.unlock() }
 }

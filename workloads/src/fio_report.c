@@ -84,11 +84,34 @@ static bool starts_with_pattern(int fd) {
     return true;
 }
 
-/// The one block device that holds the pattern, from /sys/block.
+/// The serial number every datapath gives the data disk (DataDisk.serial): libvirt's <serial> for a guest's
+/// disk, the NVMe's serial for the lab's controller.
+#define DATA_SERIAL "rvbench-data"
+
+/// True when /sys/block/NAME reports the data disk's serial (virtio-blk: serial, NVMe: device/serial).
+static bool has_data_serial(const char *name) {
+    static const char *const files[] = {"serial", "device/serial"};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        char path[160], text[64] = {0};
+        snprintf(path, sizeof path, "/sys/block/%s/%s", name, files[i]);
+        FILE *f = fopen(path, "re");
+        if (!f) continue;
+        size_t got = fread(text, 1, sizeof text - 1, f);
+        fclose(f);
+        while (got > 0 && (text[got - 1] == '\n' || text[got - 1] == ' ')) text[--got] = 0;
+        if (strcmp(text, DATA_SERIAL) == 0) return true;
+    }
+    return false;
+}
+
+/// The one block device that holds the pattern, from /sys/block. When several do (a host may also see a
+/// copy of the data disk, e.g. the lab's vp_vdpa device while it is bound to virtio_vdpa), the one whose
+/// serial is the data disk's wins; if that does not single one out, it is an error.
 static void find_device(int64_t bytes, char *out, size_t n) {
     DIR *d = opendir("/sys/block");
     if (!d) die(2, "cannot list /sys/block: %s", strerror(errno));
-    int found = 0;
+    int found = 0, serial = 0;
+    char first[96] = {0}, by_serial[96] = {0};
     struct dirent *e;
     while ((e = readdir(d))) {
         if (e->d_name[0] == '.' || strlen(e->d_name) > 64) continue;
@@ -100,13 +123,17 @@ static void find_device(int64_t bytes, char *out, size_t n) {
         bool match = size >= bytes && starts_with_pattern(fd);
         close(fd);
         if (!match) continue;
-        if (found++ == 0) snprintf(out, n, "%s", path);
+        if (found++ == 0) snprintf(first, sizeof first, "%s", path);
+        if (has_data_serial(e->d_name) && serial++ == 0) snprintf(by_serial, sizeof by_serial, "%s", path);
     }
     closedir(d);
     if (found == 0)
         die(2, "no data disk: no block device of at least %lld bytes starts with pattern rvbench-data-v1; "
                "rebuild the lab (rvbench lab build), or pass --device", (long long)bytes);
-    if (found > 1) die(2, "%d block devices hold the data pattern; pass --device to choose one", found);
+    if (found == 1) { snprintf(out, n, "%s", first); return; }
+    if (serial == 1) { snprintf(out, n, "%s", by_serial); return; }
+    die(2, "%d block devices hold the data pattern and %d of them have serial " DATA_SERIAL
+           "; pass --device to choose one", found, serial);
 }
 
 /* ----------------------------------------------------------------- JSON -- */
