@@ -12,7 +12,8 @@ import Hypervisor
 /// The I/O workload on the real path, with every datapath the lab has: fio-randread natively in L1 (L1's nvme
 /// driver on L0's NVMe, whose image is the data disk), in an L2 KVM guest through virtio (a virtio-blk disk that
 /// L1's QEMU serves from that NVMe), through vhost-vdpa (libblkio's virtio-blk-vhost-vdpa driver on the
-/// vdpa_sim_blk device that L1 filled from the data disk) and through VFIO passthrough (the NVMe itself,
+/// vdpa_sim_blk device that L1 filled from the data disk, and on L0's virtio-blk-pci through vp_vdpa, whose DMA
+/// goes through the IOMMU in vhost-vdpa's domain) and through VFIO passthrough (the NVMe itself,
 /// `<hostdev managed='yes'>`, with MSIs: the lab kernel maps the IMSIC files into VFIO's domain), each reading
 /// back and checking the same 64 MiB.
 ///
@@ -36,6 +37,12 @@ import Hypervisor
             aia: aplic-imsic
           - name: vdpa
             kind: vdpa
+            vcpus: 1
+            memory_mib: 512
+            aia: aplic-imsic
+          - name: vdpa-pci
+            kind: vdpa
+            vdpa_source: pci
             vcpus: 1
             memory_mib: 512
             aia: aplic-imsic
@@ -73,7 +80,7 @@ import Hypervisor
                                                commandLine: ["test"], labProgress: { _ in })
 
         // A boot whose check failed (bytes other than the pattern, or not the manifest's SHA-256) is a failed boot.
-        #expect(outcome.summary.bootsOK == 4, "failures: \(outcome.summary.failures.map(\.reason))")
+        #expect(outcome.summary.bootsOK == 5, "failures: \(outcome.summary.failures.map(\.reason))")
         #expect(outcome.summary.notRun.isEmpty, "\(outcome.summary.notRun)")
         func values(_ variant: String, _ metric: String, workload: String = "fio-randread") -> [Double] {
             outcome.summary.samples.filter { $0.variant == variant && $0.workload == workload && $0.metric == metric }
@@ -85,7 +92,7 @@ import Hypervisor
             guard let total = values(variant, counter, workload: BootSample.bootLabel).first, mb > 0 else { return nil }
             return total / mb
         }
-        let variants = ["native", "virtio", "vdpa", "passthrough"]
+        let variants = ["native", "virtio", "vdpa", "vdpa-pci", "passthrough"]
         for variant in variants {
             FileHandle.standardError.write(Data(("labfio: \(variant) iops \(values(variant, "iops")) clat_p99_ns "
                 + "\(values(variant, "clat_p99_ns")) interrupts \(values(variant, "interrupts")) per MB: mmio_exit_user "
@@ -105,7 +112,7 @@ import Hypervisor
         // front of libblkio) cannot take fewer than virtio; that is not asserted. Passthrough with MSIs stays at
         // that level too, where with INTx QEMU trapped the NVMe's BARs after every interrupt (1,483 per MB on
         // 2026-12-01): the assertion below fails if the assigned device's MSIs stop working.
-        for variant in ["virtio", "vdpa", "passthrough"] {
+        for variant in ["virtio", "vdpa", "vdpa-pci", "passthrough"] {
             for counter in ["host.kvm.exits", "host.kvm.mmio_exit_user", "host.perf.task-clock"] {
                 #expect(perMB(variant, counter).map { $0 > 0 } == true, "\(variant): \(counter)")
             }
@@ -134,6 +141,15 @@ import Hypervisor
         #expect(vdpaXML.contains("<access mode='shared'/>") && vdpaXML.contains("<serial>rvbench-data</serial>"))
         #expect(!vdpaXML.contains("<source dev='\(device)'/>"), "\(vdpaXML)")
         #expect(manifest.notes.contains(VDPADatapath.note(variant: "vdpa", device: vhost)), "\(manifest.notes)")
+        // The vdpa-pci boot had the vp_vdpa device's vhost-vdpa disk: another device than the simulator's.
+        let pciPlan = try #require(manifest.plans["vdpa-pci"])
+        let pciVhost = try #require(pciPlan.vdpaDevice)
+        #expect(pciPlan.vdpaSource == .pci && vdpaPlan.vdpaSource == .simulator && pciVhost != vhost)
+        let pciXML = try #require(manifest.domains["vdpa-pci"])
+        #expect(pciXML.contains("<disk type='vhostvdpa' device='disk'>") && pciXML.contains("<source dev='\(pciVhost)'/>"),
+                "\(pciXML)")
+        #expect(manifest.notes.contains(VDPADatapath.note(variant: "vdpa-pci", device: pciVhost, source: .pci)),
+                "\(manifest.notes)")
         // The passthrough boot had the NVMe as a <hostdev>, with MSIs (IOMMU group with an msi region).
         let plan = try #require(manifest.plans["passthrough"])
         let address = try #require(plan.hostdev)
