@@ -124,7 +124,7 @@ public enum Preflight {
             case .runnable(let address, let group):
                 plan.hostdev = address
                 plan.iommuGroup = group
-                plan.interrupts = passthroughInterrupts(facts: facts, group: group)
+                plan.interrupts = passthroughInterrupts(facts: facts, group: group, aia: variant.aia)
             case .notRun(let reasons):
                 return notRun(reasons.joined(separator: "; "))
             }
@@ -151,8 +151,9 @@ public enum Preflight {
     /// type1 needs `allow_unsafe_interrupts=1`), and without more the device's MSI writes are translated like its
     /// DMA: they fault in the IOMMU (`Fault 15`) and the device times out. So the guest uses INTx (`pci=nomsi`)
     /// unless the device's IOMMU group reports an `msi` reserved region: the IOMMU driver then maps the IMSIC
-    /// interrupt files into VFIO's domain (the lab kernel's patch 0003), and the guest keeps MSIs.
-    static func passthroughInterrupts(facts: ProbeFacts, group: String?) -> PassthroughInterrupts {
+    /// interrupt files into VFIO's domain (the lab kernel's patch 0003), and a guest with an IMSIC
+    /// (`aia: aplic-imsic`) keeps MSIs. A guest without an IMSIC has no MSI controller and uses INTx anyway.
+    static func passthroughInterrupts(facts: ProbeFacts, group: String?, aia: AIAMode) -> PassthroughInterrupts {
         guard facts.isRISCV64 else {
             return PassthroughInterrupts(mode: "MSI", msiIsolation: facts.vfio.unsafeInterrupts != "Y",
                                          note: "passthrough interrupts: MSI")
@@ -160,7 +161,14 @@ public enum Preflight {
         let unsafe = facts.vfio.unsafeInterrupts == "Y"
         let isolation = "MSI isolation is absent (the RISC-V IOMMU v1.0 does not remap MSIs"
             + (unsafe ? "; vfio_iommu_type1 allow_unsafe_interrupts=1)" : ")")
-        if let id = group, facts.iommuGroup(id)?.msiRegion == true {
+        let mapped = group.map { facts.iommuGroup($0)?.msiRegion == true } ?? false
+        if mapped, aia != .aplicIMSIC {
+            return PassthroughInterrupts(
+                mode: "INTx", msiIsolation: false,
+                note: "the assigned device interrupts the guest with INTx: the guest has no IMSIC (aia: \(aia.rawValue)), "
+                    + "so no MSI controller, although IOMMU group \(group ?? "?") reports an msi reserved region; " + isolation)
+        }
+        if mapped, let id = group {
             return PassthroughInterrupts(
                 mode: "MSI", msiIsolation: false,
                 note: "the assigned device interrupts the guest with MSIs: the host's IOMMU maps the IMSIC interrupt "

@@ -19,7 +19,9 @@ public enum VDPADataDiskState: Sendable, Equatable {
 /// RAM that nothing else uses.
 ///
 /// `pci`: a `vp_vdpa` device (mgmtdev `pci/…`) is a real virtio-blk device with its own medium. The command
-/// never writes it; it binds it to `virtio_vdpa` and reads it. In the lab, L0 backs it with a copy of the data disk.
+/// never writes it, and takes it only when it is bound to `vhost_vdpa` or to nothing (bound to `virtio_vdpa`,
+/// the host uses it as a disk); it binds it to `virtio_vdpa` and reads it. In the lab, L0 backs it with a
+/// copy of the data disk.
 ///
 /// Either way the command checks the SHA-256 of what it reads back, binds the device to `vhost_vdpa` for
 /// guests and writes a marker in `/run/rvbench` (tmpfs: gone when the host reboots). A later call finds the
@@ -54,6 +56,11 @@ enum VDPADataDiskLookup {
             find = """
             name=$(vdpa dev show 2>/dev/null | awk '/ type block / && / mgmtdev pci\\//{sub(":","",$1); print $1; exit}')
             [ -n "$name" ] || fail "no vp_vdpa block device (a vDPA device whose mgmtdev is pci/...; vdpa dev show: $(vdpa dev show 2>&1 | tr '\\n' ' '))"
+            drv=$(basename "$(readlink /sys/bus/vdpa/devices/$name/driver 2>/dev/null)" 2>/dev/null)
+            case "$drv" in
+                ""|vhost_vdpa) ;;
+                *) fail "$name is bound to $drv, so the host uses it; rvbench takes a vp_vdpa device only from vhost_vdpa or unbound (vdpa dev del, or bind it to vhost_vdpa, to give it to guests)" ;;
+            esac
             """
             fill = """
             from="from the device's own medium (it is never written)"

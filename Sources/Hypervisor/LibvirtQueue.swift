@@ -49,33 +49,40 @@ public struct LibvirtQueue: Sendable {
     ///
     /// The queue is serial, so a libvirt call that never returns holds it: a `virDomainCreateXML` whose QEMU
     /// waits forever (seen with a vhost-vdpa disk whose device never completes a request) would keep this
-    /// removal, and every later call, waiting. When the queued removal has not run after `stuckAfter`, the
-    /// domain is destroyed through a connection of its own (`reopen`, on a thread of its own): libvirt kills
-    /// its QEMU, the stuck call returns with an error and the queue moves again.
+    /// removal, and every later call, waiting. While the queued removal has not started, every `stuckAfter`
+    /// the domain is destroyed through a connection of its own (`reopen`, on a thread of its own): libvirt
+    /// kills its QEMU, the stuck call returns with an error and the queue moves again.
     public func removeDomain(named name: String, on hv: any Hypervisor, logger: Logger,
                              stuckAfter: Duration = .seconds(30),
                              reopen: (@Sendable (String) throws -> any Hypervisor)? = nil) async {
         let done = DoneFlag()
         let uri = hv.uri
+        // Tries again every `stuckAfter` until the queued removal starts: the hung call may not have made the
+        // domain known to libvirt yet, or the second connection may fail once.
         let rescue = Task.detached {
-            try? await Task.sleep(for: stuckAfter)
-            guard !Task.isCancelled, !done.isSet else { return }
-            logger.warning("the libvirt queue is held by a call that has not returned; removing the domain through a connection of its own", metadata: ["vm.name": "\(name)", "libvirt.uri": "\(uri)"])
-            await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
-                DispatchQueue.global().async {
-                    do {
-                        let fresh = try reopen?(uri) ?? LibvirtHypervisor(uri: uri, logger: logger)
-                        Self.remove(name, on: fresh, logger: logger)
-                        (fresh as? LibvirtHypervisor)?.close()
-                    } catch {
-                        logger.error("could not open a second libvirt connection to remove a domain; check with virsh list --all", metadata: ["vm.name": "\(name)", "error": "\(error)"])
+            while true {
+                try? await Task.sleep(for: stuckAfter)
+                guard !Task.isCancelled, !done.isSet else { return }
+                logger.warning("the libvirt queue is held by a call that has not returned; removing the domain through a connection of its own", metadata: ["vm.name": "\(name)", "libvirt.uri": "\(uri)"])
+                await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
+                    DispatchQueue.global().async {
+                        do {
+                            let fresh = try reopen?(uri) ?? LibvirtHypervisor(uri: uri, logger: logger)
+                            Self.remove(name, on: fresh, logger: logger)
+                            (fresh as? LibvirtHypervisor)?.close()
+                        } catch {
+                            logger.error("could not open a second libvirt connection to remove a domain; check with virsh list --all", metadata: ["vm.name": "\(name)", "error": "\(error)"])
+                        }
+                        finished.resume()
                     }
-                    finished.resume()
                 }
             }
         }
-        await run { Self.remove(name, on: hv, logger: logger) }
-        done.set()
+        // `done` is set when the queued removal starts, not when it ends: a slow destroy is not a held queue.
+        await run {
+            done.set()
+            Self.remove(name, on: hv, logger: logger)
+        }
         rescue.cancel()
     }
 

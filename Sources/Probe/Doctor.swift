@@ -350,6 +350,11 @@ public enum Doctor {
                                prevents: "the vdpa variant until the modules are loaded",
                                fix: "modprobe vhost_vdpa vdpa_sim_blk && vdpa dev add mgmtdev vdpasim_blk name vdpa-blk0 (the lab's L1 does this when it boots; rvbench does not load them)")
         }
+        if vhost.isPresent && !vp.isEmpty {
+            return DoctorCheck(host: host, name: "vhost-vdpa", status: .warning, detail: "\(modules); \(devices)",
+                               prevents: "vdpa variants with vdpa_source: simulator (vdpa_source: pci can use the vp_vdpa device)",
+                               fix: "modprobe vdpa_sim_blk && vdpa dev add mgmtdev vdpasim_blk name vdpa-blk0")
+        }
         return DoctorCheck(host: host, name: "vhost-vdpa", status: .missing, detail: modules,
                            prevents: "the vdpa variant",
                            fix: "load vhost_vdpa and a vDPA device driver (e.g. vdpa_sim_blk, then `vdpa dev add`); "

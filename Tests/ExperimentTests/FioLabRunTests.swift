@@ -108,7 +108,7 @@ import Hypervisor
         // What the datapaths cost: every guest's KVM exits (user-space MMIO ones among them) and its QEMU's CPU
         // time, per MB read; the native runner's CPU time too. With AIA, virtio's kicks (ioeventfd) and interrupts
         // (irqfd) stay in L1's kernel, so its datapath takes no user-space MMIO exit: what every guest shows is
-        // the boot's own (console, workload disk), about 38 per MB on 2026-12-02. So vdpa (QEMU's virtio-blk in
+        // the boot's own (console, workload disk), about 24 per MB on 2026-12-02. So vdpa (QEMU's virtio-blk in
         // front of libblkio) cannot take fewer than virtio; that is not asserted. Passthrough with MSIs stays at
         // that level too, where with INTx QEMU trapped the NVMe's BARs after every interrupt (1,483 per MB on
         // 2026-12-01): the assertion below fails if the assigned device's MSIs stop working.

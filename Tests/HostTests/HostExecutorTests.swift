@@ -142,7 +142,7 @@ enum HostFixtures {
         #expect(verdicts[0] == .runnable(VariantPlan(variant: "native", kind: .native, workloadDevice: "/dev/vdb")))
         var pt = VariantPlan(variant: "pt", kind: .passthrough, workloadDevice: "/dev/vdb", hostdev: Self.address,
                              iommuGroup: "2")
-        pt.interrupts = Preflight.passthroughInterrupts(facts: offer.facts, group: "2")
+        pt.interrupts = Preflight.passthroughInterrupts(facts: offer.facts, group: "2", aia: .none)
         #expect(verdicts[1] == .runnable(pt))
         guard case .notRun(_, let missing) = verdicts[2] else { Issue.record("a missing device was planned"); return }
         #expect(missing.hasPrefix("no PCI device 1b36:0010#1 on the host"))
@@ -339,17 +339,23 @@ enum HostFixtures {
         var facts = try Self.labFacts()
         let g = try #require(facts.iommu.groups.firstIndex { $0.id == "2" })
         facts.iommu.groups[g].msiRegion = true
-        let verdicts = Preflight.plan(Self.variants, on: Self.offer(facts), dataDisk: true)
-        guard case .runnable(let plan) = verdicts[2] else { Issue.record("passthrough not planned: \(verdicts[2])"); return }
+        var variant = Self.variants[2]
+        variant.aia = .aplicIMSIC
+        guard case .runnable(let plan) = Preflight.plan(variant, on: Self.offer(facts), dataDisk: true) else {
+            Issue.record("passthrough not planned"); return
+        }
         #expect(plan.interrupts?.mode == "MSI" && plan.interrupts?.msiIsolation == false)
         #expect(plan.interrupts?.note.contains("group 2 reports an msi reserved region") == true)
         var request = DataDiskPlanTests.ioRequest(plan, kind: .passthrough)
-        request.variant = Self.variants[2]
+        request.variant = variant
         let spec = try GuestRunner.domainSpec(request, layout: .lab)
         #expect(!spec.cmdline.contains("pci=nomsi"))
+        // A guest without an IMSIC has no MSI controller: INTx, whatever the host maps.
+        let noIMSIC = Preflight.passthroughInterrupts(facts: facts, group: "2", aia: .none)
+        #expect(noIMSIC.mode == "INTx" && noIMSIC.note.contains("the guest has no IMSIC (aia: none)"))
         // No region (or an older probe that did not read reserved_regions): INTx.
         facts.iommu.groups[g].msiRegion = nil
-        #expect(Preflight.passthroughInterrupts(facts: facts, group: "2").mode == "INTx")
+        #expect(Preflight.passthroughInterrupts(facts: facts, group: "2", aia: .aplicIMSIC).mode == "INTx")
     }
 
     @Test func aDeviceOnAHostDriverIsTakenOnlyWhenManaged() throws {

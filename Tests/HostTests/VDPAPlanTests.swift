@@ -100,6 +100,7 @@ import Testing
         #expect(pci.contains(DataDisk.sha256) && pci.contains("mgmtdev pci\\/") && !pci.contains("vdpasim_blk"))
         #expect(!pci.contains("oflag=") && !pci.contains("of="))
         #expect(pci.contains("m=/run/rvbench/vdpa-data-pci") && command.contains("m=/run/rvbench/vdpa-data\n"))
+        #expect(pci.contains("\"\"|vhost_vdpa) ;;") && pci.contains("so the host uses it"))
     }
 
     /// Each vdpa variant gets the device of its own source; a source the host lacks is not run with its reason.

@@ -64,4 +64,42 @@ private final class HangingCreate: Hypervisor, @unchecked Sendable {
         // Destroyed once through the second connection; the queued removal then found it gone (here: again).
         #expect(hv.destroyed.first == "rvbench-x-virtio-b0-a1")
     }
+
+    /// A second connection that fails once is tried again.
+    @Test(.timeLimit(.minutes(1)))
+    func theRescueTriesAgainWhenTheSecondConnectionFails() async throws {
+        let hv = HangingCreate()
+        let queue = LibvirtQueue(label: "rvbench.tests.hanging.retry")
+        let logger = Logger(label: "rvbench.tests.queue")
+        let creating = Task {
+            try await queue.withDomain(on: hv, xml: "<domain/>", paused: true, logger: logger) { _ in }
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        let attempts = Counter()
+        await queue.removeDomain(named: "d", on: hv, logger: logger, stuckAfter: .milliseconds(200), reopen: { _ in
+            if attempts.next() == 1 { throw RVBenchError(.library, "connection refused") }
+            return hv
+        })
+        #expect(attempts.value >= 2)
+        guard case .failure = await creating.result else { Issue.record("the hanging creation returned a domain"); return }
+        #expect(hv.destroyed.first == "d")
+    }
+
+    /// A removal that starts at once never triggers the rescue, even when it is slow.
+    @Test func aPromptRemovalOpensNoSecondConnection() async {
+        let hv = HangingCreate()
+        let queue = LibvirtQueue(label: "rvbench.tests.prompt")
+        let attempts = Counter()
+        await queue.removeDomain(named: "d", on: hv, logger: Logger(label: "rvbench.tests.queue"),
+                                 stuckAfter: .milliseconds(100), reopen: { _ in _ = attempts.next(); return hv })
+        try? await Task.sleep(for: .milliseconds(300))
+        #expect(attempts.value == 0 && hv.destroyed == ["d"])
+    }
+}
+
+private final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
+    func next() -> Int { lock.lock(); defer { lock.unlock() }; count += 1; return count }
 }
