@@ -55,14 +55,14 @@ public struct LibvirtQueue: Sendable {
     public func removeDomain(named name: String, on hv: any Hypervisor, logger: Logger,
                              stuckAfter: Duration = .seconds(30),
                              reopen: (@Sendable (String) throws -> any Hypervisor)? = nil) async {
-        let done = DoneFlag()
+        let started = Locked(false)
         let uri = hv.uri
         // Tries again every `stuckAfter` until the queued removal starts: the hung call may not have made the
         // domain known to libvirt yet, or the second connection may fail once.
         let rescue = Task.detached {
             while true {
                 try? await Task.sleep(for: stuckAfter)
-                guard !Task.isCancelled, !done.isSet else { return }
+                guard !Task.isCancelled, !started.withLock({ $0 }) else { return }
                 logger.warning("the libvirt queue is held by a call that has not returned; removing the domain through a connection of its own", metadata: ["vm.name": "\(name)", "libvirt.uri": "\(uri)"])
                 await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
                     DispatchQueue.global().async {
@@ -78,9 +78,9 @@ public struct LibvirtQueue: Sendable {
                 }
             }
         }
-        // `done` is set when the queued removal starts, not when it ends: a slow destroy is not a held queue.
+        // Set when the queued removal starts, not when it ends: a slow destroy is not a held queue.
         await run {
-            done.set()
+            started.withLock { $0 = true }
             Self.remove(name, on: hv, logger: logger)
         }
         rescue.cancel()
@@ -111,12 +111,4 @@ public struct LibvirtQueue: Sendable {
         try await run { try destroyAndUndefine(domain) }
         return result
     }
-}
-
-/// A flag one task sets and another reads.
-final class DoneFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
-    func set() { lock.lock(); value = true; lock.unlock() }
 }

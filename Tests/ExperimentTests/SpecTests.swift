@@ -210,17 +210,22 @@ import RVBenchCore
         ])
     }
 
-    @Test func passthroughDevices() {
-        let base = """
-            name: x
-            seed: 1
-            host: lab
-            variants:
-              - {name: native, kind: native}
-              - {name: p, kind: passthrough, device: DEVICE}
-            workloads: [sbi-call]
+    /// A spec with the native baseline and one more variant, written on line 6 as `variant`.
+    static func withSecondVariant(_ variant: String) -> String {
+        """
+        name: x
+        seed: 1
+        host: lab
+        variants:
+          - {name: native, kind: native}
+          - \(variant)
+        workloads: [sbi-call]
 
-            """
+        """
+    }
+
+    @Test func passthroughDevices() {
+        let base = Self.withSecondVariant("{name: p, kind: passthrough, device: DEVICE}")
         func spec(_ device: String) -> [String] { diagnostics(base.replacingOccurrences(of: "DEVICE", with: device)) }
         #expect(spec("0000:01:00.0").isEmpty)
         #expect(spec("{vendor: 1af4, device: \"1042\"}").isEmpty)
@@ -243,16 +248,7 @@ import RVBenchCore
 
     /// `vdpa_source` picks a vdpa variant's vDPA device: the simulator by default, or a vp_vdpa PCI device.
     @Test func vdpaSourceAppliesOnlyToVdpaVariants() throws {
-        let base = """
-            name: x
-            seed: 1
-            host: lab
-            variants:
-              - {name: native, kind: native}
-              - {name: v, kind: KIND}
-            workloads: [sbi-call]
-
-            """
+        let base = Self.withSecondVariant("{name: v, kind: KIND}")
         func parse(_ kind: String) throws -> ExperimentSpec {
             try ExperimentSpec.parse(yaml: base.replacingOccurrences(of: "KIND", with: kind), file: "x.yaml",
                                      catalogue: Fixtures.catalogue)

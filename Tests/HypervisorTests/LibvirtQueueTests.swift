@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 import Dispatch
 import Foundation
-import Hypervisor
+@testable import Hypervisor
 import Logging
 import RVBenchCore
 import Testing
 
 /// A hypervisor whose `create` does not return until its domain is destroyed, as libvirt's
 /// `virDomainCreateXML` does while the new domain's QEMU waits forever.
-private final class HangingCreate: Hypervisor, @unchecked Sendable {
+final class HangingCreate: Hypervisor, @unchecked Sendable {
     let uri = "fake:///hanging-create"
     let released = DispatchSemaphore(value: 0)
     private let lock = NSLock()
@@ -46,16 +46,24 @@ private final class HangingCreate: Hypervisor, @unchecked Sendable {
 }
 
 @Suite struct LibvirtQueueTests {
-    /// A creation that never returns holds the serial queue; removing its domain must not wait behind it.
-    @Test(.timeLimit(.minutes(1)))
-    func aDomainWhoseCreationHangsIsRemovedThroughASecondConnection() async throws {
-        let hv = HangingCreate()
-        let queue = LibvirtQueue(label: "rvbench.tests.hanging")
-        let logger = Logger(label: "rvbench.tests.queue")
+    let logger = Logger(label: "rvbench.tests.queue")
+
+    /// A queue whose serial thread is held by a creation on `hv` that does not return until its domain is destroyed.
+    func heldQueue(_ hv: HangingCreate, label: String) async throws -> (LibvirtQueue, Task<Void, any Error>) {
+        let queue = LibvirtQueue(label: label)
+        let logger = self.logger
         let creating = Task {
             try await queue.withDomain(on: hv, xml: "<domain/>", paused: true, logger: logger) { _ in }
         }
         try await Task.sleep(for: .milliseconds(200))
+        return (queue, creating)
+    }
+
+    /// A creation that never returns holds the serial queue; removing its domain must not wait behind it.
+    @Test(.timeLimit(.minutes(1)))
+    func aDomainWhoseCreationHangsIsRemovedThroughASecondConnection() async throws {
+        let hv = HangingCreate()
+        let (queue, creating) = try await heldQueue(hv, label: "rvbench.tests.hanging")
         await queue.removeDomain(named: "rvbench-x-virtio-b0-a1", on: hv, logger: logger,
                                  stuckAfter: .milliseconds(300), reopen: { _ in hv })
         let result = await creating.result
@@ -69,18 +77,14 @@ private final class HangingCreate: Hypervisor, @unchecked Sendable {
     @Test(.timeLimit(.minutes(1)))
     func theRescueTriesAgainWhenTheSecondConnectionFails() async throws {
         let hv = HangingCreate()
-        let queue = LibvirtQueue(label: "rvbench.tests.hanging.retry")
-        let logger = Logger(label: "rvbench.tests.queue")
-        let creating = Task {
-            try await queue.withDomain(on: hv, xml: "<domain/>", paused: true, logger: logger) { _ in }
-        }
-        try await Task.sleep(for: .milliseconds(200))
-        let attempts = Counter()
+        let (queue, creating) = try await heldQueue(hv, label: "rvbench.tests.hanging.retry")
+        let attempts = Locked(0)
         await queue.removeDomain(named: "d", on: hv, logger: logger, stuckAfter: .milliseconds(200), reopen: { _ in
-            if attempts.next() == 1 { throw RVBenchError(.library, "connection refused") }
+            let attempt = attempts.withLock { count -> Int in count += 1; return count }
+            if attempt == 1 { throw RVBenchError(.library, "connection refused") }
             return hv
         })
-        #expect(attempts.value >= 2)
+        #expect(attempts.withLock { $0 } >= 2)
         guard case .failure = await creating.result else { Issue.record("the hanging creation returned a domain"); return }
         #expect(hv.destroyed.first == "d")
     }
@@ -89,17 +93,10 @@ private final class HangingCreate: Hypervisor, @unchecked Sendable {
     @Test func aPromptRemovalOpensNoSecondConnection() async {
         let hv = HangingCreate()
         let queue = LibvirtQueue(label: "rvbench.tests.prompt")
-        let attempts = Counter()
-        await queue.removeDomain(named: "d", on: hv, logger: Logger(label: "rvbench.tests.queue"),
-                                 stuckAfter: .milliseconds(100), reopen: { _ in _ = attempts.next(); return hv })
+        let attempts = Locked(0)
+        await queue.removeDomain(named: "d", on: hv, logger: logger, stuckAfter: .milliseconds(100),
+                                 reopen: { _ in attempts.withLock { $0 += 1 }; return hv })
         try? await Task.sleep(for: .milliseconds(300))
-        #expect(attempts.value == 0 && hv.destroyed == ["d"])
+        #expect(attempts.withLock { $0 } == 0 && hv.destroyed == ["d"])
     }
-}
-
-private final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = 0
-    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
-    func next() -> Int { lock.lock(); defer { lock.unlock() }; count += 1; return count }
 }
